@@ -1,0 +1,50 @@
+/**
+ * Public API of the Plausibility engine (no VS Code dependency).
+ *
+ * ```ts
+ * const engine = await Engine.load('models/default');
+ * const score = await engine.scoreText('The cat sat on the mat.');
+ * const spans = findSpans(score, engine.stats);
+ * ```
+ */
+export {
+  Engine,
+  countWords,
+  type EngineOptions,
+  type EngineInfo,
+  type KvCache,
+  type ForwardOptions,
+  type ForwardResult,
+  type TokenAlternative,
+  type TokenScore,
+  type TextScore,
+  type ScoreOptions,
+  type ScoringRow,
+  type ConditionalScore,
+} from './engine';
+export { TextTokenizer, type Tokenized } from './tokenizer';
+export {
+  parseModelConfig,
+  readSurprisalStats,
+  checkModelDir,
+  onnxPath,
+  ONNX_VARIANTS,
+  type ModelConfig,
+  type SurprisalStats,
+  type Percentiles,
+} from './config';
+export { positionStats, targetLogprob, logSumExp, topK, type Alternative, type PositionStats } from './math';
+export {
+  findSpans,
+  calibrate,
+  percentileOf,
+  zForPercentile,
+  type Span,
+  type SpanOptions,
+  type Calibration,
+} from './spans';
+export { skipRegions, mergeRanges, overlapsAny, type Range, type SkipRange, type SkipKind } from './markdown';
+export { LineIndex, decodeText, chunkText, readFileChecked, type DecodedText } from './text';
+export { bytesToUnicode, unicodeToBytes, byteToUtf16Map, looksBinary, findInvalidUtf8, utf8Bytes } from './bytes';
+export { PlausibilityError, ModelLoadError, FeatureUnavailableError, InputError } from './errors';
+export { defaultModelDir } from './paths';

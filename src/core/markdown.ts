@@ -1,0 +1,186 @@
+/**
+ * Regions of a document the linter must not flag: Markdown front matter, fenced and indented code blocks, inline
+ * code, URLs and autolinks, link destinations, HTML comments and tags, and regions switched off by inline directives:
+ *
+ * - `<!-- plausibility-disable -->` ... `<!-- plausibility-enable -->` (to the end of the document if not re-enabled)
+ * - `<!-- plausibility-disable-next-line -->` (the next non-empty line)
+ * - `<!-- plausibility-disable-line -->` (the line it is on)
+ *
+ * Directives are recognised in any comment syntax (`//`, `#`, `<!-- -->`), so they also work in plain text files.
+ * The text is still fed to the model as context; only flags inside these regions are dropped.
+ */
+
+/** A half-open UTF-16 range [start, end). */
+export interface Range {
+  start: number;
+  end: number;
+}
+
+/** Why a region is skipped. */
+export type SkipKind = 'front-matter' | 'code-block' | 'inline-code' | 'url' | 'html' | 'directive';
+
+/** A skipped region. */
+export interface SkipRange extends Range {
+  kind: SkipKind;
+}
+
+interface Line {
+  start: number;
+  /** End of the line content (before the line break). */
+  end: number;
+  /** Start of the next line. */
+  next: number;
+  text: string;
+}
+
+function splitLines(text: string): Line[] {
+  const lines: Line[] = [];
+  const re = /\r\n|\n|\r/g;
+  let start = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text))) {
+    lines.push({ start, end: m.index, next: m.index + m[0].length, text: text.slice(start, m.index) });
+    start = m.index + m[0].length;
+  }
+  lines.push({ start, end: text.length, next: text.length, text: text.slice(start) });
+  return lines;
+}
+
+/** Computes the regions to skip, sorted by start, possibly overlapping. */
+export function skipRegions(text: string, opts: { markdown?: boolean } = {}): SkipRange[] {
+  const markdown = opts.markdown !== false;
+  const out: SkipRange[] = [];
+  const lines = splitLines(text);
+  let i = 0;
+
+  // Front matter (YAML --- or TOML +++) at the very start.
+  if (markdown && lines.length > 1 && /^(---|\+\+\+)\s*$/.test(lines[0].text)) {
+    const fence = lines[0].text.trim();
+    for (let j = 1; j < lines.length; j++) {
+      const t = lines[j].text.trim();
+      if (t === fence || (fence === '---' && t === '...')) {
+        out.push({ start: 0, end: lines[j].end, kind: 'front-matter' });
+        i = j + 1;
+        break;
+      }
+    }
+  }
+
+  // Line-based pass: fenced/indented code and directives.
+  let disabledFrom = -1;
+  let prevBlank = true;
+  let inList = false;
+  for (; i < lines.length; i++) {
+    const line = lines[i];
+    const t = line.text;
+    if (/plausibility-disable-next-line/.test(t)) {
+      let j = i + 1;
+      while (j < lines.length && lines[j].text.trim() === '') j++;
+      if (j < lines.length) out.push({ start: lines[j].start, end: lines[j].end, kind: 'directive' });
+    } else if (/plausibility-disable-line/.test(t)) {
+      out.push({ start: line.start, end: line.end, kind: 'directive' });
+    } else if (/plausibility-disable(?![-\w])/.test(t)) {
+      if (disabledFrom < 0) disabledFrom = line.start;
+    } else if (/plausibility-enable(?![-\w])/.test(t)) {
+      if (disabledFrom >= 0) {
+        out.push({ start: disabledFrom, end: line.end, kind: 'directive' });
+        disabledFrom = -1;
+      }
+    }
+    if (!markdown) continue;
+    const fm = /^ {0,3}(`{3,}|~{3,})/.exec(t);
+    if (fm && !(fm[1][0] === '`' && t.slice(fm[0].length).includes('`'))) {
+      const ch = fm[1][0];
+      const len = fm[1].length;
+      let j = i + 1;
+      const close = new RegExp(`^ {0,3}${ch === '`' ? '`' : '~'}{${len},}\\s*$`);
+      while (j < lines.length && !close.test(lines[j].text)) j++;
+      const endLine = lines[Math.min(j, lines.length - 1)];
+      out.push({ start: line.start, end: endLine.end, kind: 'code-block' });
+      i = Math.min(j, lines.length - 1);
+      prevBlank = false;
+      continue;
+    }
+    const blank = t.trim() === '';
+    if (/^ {0,3}([-*+]|\d{1,9}[.)])\s/.test(t)) inList = true;
+    else if (blank) {
+      /* a blank line does not end a list by itself */
+    } else if (!/^\s/.test(t)) inList = false;
+    if (!blank && /^( {4,}|\t)/.test(t) && prevBlank && !inList) {
+      // Indented code block: this and following indented or blank lines.
+      let j = i;
+      let last = i;
+      while (j < lines.length && (lines[j].text.trim() === '' || /^( {4,}|\t)/.test(lines[j].text))) {
+        if (lines[j].text.trim() !== '') last = j;
+        j++;
+      }
+      out.push({ start: line.start, end: lines[last].end, kind: 'code-block' });
+      i = last;
+      prevBlank = false;
+      continue;
+    }
+    prevBlank = blank;
+  }
+  if (disabledFrom >= 0) out.push({ start: disabledFrom, end: text.length, kind: 'directive' });
+
+  // Inline patterns.
+  const add = (re: RegExp, kind: SkipKind, group = 0) => {
+    re.lastIndex = 0;
+    let m: RegExpExecArray | null;
+    while ((m = re.exec(text))) {
+      if (m[0].length === 0) {
+        re.lastIndex++;
+        continue;
+      }
+      let start = m.index;
+      let len = m[0].length;
+      if (group) {
+        start = m.index + m[0].indexOf(m[group]);
+        len = m[group].length;
+      }
+      out.push({ start, end: start + len, kind });
+    }
+  };
+  if (markdown) {
+    // Inline code: a run of backticks closed by a run of the same length, within a paragraph.
+    add(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, 'inline-code');
+    // Link destinations: [text](dest) and reference definitions [id]: dest
+    add(/\]\(([^)\s]*(?:\s+"[^"]*")?)\)/g, 'url', 1);
+    add(/^ {0,3}\[[^\]]+\]:\s*\S+.*$/gm, 'url');
+    // Autolinks and HTML
+    add(/<(?:https?|ftp|mailto):[^>\s]*>/gi, 'url');
+    add(/<!--[\s\S]*?(?:-->|$)/g, 'html');
+    add(/<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g, 'html');
+  }
+  add(/\b(?:https?|ftp|file):\/\/[^\s<>()"'`]+/gi, 'url');
+  add(/\bwww\.[^\s<>()"'`]+/gi, 'url');
+  add(/\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g, 'url');
+  out.sort((a, b) => a.start - b.start || b.end - a.end);
+  return out;
+}
+
+/** Merges overlapping/adjacent ranges. */
+export function mergeRanges<T extends Range>(ranges: T[]): Range[] {
+  const sorted = ranges.map((r) => ({ start: r.start, end: r.end })).sort((a, b) => a.start - b.start);
+  const out: Range[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** True if [start, end) overlaps any of the merged, sorted ranges. */
+export function overlapsAny(merged: Range[], start: number, end: number): boolean {
+  let lo = 0;
+  let hi = merged.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const r = merged[mid];
+    if (r.end <= start) lo = mid + 1;
+    else if (r.start >= end) hi = mid - 1;
+    else return true;
+  }
+  return false;
+}

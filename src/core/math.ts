@@ -1,0 +1,94 @@
+/**
+ * Per-position statistics over a logits row: log-probability of a target, rank, entropy and top-k alternatives.
+ * Rows are read in place from the flat [b, s, V] logits buffer (no copies).
+ */
+
+/** A top-k alternative: token id and probability. */
+export interface Alternative {
+  id: number;
+  prob: number;
+}
+
+/** Statistics for one predicted position. */
+export interface PositionStats {
+  /** log P(target) in nats (<= 0). */
+  logprob: number;
+  /** 1-based rank of the target among all vocabulary entries (1 = most likely). */
+  rank: number;
+  /** Entropy of the predictive distribution in nats. */
+  entropy: number;
+  /** The k most likely tokens, most likely first. */
+  top: Alternative[];
+}
+
+/** log-sum-exp of logits[off .. off+V). */
+export function logSumExp(logits: Float32Array, off: number, V: number): number {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) {
+    const x = logits[off + j];
+    if (x > max) max = x;
+  }
+  let sum = 0;
+  for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j] - max);
+  return max + Math.log(sum);
+}
+
+/** log P(target) in nats from one logits row. */
+export function targetLogprob(logits: Float32Array, off: number, V: number, target: number): number {
+  return logits[off + target] - logSumExp(logits, off, V);
+}
+
+/** Full statistics for one logits row: logprob of `target`, its rank, the entropy and the top `k` alternatives. */
+export function positionStats(logits: Float32Array, off: number, V: number, target: number, k: number): PositionStats {
+  let max = -Infinity;
+  for (let j = 0; j < V; j++) {
+    const x = logits[off + j];
+    if (x > max) max = x;
+  }
+  const t = logits[off + target];
+  let sum = 0;
+  let sumPx = 0;
+  let greater = 0;
+  for (let j = 0; j < V; j++) {
+    const x = logits[off + j];
+    const e = Math.exp(x - max);
+    sum += e;
+    sumPx += e * x;
+    if (x > t) greater++;
+  }
+  const lse = max + Math.log(sum);
+  // H = lse - E[x]
+  const entropy = Math.max(0, lse - sumPx / sum);
+  const top: Alternative[] = [];
+  if (k > 0) {
+    const ids = topK(logits, off, V, k);
+    for (const id of ids) top.push({ id, prob: Math.exp(logits[off + id] - lse) });
+  }
+  return { logprob: t - lse, rank: greater + 1, entropy, top };
+}
+
+/** Indices of the k largest entries of logits[off .. off+V), largest first. */
+export function topK(logits: Float32Array, off: number, V: number, k: number): number[] {
+  k = Math.min(k, V);
+  if (k <= 0) return [];
+  // Small sorted buffer (k is small, typically 5).
+  const idx: number[] = [];
+  const val: number[] = [];
+  for (let j = 0; j < V; j++) {
+    const x = logits[off + j];
+    if (idx.length === k && x <= val[k - 1]) continue;
+    let p = idx.length < k ? idx.length : k - 1;
+    if (idx.length < k) {
+      idx.push(j);
+      val.push(x);
+    }
+    while (p > 0 && val[p - 1] < x) {
+      idx[p] = idx[p - 1];
+      val[p] = val[p - 1];
+      p--;
+    }
+    idx[p] = j;
+    val[p] = x;
+  }
+  return idx;
+}
