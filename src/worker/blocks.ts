@@ -1,0 +1,236 @@
+/**
+ * Splitting a document into independently scored blocks (inline directives are handled by src/core/markdown).
+ *
+ * The document is first *masked*: everything that is not prose (Markdown code fences, front matter, HTML comments,
+ * LaTeX comments, and in code files everything outside comments, comment markers included) becomes spaces, newlines
+ * kept. The masked text has the same length as the document, so offsets need no mapping. Blocks are then the
+ * paragraphs of the masked text (runs of non-blank lines), with long paragraphs cut at sentence ends.
+ *
+ * No `vscode` import: the benchmark and the unit tests use this module.
+ */
+
+/** Languages whose whole text is prose. Any other enabled language is checked in its comments only. */
+export const PROSE_LANGUAGES = new Set(['markdown', 'plaintext', 'latex', 'tex', 'restructuredtext', 'asciidoc', 'text']);
+
+export interface Block {
+  /** Offset of the first character in the document (UTF-16 code units). */
+  start: number;
+  /** The block's text (a slice of the masked document). */
+  text: string;
+}
+
+/** Replaces `[from, to)` of `chars` with spaces, keeping line breaks. */
+function blank(chars: string[], from: number, to: number): void {
+  for (let i = from; i < to; i++) if (chars[i] !== '\n' && chars[i] !== '\r') chars[i] = ' ';
+}
+
+/** Line start offsets of `text` (the first is 0). */
+export function lineStarts(text: string): number[] {
+  const out = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) out.push(i + 1);
+  return out;
+}
+
+function maskMarkdown(text: string, chars: string[]): void {
+  const starts = lineStarts(text);
+  const lineEnd = (i: number) => (i + 1 < starts.length ? starts[i + 1] : text.length);
+  let i = 0;
+  // Front matter: a first line of --- (YAML) or +++ (TOML) up to the matching closing line.
+  const first = text.slice(0, lineEnd(0)).trim();
+  if (first === '---' || first === '+++') {
+    for (let j = 1; j < starts.length; j++) {
+      if (text.slice(starts[j], lineEnd(j)).trim() === first) {
+        blank(chars, 0, lineEnd(j));
+        i = j + 1;
+        break;
+      }
+    }
+  }
+  // Fenced code blocks (``` or ~~~, any indentation up to 3 spaces, closed by a fence of the same kind).
+  let fence: string | undefined;
+  let fenceStart = 0;
+  for (; i < starts.length; i++) {
+    const line = text.slice(starts[i], lineEnd(i));
+    const m = /^ {0,3}(`{3,}|~{3,})/.exec(line);
+    if (fence === undefined) {
+      if (m) {
+        fence = m[1];
+        fenceStart = starts[i];
+      }
+    } else if (m && m[1][0] === fence[0] && m[1].length >= fence.length && line.trim() === m[1]) {
+      blank(chars, fenceStart, lineEnd(i));
+      fence = undefined;
+    }
+  }
+  if (fence !== undefined) blank(chars, fenceStart, text.length);
+  maskRegex(text, chars, /<!--[\s\S]*?(?:-->|$)/g);
+}
+
+function maskRegex(text: string, chars: string[], re: RegExp): void {
+  for (const m of text.matchAll(re)) blank(chars, m.index!, m.index! + m[0].length);
+}
+
+/** Comment syntax by language id, for languages checked in their comments only. */
+const COMMENT_SYNTAX: Record<string, { line?: string[]; block?: [string, string][] }> = {
+  python: { line: ['#'], block: [['"""', '"""']] },
+  shellscript: { line: ['#'] },
+  ruby: { line: ['#'] },
+  perl: { line: ['#'] },
+  r: { line: ['#'] },
+  yaml: { line: ['#'] },
+  toml: { line: ['#'] },
+  dockerfile: { line: ['#'] },
+  makefile: { line: ['#'] },
+  powershell: { line: ['#'], block: [['<#', '#>']] },
+  sql: { line: ['--'], block: [['/*', '*/']] },
+  lua: { line: ['--'] },
+  haskell: { line: ['--'], block: [['{-', '-}']] },
+  html: { block: [['<!--', '-->']] },
+  xml: { block: [['<!--', '-->']] },
+};
+const C_LIKE = { line: ['//'], block: [['/*', '*/']] as [string, string][] };
+
+/**
+ * Keeps only comment bodies (markers blanked). A small scanner: it knows string literals in the common quote
+ * styles so that `"// not a comment"` stays code, which is enough for linting prose in comments.
+ */
+function maskCode(text: string, languageId: string): string {
+  const syntax = COMMENT_SYNTAX[languageId] ?? C_LIKE;
+  const keep = new Uint8Array(text.length);
+  let i = 0;
+  const n = text.length;
+  const startsWith = (s: string, at: number) => text.startsWith(s, at);
+  while (i < n) {
+    const c = text[i];
+    let matched = false;
+    for (const [open, close] of syntax.block ?? []) {
+      if (startsWith(open, i)) {
+        const end = text.indexOf(close, i + open.length);
+        const stop = end < 0 ? n : end;
+        for (let j = i + open.length; j < stop; j++) keep[j] = 1;
+        i = end < 0 ? n : end + close.length;
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    for (const open of syntax.line ?? []) {
+      if (startsWith(open, i)) {
+        let j = i + open.length;
+        while (j < n && text[j] === open[0]) j++; // '///', '##'
+        const eol = text.indexOf('\n', j);
+        const stop = eol < 0 ? n : eol;
+        for (let k = j; k < stop; k++) keep[k] = 1;
+        i = stop;
+        matched = true;
+        break;
+      }
+    }
+    if (matched) continue;
+    if (c === '"' || c === "'" || c === '`') {
+      // Skip a string literal (same-line for ' and ", multi-line for `).
+      let j = i + 1;
+      while (j < n && text[j] !== c && (c === '`' || text[j] !== '\n')) j += text[j] === '\\' ? 2 : 1;
+      i = j + 1;
+      continue;
+    }
+    i++;
+  }
+  const chars = text.split('');
+  for (let k = 0; k < n; k++) if (!keep[k] && chars[k] !== '\n' && chars[k] !== '\r') chars[k] = ' ';
+  // Leading '*' of JSDoc-style continuation lines is a marker, not prose.
+  return chars.join('').replace(/^([ \t]*)\*(?!\*)/gm, '$1 ');
+}
+
+/** The masked document: same length as `text`, with non-prose replaced by spaces. */
+export function maskDocument(text: string, languageId: string): string {
+  if (!PROSE_LANGUAGES.has(languageId)) return maskCode(text, languageId);
+  const chars = text.split('');
+  if (languageId === 'markdown') maskMarkdown(text, chars);
+  else if (languageId === 'latex' || languageId === 'tex') maskRegex(text, chars, /(?<!\\)%.*$/gm);
+  else if (languageId === 'restructuredtext') maskRegex(text, chars, /^\.\.(?: .*)?$/gm);
+  return chars.join('');
+}
+
+/** Splits masked text into paragraphs, each at most `maxChars` long (cut at sentence or word ends). */
+export function splitBlocks(masked: string, maxChars = 1200): Block[] {
+  const blocks: Block[] = [];
+  const re = /\S[\s\S]*?(?=\n[ \t\r]*\n|\s*$)/g;
+  for (const m of masked.matchAll(re)) {
+    let start = m.index!;
+    let text = m[0];
+    while (text.length > maxChars) {
+      const cut = cutPoint(text, maxChars);
+      blocks.push({ start, text: text.slice(0, cut) });
+      const rest = text.slice(cut);
+      const lead = rest.length - rest.trimStart().length;
+      start += cut + lead;
+      text = rest.slice(lead);
+    }
+    if (text.length > 0) blocks.push({ start, text });
+  }
+  return blocks;
+}
+
+/** Where to cut a long paragraph: after the last sentence end before `max`, else the last space, else `max`. */
+function cutPoint(text: string, max: number): number {
+  const head = text.slice(0, max);
+  let best = -1;
+  for (const m of head.matchAll(/[.!?;:]["')\]]*\s+/g)) if (m.index! + m[0].length > max / 3) best = m.index! + m[0].length;
+  if (best > 0) return best;
+  const sp = head.lastIndexOf(' ');
+  if (sp > max / 3) return sp + 1;
+  // Do not cut a surrogate pair.
+  const c = text.charCodeAt(max - 1);
+  return c >= 0xd800 && c <= 0xdbff ? max - 1 : max;
+}
+
+/**
+ * The left context of a block: up to `maxChars` of masked text before it, starting at a word boundary, with
+ * whitespace runs squeezed (a paragraph break stays a paragraph break).
+ */
+export function leftContext(masked: string, blockStart: number, maxChars: number): string {
+  if (maxChars <= 0 || blockStart === 0) return '';
+  let from = Math.max(0, blockStart - maxChars * 2);
+  let raw = masked.slice(from, blockStart);
+  raw = raw.replace(/[ \t]*\n[ \t\r\n]*\n[ \t\r\n]*/g, '\n\n').replace(/[ \t]+/g, ' ').replace(/^\s+/, '');
+  if (raw.trim().length === 0) return '';
+  if (raw.length > maxChars) {
+    raw = raw.slice(raw.length - maxChars);
+    const sp = raw.search(/\s/);
+    raw = sp >= 0 ? raw.slice(sp + 1) : raw;
+  }
+  // The separator before the block is kept as it is (a paragraph break, usually).
+  return raw.endsWith('\n\n') || raw.endsWith(' ') || raw.endsWith('\n') ? raw : raw + ' ';
+}
+
+/** 53-bit FNV-1a-style hash of strings, as a short key. */
+export function hashKey(...parts: string[]): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  let len = 0;
+  for (const s of parts) {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 16777619);
+      h2 = Math.imul(h2 ^ c, 2246822519);
+    }
+    h1 = Math.imul(h1 ^ 0x1f, 16777619);
+    len += s.length + 1;
+  }
+  return `${len.toString(36)}.${(h1 >>> 0).toString(36)}.${(h2 >>> 0).toString(36)}`;
+}
+
+/** Cheap check for binary content: NUL characters, or a line longer than `maxLine`. */
+export function looksBinaryOrHugeLine(text: string, maxLine = 20_000): 'binary' | 'huge-line' | undefined {
+  const probe = text.length > 1_000_000 ? text.slice(0, 1_000_000) : text;
+  if (probe.includes('\u0000')) return 'binary';
+  let last = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i === text.length || text.charCodeAt(i) === 10) {
+      if (i - last > maxLine) return 'huge-line';
+      last = i + 1;
+    }
+  }
+  return undefined;
+}

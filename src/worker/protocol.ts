@@ -1,0 +1,147 @@
+/**
+ * The typed request/response protocol between the engine host (the extension host or a benchmark, on the main
+ * thread) and the engine worker (a `worker_threads` worker that owns the ONNX session).
+ *
+ * Every request carries a numeric id. The worker answers each request exactly once with a {@link WorkerResponse}
+ * (`ok`, `error` or `cancelled`), and may send {@link WorkerEvent}s in between (partial results, progress).
+ *
+ * Nothing in this file imports the engine (types only) or `vscode`: both sides share it.
+ */
+import type { SurprisalStats } from '../core/config';
+
+/** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
+export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+
+export interface LoadParams {
+  /** Absolute path of the model folder (see MODEL_LAYOUT.md). */
+  modelDir: string;
+  executionProvider: ExecutionProvider;
+  /** Intra-op threads (default: half the cores, so that the editor keeps some). */
+  threads?: number;
+}
+
+/** What the host needs to know about the loaded model. */
+export interface ModelInfo {
+  /** Display name (folder name, or `_name_or_path` from config.json). */
+  name: string;
+  dir: string;
+  /** The execution provider actually in use (cpu, cuda, webgpu, ...). */
+  provider: string;
+  /** Maximum sequence length the model accepts, BOS included. */
+  contextLength: number;
+  vocabSize: number;
+  /** surprisal_stats.json (calibration of thresholds and heatmap percentiles), when the model ships one. */
+  stats?: SurprisalStats;
+  /** Providers that were asked for but could not be used, with the reason. */
+  skippedProviders: { name: string; reason: string }[];
+  loadMs: number;
+}
+
+/** One piece of text to score, after an optional left context whose tokens are not reported. */
+export interface ScoreItem {
+  /** Opaque cache key chosen by the host; echoed back. */
+  key: string;
+  /** Text before `text` that conditions it (may be empty). Context and text are scored as one string. */
+  context: string;
+  /** The text whose tokens are reported. */
+  text: string;
+}
+
+export interface ScoreParams {
+  items: ScoreItem[];
+  /** Number of alternatives to report per token (0 for none). */
+  topK: number;
+}
+
+/**
+ * Per-token scores of one {@link ScoreItem}, as parallel arrays (cheap to post between threads).
+ * Offsets are UTF-16 code units relative to the start of `text`; `[starts[i], ends[i])` tile the text.
+ */
+export interface BlockScore {
+  key: string;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** Surprisal -log2 P(token | left) in bits. */
+  bits: Float32Array;
+  /** 1-based position of each token after BOS in the scored sequence (context tokens included). */
+  positions: Int32Array;
+  /** 1-based rank of the token under the model's distribution. */
+  ranks: Int32Array;
+  /** Entropy of the predictive distribution in nats. */
+  entropy: Float32Array;
+  /** Top-k alternatives, row-major [tokens, k]: token ids and probabilities. */
+  topK: number;
+  topIds: Int32Array;
+  topProbs: Float32Array;
+  /** Display text of every token id that appears in `topIds`. */
+  vocab: Record<number, string>;
+  /** Time spent on this item in the worker. */
+  ms: number;
+}
+
+export interface ScoreResult {
+  blocks: BlockScore[];
+}
+
+/** Method name -> params and result. Adding a method here types both ends. */
+export interface Methods {
+  load: { params: LoadParams; result: ModelInfo };
+  score: { params: ScoreParams; result: ScoreResult };
+  /** Crash the worker on purpose (robustness tests only). */
+  crash: { params: { how: 'throw' | 'exit' }; result: void };
+  ping: { params: Record<string, never>; result: { pid: number; rssMb: number } };
+}
+
+export type Method = keyof Methods;
+
+export type WorkerRequest =
+  | { [M in Method]: { type: 'request'; id: number; method: M; params: Methods[M]['params'] } }[Method]
+  | { type: 'cancel'; id: number };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string;
+}
+
+export type WorkerResponse =
+  | { type: 'response'; id: number; ok: true; result: unknown }
+  | { type: 'response'; id: number; ok: false; error: SerializedError }
+  | { type: 'response'; id: number; ok: false; cancelled: true };
+
+export type WorkerEvent =
+  /** One item of a `score` request is done (items finish in order). */
+  | { type: 'partial'; id: number; block: BlockScore }
+  /** Model loading progress. */
+  | { type: 'progress'; id: number; message: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export type WorkerMessage = WorkerResponse | WorkerEvent;
+
+/** Thrown (rejected) for a request that was cancelled before it finished. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** Rejected for requests that were in flight when the worker died. */
+export class WorkerCrashedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkerCrashedError';
+  }
+}
+
+/** An error raised in the worker, re-created on the host with its name and stable code. */
+export class RemoteError extends Error {
+  constructor(
+    message: string,
+    public readonly code: string | undefined,
+    public readonly remoteName: string,
+  ) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}

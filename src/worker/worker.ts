@@ -1,0 +1,222 @@
+/**
+ * The engine worker (bundled as dist/worker.js): owns the ONNX session and answers the requests of
+ * {@link ./protocol}. It runs requests one at a time, in order. A `cancel` for a queued request drops it; for the
+ * running one, the request stops at the next item boundary (items are scored in small batches and the worker yields
+ * to its event loop in between, so cancel messages get through).
+ */
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { parentPort } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import { Engine } from '../core/engine';
+import { PlausibilityError } from '../core/errors';
+import {
+  BlockScore,
+  ExecutionProvider,
+  LoadParams,
+  Methods,
+  ModelInfo,
+  ScoreParams,
+  ScoreResult,
+  SerializedError,
+  WorkerEvent,
+  WorkerRequest,
+  WorkerResponse,
+} from './protocol';
+
+const port = parentPort;
+if (!port) throw new Error('worker.js must run in a worker thread');
+
+let engine: Engine | undefined;
+const queue: Extract<WorkerRequest, { type: 'request' }>[] = [];
+const cancelled = new Set<number>();
+let running: number | undefined;
+
+function post(m: WorkerResponse | WorkerEvent, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(m, transfer);
+}
+
+function serialize(e: unknown): SerializedError {
+  if (e instanceof PlausibilityError) return { name: e.name, message: e.message, code: e.code };
+  if (e instanceof Error) return { name: e.name, message: e.message };
+  return { name: 'Error', message: String(e) };
+}
+
+const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
+
+class Cancelled {}
+
+function checkCancelled(id: number): void {
+  if (cancelled.has(id)) throw new Cancelled();
+}
+
+/** Execution providers to try for a setting; the engine always falls back to cpu. */
+export function providersFor(ep: ExecutionProvider): string[] {
+  if (ep !== 'auto') return [ep, 'cpu'];
+  let supported: { name: string; bundled: boolean }[] = [];
+  try {
+    supported = ort.listSupportedBackends();
+  } catch {
+    /* older bindings */
+  }
+  const usable = (name: string) => supported.some((b) => b.name === name && b.bundled);
+  const out: string[] = [];
+  if (process.platform === 'win32') out.push('dml');
+  if (process.platform === 'darwin') out.push('coreml');
+  if (usable('cuda')) out.push('cuda');
+  out.push('cpu');
+  return out;
+}
+
+async function load(params: LoadParams, id: number): Promise<ModelInfo> {
+  const t0 = performance.now();
+  if (engine) {
+    const old = engine;
+    engine = undefined;
+    await old.dispose().catch(() => undefined);
+  }
+  post({ type: 'progress', id, message: `Loading ${basename(params.modelDir)}…` });
+  const threads = params.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
+  const e = await Engine.load(params.modelDir, {
+    executionProviders: providersFor(params.executionProvider),
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    log: (message) => post({ type: 'log', level: 'info', message }),
+  });
+  engine = e;
+  let name = basename(e.info.modelDir);
+  if (name === 'default') name = 'bundled';
+  return {
+    name,
+    dir: e.info.modelDir,
+    provider: e.info.provider,
+    contextLength: e.maxWindow,
+    vocabSize: e.vocabSize,
+    stats: e.stats,
+    skippedProviders: e.info.skippedProviders,
+    loadMs: performance.now() - t0,
+  };
+}
+
+/** Items per forward batch: small enough to cancel quickly, large enough to batch a full-document pass. */
+const ITEMS_PER_BATCH = 4;
+
+async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
+  const e = engine;
+  if (!e) throw new PlausibilityError('No model is loaded.', 'NO_MODEL');
+  const blocks: BlockScore[] = [];
+  for (let i = 0; i < params.items.length; i += ITEMS_PER_BATCH) {
+    await yieldToLoop();
+    checkCancelled(id);
+    const group = params.items.slice(i, i + ITEMS_PER_BATCH);
+    const t0 = performance.now();
+    const scores = await e.scoreBatch(
+      group.map((it) => it.context + it.text),
+      { topK: params.topK, details: true },
+    );
+    const ms = (performance.now() - t0) / group.length;
+    group.forEach((it, k) => {
+      const block = toBlockScore(e, it.key, it.context.length, scores[k].tokens, params.topK, ms);
+      blocks.push(block);
+      post({ type: 'partial', id, block });
+    });
+  }
+  return { blocks };
+}
+
+/** Keeps the tokens that reach into the text (after `ctxLen` context characters), with offsets relative to it. */
+function toBlockScore(
+  e: Engine,
+  key: string,
+  ctxLen: number,
+  tokens: Awaited<ReturnType<Engine['scoreText']>>['tokens'],
+  k: number,
+  ms: number,
+): BlockScore {
+  let first = 0;
+  while (first < tokens.length && tokens[first].end <= ctxLen) first++;
+  const n = tokens.length - first;
+  const b: BlockScore = {
+    key,
+    starts: new Int32Array(n),
+    ends: new Int32Array(n),
+    bits: new Float32Array(n),
+    positions: new Int32Array(n),
+    ranks: new Int32Array(n),
+    entropy: new Float32Array(n),
+    topK: k,
+    topIds: new Int32Array(n * k),
+    topProbs: new Float32Array(n * k),
+    vocab: {},
+    ms,
+  };
+  for (let i = 0; i < n; i++) {
+    const t = tokens[first + i];
+    b.starts[i] = Math.max(0, t.start - ctxLen);
+    b.ends[i] = Math.max(0, t.end - ctxLen);
+    b.bits[i] = t.bits;
+    b.positions[i] = t.position;
+    b.ranks[i] = t.rank;
+    b.entropy[i] = t.entropy;
+    for (let j = 0; j < k; j++) {
+      const a = t.top[j];
+      if (!a) {
+        b.topIds[i * k + j] = -1;
+        continue;
+      }
+      b.topIds[i * k + j] = a.id;
+      b.topProbs[i * k + j] = a.prob;
+      if (!(a.id in b.vocab)) b.vocab[a.id] = a.token ?? e.tokenizer.tokenText(a.id);
+    }
+  }
+  return b;
+}
+
+async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
+  switch (req.method) {
+    case 'load':
+      return load(req.params, req.id);
+    case 'score':
+      return score(req.params, req.id);
+    case 'ping':
+      return { pid: process.pid, rssMb: process.memoryUsage().rss / 1048576 } satisfies Methods['ping']['result'];
+    case 'crash':
+      if (req.params.how === 'exit') process.exit(3);
+      setImmediate(() => {
+        throw new Error('crash requested');
+      });
+      return undefined;
+  }
+}
+
+async function pump(): Promise<void> {
+  if (running !== undefined) return;
+  for (let req = queue.shift(); req; req = queue.shift()) {
+    running = req.id;
+    try {
+      checkCancelled(req.id);
+      const result = await handle(req);
+      checkCancelled(req.id);
+      post({ type: 'response', id: req.id, ok: true, result });
+    } catch (err) {
+      if (err instanceof Cancelled) post({ type: 'response', id: req.id, ok: false, cancelled: true });
+      else post({ type: 'response', id: req.id, ok: false, error: serialize(err) });
+    } finally {
+      cancelled.delete(req.id);
+      running = undefined;
+    }
+  }
+}
+
+port.on('message', (m: WorkerRequest) => {
+  if (m.type === 'cancel') {
+    const i = queue.findIndex((q) => q.id === m.id);
+    if (i >= 0) {
+      queue.splice(i, 1);
+      post({ type: 'response', id: m.id, ok: false, cancelled: true });
+    } else if (running === m.id) cancelled.add(m.id);
+    return;
+  }
+  queue.push(m);
+  void pump();
+});
