@@ -1,0 +1,194 @@
+/** `plausibility lint FILES...`: flagged spans with line:col, as text (eslint/Vale style), JSON or SARIF 2.1.0. */
+import { relative } from 'node:path';
+import { InputError, PlausibilityError } from '../core/errors';
+import { findSpans, Span, SpanOptions } from '../core/spans';
+import { LineIndex } from '../core/text';
+import type { Common } from './main';
+import { readInput, scoreChunks } from './score';
+
+/** One finding in a file. Lines and columns are 1-based; columns count UTF-16 code units. */
+export interface Finding {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+  /** 0-based UTF-16 offsets [start, end). */
+  start: number;
+  end: number;
+  text: string;
+  kind: Span['kind'];
+  severity: Span['severity'];
+  bits: number;
+  threshold: number;
+  score: number;
+  suggestions: string[];
+  message: string;
+  rule: string;
+}
+
+/** Lint result for one file. */
+export interface FileResult {
+  path: string;
+  findings: Finding[];
+  skipped?: string;
+  error?: string;
+}
+
+const RULES = {
+  'plausibility/word': 'A word the model finds implausible in its context (surprisal above the calibrated threshold).',
+  'plausibility/phrase': 'A run of words the model finds implausible together (mean surprisal far above typical).',
+};
+
+/** Converts results to a SARIF 2.1.0 log. */
+export function toSarif(results: FileResult[], modelDir: string, version: string): unknown {
+  return {
+    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'plausibility',
+            version,
+            informationUri: 'https://github.com/plausibility/plausibility',
+            rules: Object.entries(RULES).map(([id, text]) => ({
+              id,
+              shortDescription: { text },
+              defaultConfiguration: { level: 'warning' },
+            })),
+          },
+        },
+        columnKind: 'utf16CodeUnits',
+        properties: { model: modelDir },
+        results: results.flatMap((r) =>
+          r.findings.map((f) => ({
+            ruleId: f.rule,
+            level: f.severity === 'warning' ? 'warning' : 'note',
+            message: { text: f.message },
+            locations: [
+              {
+                physicalLocation: {
+                  artifactLocation: { uri: r.path.split('\\').join('/') },
+                  region: {
+                    startLine: f.line,
+                    startColumn: f.column,
+                    endLine: f.endLine,
+                    endColumn: f.endColumn,
+                    charOffset: f.start,
+                    charLength: f.end - f.start,
+                    snippet: { text: f.text },
+                  },
+                },
+              },
+            ],
+            properties: { bits: f.bits, threshold: f.threshold, suggestions: f.suggestions },
+          })),
+        ),
+        invocations: [
+          {
+            executionSuccessful: !results.some((r) => r.error),
+            toolExecutionNotifications: results
+              .filter((r) => r.error || r.skipped)
+              .map((r) => ({
+                level: r.error ? 'error' : 'note',
+                message: { text: `${r.path}: ${r.error ?? r.skipped}` },
+              })),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** `plausibility lint FILES...` */
+export async function cmdLint(c: Common): Promise<number> {
+  const files = c.args.positionals;
+  if (files.length === 0) throw new PlausibilityError('lint needs at least one FILE (or - for stdin)', 'USAGE');
+  const spanOpts: SpanOptions = {
+    thresholdBits: c.num('threshold'),
+    percentile: (c.args.options.get('percentile') as string | undefined) ?? undefined,
+    markdown: !c.args.options.has('no-markdown'),
+  };
+  const cal = c.args.options.get('calibration');
+  if (cal !== undefined) {
+    if (cal !== 'model' && cal !== 'document') throw new PlausibilityError('--calibration must be model or document', 'USAGE');
+    spanOpts.calibration = cal;
+  }
+  if (spanOpts.thresholdBits !== undefined && !(spanOpts.thresholdBits > 0))
+    throw new PlausibilityError('--threshold must be a positive number of bits', 'USAGE');
+  // Load the model first: an unreadable model is an error (exit 2) before any file is read.
+  const engine = await c.loadEngine();
+  const results: FileResult[] = [];
+  let errors = 0;
+  let findings = 0;
+  for (const path of files) {
+    const display = path === '-' ? '<stdin>' : relative(process.cwd(), path) || path;
+    let input;
+    try {
+      input = readInput(path, c);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      c.out.error(e.message);
+      results.push({ path: display, findings: [], error: e.message });
+      errors++;
+      continue;
+    }
+    if (input.kind === 'skip') {
+      c.out.warn(`${display}: ${input.reason}`);
+      results.push({ path: display, findings: [], skipped: input.reason });
+      continue;
+    }
+    const text = input.text;
+    const lines = new LineIndex(text);
+    const fileFindings: Finding[] = [];
+    await scoreChunks(
+      c,
+      text,
+      (s, off) => {
+        for (const sp of findSpans(s, engine.stats, spanOpts)) {
+          const a = lines.position(sp.start + off);
+          const b = lines.position(sp.end + off);
+          fileFindings.push({
+            line: a.line + 1,
+            column: a.column + 1,
+            endLine: b.line + 1,
+            endColumn: b.column + 1,
+            start: sp.start + off,
+            end: sp.end + off,
+            text: sp.text,
+            kind: sp.kind,
+            severity: sp.severity,
+            bits: sp.bits,
+            threshold: sp.threshold,
+            score: sp.score,
+            suggestions: sp.suggestions,
+            message: sp.message,
+            rule: `plausibility/${sp.kind}`,
+          });
+        }
+      },
+      { topK: 5, details: false },
+    );
+    findings += fileFindings.length;
+    results.push({ path: display, findings: fileFindings });
+    if (c.format === 'text') {
+      for (const f of fileFindings)
+        c.out.line(`${display}:${f.line}:${f.column}: ${f.severity}: ${f.message} [${f.rule}]`);
+    }
+  }
+  if (c.format === 'json') {
+    c.out.json({
+      model: engine.info.modelDir,
+      calibration: spanOpts.thresholdBits !== undefined ? 'absolute' : engine.stats && spanOpts.calibration !== 'document' ? 'model' : 'document',
+      files: results,
+      findings,
+      errors,
+    });
+  } else if (c.format === 'sarif') {
+    c.out.json(toSarif(results, engine.info.modelDir, '0.1.0'));
+  } else {
+    const nf = results.filter((r) => !r.skipped && !r.error).length;
+    c.out.info(`${findings} finding${findings === 1 ? '' : 's'} in ${nf} file${nf === 1 ? '' : 's'}` + (errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''));
+  }
+  return errors > 0 ? 2 : findings > 0 ? 1 : 0;
+}
