@@ -3,7 +3,7 @@
 //   node scripts/build.mjs --tests   -> out/test/unit/*.test.js (mocha specs)
 //   node scripts/build.mjs --watch   -> rebuild dist/ on change
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,6 +50,7 @@ async function buildDist() {
     builds.push(esbuild.build({ ...common, entryPoints: [src], outfile, ...extra }));
   }
   await Promise.all(builds);
+  if (existsSync(join(root, 'dist/cli.js'))) chmodSync(join(root, 'dist/cli.js'), 0o755);
 }
 
 async function buildTests() {

@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cli, ROOT } from './helpers';
+
+const SAMPLE = join(ROOT, 'samples', 'sample.md');
+
+describe('CLI', function () {
+  this.timeout(180000);
+  let tmp: string;
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'plaus-cli-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const file = (name: string, data: string | Uint8Array): string => {
+    const p = join(tmp, name);
+    writeFileSync(p, data);
+    return p;
+  };
+  const noStack = (s: string) => assert.ok(!/\n\s+at .+\(.+:\d+:\d+\)/.test(s), `stack trace in output:\n${s}`);
+
+  it('--help and --version', () => {
+    const r = cli(['--help'], { noModel: true });
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /plausibility <command>/);
+    assert.equal(cli(['--version'], { noModel: true }).code, 0);
+  });
+
+  it('score --format json: only JSON on stdout, no BOS row, text equals slice', () => {
+    const text = 'Naïve café 😀 — the cat sat on the mat.\r\nSecond line.';
+    const p = file('score.txt', text);
+    const r = cli(['score', p, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.ok(typeof j.model === 'string');
+    assert.ok(j.tokens.length > 0);
+    let rebuilt = '';
+    for (const t of j.tokens) {
+      assert.equal(t.text, text.slice(t.start, t.end));
+      assert.ok(Number.isFinite(t.nll));
+      assert.ok(t.prob > 0 && t.prob <= 1);
+      assert.ok(t.rank >= 1);
+      assert.ok(Number.isFinite(t.entropy));
+      assert.ok(Array.isArray(t.top) && t.top.length > 0 && typeof t.top[0].token === 'string');
+      rebuilt += t.text;
+    }
+    assert.equal(rebuilt, text);
+    assert.ok(Number.isFinite(j.nll) && Number.isFinite(j.perplexity));
+    const sum = j.tokens.reduce((a: number, t: { nll: number }) => a + t.nll, 0);
+    assert.ok(Math.abs(sum - j.nll) < 1e-6);
+  });
+
+  it('score reads stdin and prints text rows', () => {
+    const r = cli(['score', '-'], { input: 'Hello world.' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"Hello"/);
+    assert.match(r.stdout, /perplexity/);
+  });
+
+  it('rank puts "The cat sat on the mat." above "The mat sat on cat the."', () => {
+    const r = cli(['rank', '--context', '', 'The mat sat on cat the.', 'The cat sat on the mat.', '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.length, 2);
+    assert.equal(j[0].text, 'The cat sat on the mat.');
+    assert.ok(j[0].nll < j[1].nll);
+    for (const x of j) {
+      assert.deepEqual(Object.keys(x).sort(), ['nll', 'nll_per_token', 'text', 'tokens']);
+      assert.ok(x.tokens > 0);
+    }
+    const pt = cli(['rank', '--context', 'My favourite animal is the', ' cat', ' hippopotamus', ' of', '--per-token', '--format', 'json']);
+    assert.equal(pt.code, 0, pt.stderr);
+    const pj = JSON.parse(pt.stdout);
+    for (let i = 1; i < pj.length; i++) assert.ok(pj[i - 1].nll_per_token <= pj[i].nll_per_token);
+    const txt = cli(['rank', '--context', 'Hello', ' world', ' there']);
+    assert.equal(txt.code, 0);
+    assert.match(txt.stdout, /1\. nll=/);
+  });
+
+  it('perplexity json', () => {
+    const r = cli(['perplexity', SAMPLE, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.tokens > 50 && j.perplexity > 1 && j.bits_per_byte > 0 && j.word_perplexity > j.perplexity);
+  });
+
+  it('lint: findings exit 1 with line:col text output; json and sarif formats', () => {
+    const r = cli(['lint', SAMPLE]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.length >= 1);
+    for (const l of lines) assert.match(l, /^samples\/sample\.md:\d+:\d+: (warning|info): .+ \[plausibility\/(word|phrase)\]$/);
+    const sampleLines = readFileSync(SAMPLE, 'utf8').split('\n');
+    const plantedLine = sampleLines.findIndex((l) => l.includes('purple theorem')) + 1;
+    assert.ok(lines.some((l) => l.startsWith(`samples/sample.md:${plantedLine}:`)), r.stdout);
+
+    const j = cli(['lint', SAMPLE, '--format', 'json']);
+    assert.equal(j.code, 1);
+    const o = JSON.parse(j.stdout);
+    assert.equal(o.files.length, 1);
+    assert.ok(o.findings >= 1);
+    const f = o.files[0].findings[0];
+    for (const k of ['line', 'column', 'endLine', 'endColumn', 'start', 'end', 'text', 'message', 'severity', 'bits'])
+      assert.ok(k in f, k);
+
+    const s = cli(['lint', SAMPLE, '--format', 'sarif']);
+    assert.equal(s.code, 1);
+    const sarif = JSON.parse(s.stdout);
+    assert.equal(sarif.version, '2.1.0');
+    assert.equal(sarif.runs[0].tool.driver.name, 'plausibility');
+    assert.ok(sarif.runs[0].results.length >= 1);
+    assert.ok(sarif.runs[0].results[0].locations[0].physicalLocation.region.startLine >= 1);
+  });
+
+  it('lint: clean text exits 0; a huge --threshold silences findings', () => {
+    const p = file('clean.md', 'The cat sat on the mat.\n');
+    const r = cli(['lint', p, '--threshold', '1000']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, '');
+  });
+
+  it('lint: empty, whitespace-only and binary files are skipped with a warning and count as no findings', () => {
+    const empty = file('empty.md', '');
+    const ws = file('ws.md', '  \n\t\n');
+    const bin = file('bin.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48]));
+    for (const p of [empty, ws, bin]) {
+      const r = cli(['lint', p]);
+      assert.equal(r.code, 0, `${p}: ${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /warning/);
+      noStack(r.stderr);
+      const j = cli(['lint', p, '--format', 'json']);
+      assert.equal(j.code, 0);
+      const o = JSON.parse(j.stdout);
+      assert.equal(o.findings, 0);
+      assert.ok(o.files[0].skipped);
+    }
+  });
+
+  it('nonexistent path: clear message, exit 2, no stack trace; other files still linted', () => {
+    const r = cli(['lint', join(tmp, 'does-not-exist.md')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no such file/);
+    noStack(r.stderr);
+    const both = cli(['lint', join(tmp, 'nope.md'), SAMPLE, '--format', 'json']);
+    assert.equal(both.code, 2);
+    const o = JSON.parse(both.stdout);
+    assert.equal(o.files.length, 2);
+    assert.ok(o.files[1].findings.length >= 1);
+    for (const cmd of [['score'], ['perplexity']]) {
+      const x = cli([...cmd, join(tmp, 'nope.md')]);
+      assert.equal(x.code, 2);
+      assert.match(x.stderr, /no such file/);
+      noStack(x.stderr);
+    }
+  });
+
+  it('invalid UTF-8 is decoded with a warning', () => {
+    const p = file('bad.txt', Buffer.concat([Buffer.from('The cat sat on '), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from(' the mat.')]));
+    const r = cli(['score', p, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /invalid UTF-8/);
+    JSON.parse(r.stdout);
+  });
+
+  it('an unreadable model: exit 2 with a clear message', () => {
+    const bad = join(tmp, 'badmodel');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'config.json'), '{');
+    writeFileSync(join(bad, 'tokenizer.json'), '{}');
+    const r = cli(['lint', SAMPLE, '--model', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /config\.json is not valid JSON/);
+    noStack(r.stderr);
+    const m = cli(['score', SAMPLE, '--model', join(tmp, 'missing-model')]);
+    assert.equal(m.code, 2);
+    assert.match(m.stderr, /model folder not found/);
+  });
+
+  it('usage errors exit 2', () => {
+    assert.equal(cli(['bogus']).code, 2);
+    assert.equal(cli(['lint']).code, 2);
+    assert.equal(cli(['lint', SAMPLE, '--format', 'xml']).code, 2);
+    assert.equal(cli(['score', SAMPLE, '--format', 'sarif']).code, 2);
+    assert.equal(cli(['lint', SAMPLE, '--no-such-flag']).code, 2);
+    assert.equal(cli(['rank', 'a']).code, 2);
+  });
+
+  it('a 10 MB file is skipped quickly with a notice (bounded memory); --max-bytes 0 streams it in chunks', () => {
+    const p = join(tmp, 'big.md');
+    const fd = openSync(p, 'w');
+    const para = 'The river ran past the mill and under the old stone bridge toward the sea. '.repeat(12) + '\n\n';
+    const chunk = para.repeat(Math.ceil(1_000_000 / para.length));
+    for (let i = 0; i < 10; i++) writeSync(fd, chunk);
+    closeSync(fd);
+    const t0 = Date.now();
+    const r = cli(['lint', p]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /over the --max-bytes limit/);
+    assert.ok(Date.now() - t0 < 30000);
+    // A smaller long file processed fully in chunks.
+    const mid = file('mid.md', para.repeat(Math.ceil(90_000 / para.length)));
+    const m = cli(['perplexity', mid, '--format', 'json', '--max-bytes', '0']);
+    assert.equal(m.code, 0, m.stderr);
+    const j = JSON.parse(m.stdout);
+    assert.ok(j.tokens > 10000);
+  });
+
+  it('eval blimp: batched accuracy with per-paradigm breakdown', () => {
+    const d = join(tmp, 'blimp');
+    mkdirSync(d);
+    const pairs = [
+      ['The cat sat on the mat.', 'The mat sat on cat the.'],
+      ['She has eaten the apple.', 'She have eaten the apple.'],
+      ['Many people were there.', 'Many people was there.'],
+    ];
+    writeFileSync(join(d, 'a.jsonl'), pairs.map(([g, b]) => JSON.stringify({ sentence_good: g, sentence_bad: b })).join('\n') + '\n');
+    writeFileSync(join(d, 'b.jsonl'), JSON.stringify({ sentence_good: 'Dogs bark.', sentence_bad: 'Dogs barks.', UID: 'x' }) + '\n');
+    const r = cli(['eval', 'blimp', d, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.equal(j.pairs, 4);
+    assert.ok(j.accuracy >= 0 && j.accuracy <= 1);
+    assert.deepEqual(Object.keys(j.per_paradigm).sort(), ['a', 'b']);
+    assert.equal(j.per_paradigm.a.pairs, 3);
+    const bad = cli(['eval', 'blimp', join(tmp, 'nope'), '--format', 'json']);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+  });
+});

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { calibrate, findSpans, percentileOf, zForPercentile } from '../../src/core';
+import { engine, ROOT } from './helpers';
+
+const PROSE =
+  'On Sunday morning we walked along the river to the old mill. The path was muddy after the rain, but the air was ' +
+  'fresh and the sun came out as we reached the bridge. A few families were feeding the ducks, and a man was fishing ' +
+  'from the bank. We stopped for lunch at a small cafe near the church. The soup was hot and the bread was fresh.';
+
+describe('spans', function () {
+  this.timeout(120000);
+
+  it('percentile helpers', () => {
+    assert.equal(percentileOf({ '50': 5, '90': 9 }, '90'), 9);
+    assert.equal(percentileOf({ '50': 5, '90': 9 }, '70'), 7);
+    assert.ok(Math.abs(zForPercentile(99) - 2.326) < 0.01);
+    assert.ok(Math.abs(zForPercentile(95) - 1.645) < 0.01);
+  });
+
+  it('thresholds are calibrated from the model stats and are higher for the first tokens', async () => {
+    const e = await engine();
+    const s = await e.scoreText(PROSE, { topK: 0 });
+    const cal = calibrate(s.tokens, e.stats);
+    assert.equal(cal.source, e.stats ? 'model' : 'document');
+    assert.ok(cal.thresholdAt(1) >= cal.thresholdAt(50));
+    assert.ok(cal.thresholdAt(50) > cal.median);
+    const abs = calibrate(s.tokens, e.stats, { thresholdBits: 12 });
+    assert.equal(abs.thresholdAt(100), 12);
+  });
+
+  it('ordinary prose produces few flags', async () => {
+    const e = await engine();
+    const s = await e.scoreText(PROSE);
+    const spans = findSpans(s, e.stats);
+    const words = PROSE.split(/\s+/).length;
+    assert.ok(spans.length <= Math.max(2, words * 0.04), `${spans.length} flags: ${spans.map((x) => x.text).join(' | ')}`);
+  });
+
+  it('flags a planted implausible phrase in the sample document', async () => {
+    const e = await engine();
+    const text = readFileSync(join(ROOT, 'samples', 'sample.md'), 'utf8');
+    const s = await e.scoreText(text);
+    const spans = findSpans(s, e.stats);
+    const planted = text.indexOf('The cat sat on the purple theorem of mat.');
+    const plantedEnd = planted + 'The cat sat on the purple theorem of mat.'.length;
+    const hits = spans.filter((x) => x.start >= planted && x.end <= plantedEnd);
+    assert.ok(hits.length > 0, `planted phrase not flagged; flags: ${spans.map((x) => x.text).join(' | ')}`);
+    // spans are ordered, non-overlapping, inside the text, and never in the code block
+    const code = text.indexOf('```sh');
+    for (let i = 0; i < spans.length; i++) {
+      const sp = spans[i];
+      assert.ok(sp.start >= 0 && sp.end <= text.length && sp.start < sp.end);
+      assert.equal(sp.text, text.slice(sp.start, sp.end));
+      if (i > 0) assert.ok(sp.start >= spans[i - 1].end);
+      assert.ok(sp.start < code, `flag inside code block: ${sp.text}`);
+      assert.ok(sp.message.length > 0);
+    }
+    // The planted phrase is the most surprising region of the document.
+    const worst = spans.reduce((a, b) => (b.meanBits > a.meanBits ? b : a));
+    assert.ok(worst.start >= planted && worst.end <= plantedEnd, `worst span is "${worst.text}"`);
+  });
+
+  it('flags word salad', async () => {
+    const e = await engine();
+    const text = PROSE + ' Whereas umbrella seventeen of quickly the banana if cathedral sings purple. ' + PROSE;
+    const s = await e.scoreText(text);
+    const spans = findSpans(s, e.stats);
+    const a = text.indexOf('Whereas umbrella');
+    const b = text.indexOf('sings purple.') + 'sings purple.'.length;
+    assert.ok(spans.some((x) => x.start >= a && x.end <= b), `salad not flagged: ${spans.map((x) => x.text).join(' | ')}`);
+  });
+
+  it('disable directives suppress flags', async () => {
+    const e = await engine();
+    const text = PROSE + '\n\n<!-- plausibility-disable-next-line -->\nWhereas umbrella seventeen of quickly the banana if cathedral sings purple.\n';
+    const s = await e.scoreText(text);
+    const at = text.indexOf('Whereas');
+    assert.ok(findSpans(s, e.stats).every((x) => x.end <= at));
+  });
+
+  it('per-document calibration works without model stats', async () => {
+    const e = await engine();
+    const text = PROSE + ' The cat sat on the purple theorem of mat. ' + PROSE;
+    const s = await e.scoreText(text);
+    const spans = findSpans(s, undefined, { calibration: 'document' });
+    assert.ok(spans.length < 15);
+    for (const sp of spans) assert.equal(sp.text, text.slice(sp.start, sp.end));
+  });
+});
