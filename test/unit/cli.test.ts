@@ -54,8 +54,10 @@ describe('CLI', function () {
   it('score reads stdin and prints text rows', () => {
     const r = cli(['score', '-'], { input: 'Hello world.' });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /"Hello"/);
-    assert.match(r.stdout, /perplexity/);
+    const rows = r.stdout.trim().split('\n');
+    assert.match(rows[0], /line:col/);
+    assert.match(rows[1], /^\s+1\s+1:1\s/);
+    assert.match(rows[rows.length - 1], /^tokens \d+ .*perplexity/);
   });
 
   it('rank puts "The cat sat on the mat." above "The mat sat on cat the."', () => {
