@@ -47,8 +47,15 @@ async function main(): Promise<void> {
   const nTokens = Number(arg('tokens', '20000'));
   const threads = Number(arg('threads', '2'));
   const engine = await Engine.load(modelDir, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-  const text = benchText();
-  const ids = engine.encode(text).slice(0, nTokens);
+  const full = benchText();
+  // Tokenise only as much text as needed (about 4 characters per token; grow if short).
+  let take = nTokens * 6;
+  let ids = engine.encode(full.slice(0, take));
+  while (ids.length < nTokens && take < full.length) {
+    take *= 2;
+    ids = engine.encode(full.slice(0, take));
+  }
+  ids = ids.slice(0, nTokens);
   if (ids.length < nTokens) console.error(`note: the text has only ${ids.length} tokens`);
   const seq = [engine.bosId, ...ids];
   const { window, stride } = engine.windowing({});
@@ -76,7 +83,7 @@ async function main(): Promise<void> {
     try {
       const batches: number[][][] = [];
       const V = engine.vocabSize;
-      const maxFloats = 16 * 1024 * 1024;
+      const maxFloats = engine.maxLogitsFloats;
       const sorted = rows.slice().sort((a, b) => b.ids.length - a.ids.length);
       for (let i = 0; i < sorted.length; ) {
         const n = Math.max(1, Math.floor(maxFloats / (sorted[i].ids.length * V)));

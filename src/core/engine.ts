@@ -37,7 +37,7 @@ export interface EngineOptions {
   variant?: string;
   /**
    * Largest number of logits floats (batch x seq x vocab) one forward pass may produce while scoring; bounds memory.
-   * Default 16M floats (64 MB).
+   * Default 4M floats (16 MB).
    */
   maxLogitsFloats?: number;
   /** Receives progress/diagnostic messages (e.g. provider fallbacks). */
@@ -248,7 +248,8 @@ export class Engine {
   private pastNames: { key: string; value: string }[] = [];
   private presentNames: { key: string; value: string }[] = [];
   private lmHeadCache?: { weights: Float32Array; vocab: number; dim: number };
-  private readonly maxLogitsFloats: number;
+  /** Largest number of logits floats one scoring forward pass may produce (bounds memory). */
+  readonly maxLogitsFloats: number;
 
   private constructor(
     /** The ONNX session. Exposed for advanced callers (e.g. IO binding experiments). */
@@ -264,7 +265,7 @@ export class Engine {
     opts: EngineOptions,
   ) {
     this.bosId = config.bosTokenId;
-    this.maxLogitsFloats = opts.maxLogitsFloats ?? 16 * 1024 * 1024;
+    this.maxLogitsFloats = opts.maxLogitsFloats ?? 4 * 1024 * 1024;
   }
 
   /**
