@@ -27,9 +27,10 @@ const common = {
 /** dist entries: [source, output]. Entries whose source does not exist yet are skipped. */
 const distEntries = [
   ['src/cli/main.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
-  ['src/extension.ts', 'dist/extension.js', {}],
+  ['src/extension/main.ts', 'dist/extension.js', {}],
   ['src/worker/worker.ts', 'dist/worker.js', {}],
   ['bench/score.ts', 'dist/bench/score.js', {}],
+  ['bench/edit.ts', 'dist/bench/edit.js', {}],
 ];
 
 function listTests(dir) {
