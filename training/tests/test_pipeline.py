@@ -1,0 +1,250 @@
+"""Fast checks of the training pipeline (run by `npm test` through training/run_tests.sh)."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+
+from plausibility_train.bpe import ByteLevelBPE, train_bpe  # noqa: E402
+from plausibility_train.corpus import CorpusError, Sources, prepare  # noqa: E402
+from plausibility_train.data import build_stream, save_stream  # noqa: E402
+from plausibility_train.export import export_model  # noqa: E402
+from plausibility_train.model import GPT, GPTConfig, sequence_logprobs  # noqa: E402
+from plausibility_train.train import TrainConfig, train  # noqa: E402
+
+SAMPLE = [
+    "The committee met on Friday to discuss the budget. Members agreed that costs were too high.",
+    "Install the package, then run the linter on every Markdown file in the repository.",
+    "She opened the door slowly; the room was dark, and the clock on the wall had stopped.",
+    "Python's for statement iterates over the items of any sequence, in the order they appear.",
+    "Naïve café owners serve crème brûlée — and 🙂 emoji — to 中文 speakers.",
+] * 20
+
+
+def random_unicode(rng: random.Random, n: int) -> str:
+    pools = ["abc XYZ 123 .,;!?'\"", "éèüñçßøå", "\u0301\u0308\u0302", "中文日本語한국어", "🙂👍🏽👨‍👩‍👧🇫🇷",
+             "\r\n\t  ", "مرحبا שלום", "\u200d\u200b\ufeff"]
+    out = []
+    for _ in range(n):
+        pool = rng.choice(pools)
+        out.append(rng.choice(pool))
+        if rng.random() < 0.02:
+            out.append(chr(rng.randint(0x20, 0x2FFF)))
+    return "".join(out)
+
+
+def node_available() -> bool:
+    return shutil.which("node") is not None and (ROOT / "node_modules" / "onnxruntime-node").exists()
+
+
+class Fixture:
+    """One tiny tokenizer, token stream and model shared by the tests."""
+    _dir: Path | None = None
+
+    @classmethod
+    def get(cls) -> Path:
+        if cls._dir is None:
+            d = Path(tempfile.mkdtemp(prefix="plaus-train-"))
+            vocab, merges = train_bpe(SAMPLE, 400)
+            tok = ByteLevelBPE(vocab, merges)
+            tok.save(d / "tok", 64)
+            docs = [{"id": f"d{i}", "source": "s", "tags": ["news"], "synopsis": "A synopsis.", "text": t}
+                    for i, t in enumerate(SAMPLE)]
+            arr = build_stream(docs, tok, 0.5)
+            save_stream(arr, d / "tokens" / "train.bin")
+            save_stream(arr[: len(arr) // 4], d / "tokens" / "validation.bin")
+            cls._dir = d
+        return cls._dir
+
+
+def tiny_config(d: Path, **kw) -> TrainConfig:
+    base = dict(out_dir=str(d / "run"), train_bin=str(d / "tokens" / "train.bin"),
+                val_bin=str(d / "tokens" / "validation.bin"), batch_size=4, context=32, lr=3e-3, warmup_steps=2,
+                max_steps=30, eval_every=1000, eval_batches=2, ckpt_every=10, log_every=1000, threads=1,
+                model={"vocab_size": 400, "n_positions": 64, "n_embd": 32, "n_layer": 2, "n_head": 2})
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+class TokenizerTests(unittest.TestCase):
+    def test_round_trip_arbitrary_unicode(self):
+        d = Fixture.get()
+        tok = ByteLevelBPE.load(d / "tok" / "tokenizer.json")
+        rng = random.Random(7)
+        for _ in range(200):
+            s = random_unicode(rng, rng.randint(0, 60))
+            self.assertEqual(tok.decode(tok.encode(s)), s)
+
+    def test_training_is_deterministic(self):
+        a = train_bpe(SAMPLE, 350)
+        b = train_bpe(list(SAMPLE), 350)
+        self.assertEqual(a, b)
+
+    def test_empty_corpus_is_refused(self):
+        with self.assertRaises(ValueError):
+            train_bpe([], 300)
+
+    @unittest.skipUnless(node_available(), "node_modules not installed")
+    def test_python_and_js_encodings_agree(self):
+        d = Fixture.get()
+        tok = ByteLevelBPE.load(d / "tok" / "tokenizer.json")
+        rng = random.Random(3)
+        texts = SAMPLE[:5] + [random_unicode(rng, rng.randint(1, 80)) for _ in range(60)] + ["", " ", "a  b\r\n\r\nc"]
+        res = subprocess.run(["node", str(HERE / "js_encode.cjs"), str(d / "tok")], input=json.dumps(texts),
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        js = json.loads(res.stdout)
+        for t, ids in zip(texts, js):
+            self.assertEqual(ids, tok.encode(t), f"encodings differ for {t!r}")
+
+
+class CorpusTests(unittest.TestCase):
+    def test_missing_source_names_it(self):
+        with tempfile.TemporaryDirectory() as t:
+            src = Sources(brown=Path(t) / "nope", nlp_corpus=Path(t) / "nope2")
+            with self.assertRaises(CorpusError) as cm:
+                prepare(src, Path(t) / "out", only=["brown"])
+            self.assertIn("Brown", str(cm.exception))
+
+    def test_prepare_is_reproducible_and_deduplicated(self):
+        with tempfile.TemporaryDirectory() as t:
+            brown = Path(t) / "brown"
+            brown.mkdir()
+            (brown / "cats.txt").write_text("ca01 news\nca02 news\ncf01 lore\n")
+            body = "\n\n\tThe/at jury/nn said/vbd ``/`` no/at evidence/nn ''/'' was/bedz found/vbn ./.\n"
+            (brown / "ca01").write_text(body * 3)
+            (brown / "ca02").write_text(body * 3)  # a duplicate document
+            (brown / "cf01").write_text("\n\n\tIt/pps is/bez an/at old/jj story/nn ,/, told/vbn often/rb ./.\n" * 3)
+            src = Sources(brown=brown, nlp_corpus=Path(t))
+            m1 = prepare(src, Path(t) / "o1", only=["brown"])
+            m2 = prepare(src, Path(t) / "o2", only=["brown"])
+            self.assertEqual(m1["splits"], m2["splits"])
+            self.assertGreaterEqual(m1["duplicates_dropped"], 1)
+            docs = [json.loads(l) for s in ("train", "validation", "test")
+                    for l in (Path(t) / "o1" / f"{s}.jsonl").read_text().splitlines()]
+            self.assertTrue(all(d["genre"] in ("news", "lore") for d in docs))
+            self.assertIn('said "no evidence" was found.', docs[0]["text"])
+
+    def test_empty_corpus_stops_clearly(self):
+        with tempfile.TemporaryDirectory() as t:
+            brown = Path(t) / "brown"
+            brown.mkdir()
+            (brown / "cats.txt").write_text("")
+            with self.assertRaises(CorpusError) as cm:
+                prepare(Sources(brown=brown, nlp_corpus=Path(t)), Path(t) / "o", only=["brown"])
+            self.assertIn("empty", str(cm.exception))
+
+
+class TrainingTests(unittest.TestCase):
+    def test_loss_falls(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as t:
+            s = train(tiny_config(d, out_dir=t, max_steps=40, log_every=5), log=lambda *_: None)
+            losses = [r["loss"] for r in s["history"]["log"]]
+            self.assertLess(np.mean(losses[-2:]), losses[0] - 0.5)
+
+    def test_resume_continues_exactly(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            train(tiny_config(d, out_dir=a, max_steps=20), log=lambda *_: None)
+            train(tiny_config(d, out_dir=b, max_steps=20, stop_at_step=10), log=lambda *_: None)  # interrupted
+            train(tiny_config(d, out_dir=b, max_steps=20), log=lambda *_: None)  # resumes from its checkpoint
+            sa = torch.load(Path(a) / "final.pt")["model"]
+            sb = torch.load(Path(b) / "final.pt")["model"]
+            for k in sa:
+                self.assertTrue(torch.equal(sa[k], sb[k]), k)
+
+    def test_ddp_two_gloo_ranks_stay_identical(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as t:
+            cfg = tiny_config(d, out_dir=t, max_steps=2, ckpt_every=1000, save_rank_weights=True)
+            (Path(t) / "cfg.json").write_text(json.dumps(cfg.__dict__))
+            script = Path(t) / "ddp.py"
+            script.write_text(f"import json,sys\nsys.path.insert(0,{str(HERE.parent)!r})\n"
+                              "from plausibility_train.train import TrainConfig, train\n"
+                              "train(TrainConfig(**json.load(open(sys.argv[1]))), log=lambda *_: None)\n")
+            env = dict(os.environ, MASTER_ADDR="127.0.0.1", WORLD_SIZE="2", OMP_NUM_THREADS="1")
+            port = str(29500 + random.randint(0, 400))
+            procs = [subprocess.Popen([sys.executable, str(script), str(Path(t) / "cfg.json")],
+                                      env=dict(env, RANK=str(r), LOCAL_RANK=str(r), MASTER_PORT=port))
+                     for r in range(2)]
+            for p in procs:
+                self.assertEqual(p.wait(timeout=300), 0)
+            s0, s1 = torch.load(Path(t) / "rank0.pt"), torch.load(Path(t) / "rank1.pt")
+            init = GPT(GPTConfig(**cfg.model)).state_dict()
+            changed = False
+            for k in s0:
+                self.assertTrue(torch.equal(s0[k], s1[k]), k)
+                changed |= not torch.equal(s0[k], init[k])
+            self.assertTrue(changed, "the weights did not move")
+
+
+class ExportTests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        d = Fixture.get()
+        cls.out = d / "model"
+        if not (cls.out / "onnx" / "model.onnx").exists():
+            run = d / "exp-run"
+            train(tiny_config(d, out_dir=str(run), max_steps=5), log=lambda *_: None)
+            (d / "tokens" / "conditioning.json").write_text(json.dumps({"header": "Tags: [{tags}]\n\n"}))
+            export_model(run / "final.pt", d / "tok", d / "tokens", cls.out)
+
+    def test_layout(self):
+        import onnx
+        m = onnx.load(str(self.out / "onnx" / "model.onnx"))
+        ins = [i.name for i in m.graph.input]
+        outs = [o.name for o in m.graph.output]
+        self.assertEqual(ins[:3], ["input_ids", "attention_mask", "position_ids"])
+        self.assertIn("past_key_values.1.value", ins)
+        self.assertEqual(outs[0], "logits")
+        self.assertIn("present.0.key", outs)
+        self.assertEqual(outs[-1], "last_hidden_state")
+        cfg = json.loads((self.out / "config.json").read_text())
+        for k in ("model_type", "n_layer", "n_head", "n_embd", "n_positions", "vocab_size", "bos_token_id",
+                  "eos_token_id"):
+            self.assertIn(k, cfg)
+        head = json.loads((self.out / "lm_head.json").read_text())
+        self.assertEqual((self.out / "lm_head.bin").stat().st_size, 4 * head["shape"][0] * head["shape"][1])
+        parity = json.loads((self.out / "parity.json").read_text())
+        self.assertGreaterEqual(len(parity["texts"]), 10)
+
+    def test_rebuild_from_onnx_matches(self):
+        from plausibility_train.export import load_checkpoint
+        from plausibility_train.rebuild import rebuild_from_onnx
+        rebuilt = rebuild_from_onnx(self.out)
+        orig = load_checkpoint(Fixture.get() / "exp-run" / "final.pt")
+        ids = [[0, 5, 9, 33, 2, 7]]
+        np.testing.assert_allclose(sequence_logprobs(rebuilt, ids), sequence_logprobs(orig, ids), atol=1e-6)
+
+    @unittest.skipUnless(node_available(), "node_modules not installed")
+    def test_onnxruntime_matches_pytorch(self):
+        parity = json.loads((self.out / "parity.json").read_text())
+        seqs = [t["ids"] for t in parity["texts"] if len(t["ids"]) > 1]
+        res = subprocess.run(["node", str(HERE / "ort_logprobs.cjs"), str(self.out), json.dumps(seqs)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        got = json.loads(res.stdout)
+        cfg = json.loads((self.out / "config.json").read_text())
+        self.assertEqual(got["shapes"]["last_hidden_state"], [1, len(seqs[-1]), cfg["n_embd"]])
+        self.assertEqual(got["shapes"]["present.0.key"], [1, cfg["n_head"], len(seqs[-1]), cfg["n_embd"] // cfg["n_head"]])
+        want = [t["logprobs"] for t in parity["texts"] if len(t["ids"]) > 1]
+        for a, b in zip(got["logprobs"], want):
+            np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+if __name__ == "__main__":
+    unittest.main()
