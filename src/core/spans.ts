@@ -256,7 +256,7 @@ export function findSpans(score: TextScore, stats: SurprisalStats | undefined, o
   for (const m of marks) {
     const last = merged[merged.length - 1];
     // Merge if overlapping or separated only by whitespace/punctuation within a sentence.
-    if (last && (m.start <= last.end || /^[\s,;:'"’“”()-]*$/.test(text.slice(last.end, m.start)))) {
+    if (last && (m.start <= last.end || /^[ \t,;:'"’“”()-]*(?:\r?\n|\r)?[ \t]*$/.test(text.slice(last.end, m.start)))) {
       last.end = Math.max(last.end, m.end);
       last.phrase = last.phrase || m.fromPhrase || m.start > last.start;
     } else merged.push({ start: m.start, end: m.end, phrase: m.fromPhrase });
@@ -291,7 +291,7 @@ export function findSpans(score: TextScore, stats: SurprisalStats | undefined, o
     const sugg: string[] = [];
     for (const a of first.top) {
       const s = clean(a.token);
-      if (s && !sugg.includes(s) && s !== clean(first.text)) sugg.push(s);
+      if (/[\p{L}\p{N}]/u.test(s) && !s.includes('\uFFFD') && !sugg.includes(s) && s !== clean(first.text)) sugg.push(s);
       if (sugg.length >= nSug) break;
     }
     const spanText = text.slice(r.start, r.end);
