@@ -287,7 +287,10 @@ export class Engine {
     }
     const config = parseModelConfig(rawConfig, tokCfg, (t) => tokenizer.tokenToId(t));
 
-    const file = onnxPath(modelDir, opts.variant ?? 'fp32');
+    let file = onnxPath(modelDir, opts.variant ?? 'fp32');
+    // Older transformers.js exports name the decoder-with-past decoder_model_merged.onnx.
+    const merged = join(modelDir, 'onnx', 'decoder_model_merged.onnx');
+    if (!existsSync(file) && (opts.variant ?? 'fp32') === 'fp32' && existsSync(merged)) file = merged;
     if (!existsSync(file)) throw new ModelLoadError(`ONNX model not found: ${file}`, 'MODEL_MISSING_FILE');
     if (statSync(file).size < 64)
       throw new ModelLoadError(`ONNX model is empty or truncated: ${file}`, 'MODEL_CORRUPT_FILE');
@@ -325,6 +328,14 @@ export class Engine {
     const outputs = [...session.outputNames];
     if (!inputs.includes('input_ids'))
       throw new ModelLoadError(`ONNX model ${file} has no input "input_ids" (inputs: ${inputs.join(', ')})`, 'MODEL_BAD_GRAPH');
+    const known = (n: string) =>
+      ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch'].includes(n) || n.startsWith('past_key_values.');
+    const unknown = inputs.filter((n) => !known(n));
+    if (unknown.length > 0)
+      throw new ModelLoadError(
+        `ONNX model ${file} needs inputs the engine cannot provide: ${unknown.join(', ')} (expected a causal decoder export)`,
+        'MODEL_BAD_GRAPH',
+      );
     if (!outputs.includes('logits'))
       throw new ModelLoadError(`ONNX model ${file} has no output "logits" (outputs: ${outputs.join(', ')})`, 'MODEL_BAD_GRAPH');
 
@@ -503,6 +514,7 @@ export class Engine {
       } else for (let r = 0; r < b; r++) for (let j = 0; j < s; j++) p[r * s + j] = pastLen + j;
       feeds['position_ids'] = int64(p, [b, s]);
     }
+    if (inputs.includes('use_cache_branch')) feeds['use_cache_branch'] = new ort.Tensor('bool', [pastLen > 0], [1]);
     if (this.info.hasKvCache) {
       const cache = past ?? this.emptyCache(b);
       this.pastNames.forEach((n, i) => {
