@@ -8,10 +8,8 @@
  *
  * No `vscode` import: the edit benchmark drives this class exactly as the extension does.
  */
-import type { SurprisalStats } from '../core/config';
-import type { TextScore, TokenScore } from '../core/engine';
 import { mergeRanges, overlapsAny, Range, skipRegions } from '../core/markdown';
-import { findSpans, Span } from '../core/spans';
+import type { Span } from '../core/spans';
 import { Block, hashKey, leftContext, maskDocument, splitBlocks } from './blocks';
 import { EngineClient } from './client';
 import { BlockScore, ModelInfo } from './protocol';
@@ -83,7 +81,6 @@ const LN2 = Math.LN2;
 
 export class DocumentScorer {
   private readonly cache = new Map<string, BlockScore>();
-  private readonly spanCache = new Map<string, Span[]>();
   private opts: ScorerOptions;
   private model: ModelInfo | undefined;
   private last: DocumentResult | undefined;
@@ -102,7 +99,6 @@ export class DocumentScorer {
   }
 
   setOptions(opts: ScorerOptions): void {
-    if (opts.thresholdBits !== this.opts.thresholdBits) this.spanCache.clear();
     if (opts.contextChars !== this.opts.contextChars || opts.maxBlockChars !== this.opts.maxBlockChars) this.clear();
     this.opts = opts;
   }
@@ -118,7 +114,6 @@ export class DocumentScorer {
 
   clear(): void {
     this.cache.clear();
-    this.spanCache.clear();
     this.last = undefined;
   }
 
@@ -143,9 +138,13 @@ export class DocumentScorer {
     const masked = maskDocument(text, languageId);
     const blocks = splitBlocks(masked, this.maxBlockChars());
     const ctxChars = this.contextChars();
+    const markdown = languageId === 'markdown';
+    const thresholdBits = this.opts.thresholdBits && this.opts.thresholdBits > 0 ? this.opts.thresholdBits : undefined;
+    // Span options are part of the key: a block's spans depend on them.
+    const variant = `${thresholdBits ?? 'auto'}|${markdown ? 'md' : 'txt'}`;
     const keyed = blocks.map((block) => {
       const context = leftContext(masked, block.start, ctxChars);
-      return { block, context, key: hashKey(context, block.text) };
+      return { block, context, key: hashKey(variant, context, block.text) };
     });
     const missing = new Map<string, { key: string; context: string; text: string }>();
     for (const k of keyed) if (!this.cache.has(k.key)) missing.set(k.key, { key: k.key, context: k.context, text: k.block.text });
@@ -153,7 +152,7 @@ export class DocumentScorer {
     if (missing.size > 0) {
       await this.client.request(
         'score',
-        { items: [...missing.values()], topK: this.opts.topK ?? 5 },
+        { items: [...missing.values()], topK: this.opts.topK ?? 5, spans: { thresholdBits, markdown } },
         { signal, onPartial: (b) => this.cache.set(b.key, b) },
       );
     }
@@ -170,9 +169,8 @@ export class DocumentScorer {
     for (const key of this.cache.keys()) {
       if (this.cache.size <= limit) break;
       this.cache.delete(key);
-      this.spanCache.delete(key);
     }
-    const findings = this.findings(text, languageId, scored);
+    const findings = this.findings(text, markdown, scored);
     let tokens = 0;
     let bits = 0;
     for (const s of scored) {
@@ -194,18 +192,12 @@ export class DocumentScorer {
     return result;
   }
 
-  private findings(text: string, languageId: string, scored: ScoredBlock[]): Finding[] {
-    const markdown = languageId === 'markdown';
+  private findings(text: string, markdown: boolean, scored: ScoredBlock[]): Finding[] {
+    // Document-level skip regions: code fences, directives that span blocks, and so on.
     const skips: Range[] = mergeRanges(skipRegions(text, { markdown }));
     const out: Finding[] = [];
-    const stats: SurprisalStats | undefined = this.model?.stats;
-    const thresholdBits = this.opts.thresholdBits && this.opts.thresholdBits > 0 ? this.opts.thresholdBits : undefined;
     for (const s of scored) {
-      let spans = this.spanCache.get(s.key);
-      if (!spans) {
-        spans = findSpans(toTextScore(s.block.text, s.score), stats, { thresholdBits, markdown, suggestions: 3 });
-        this.spanCache.set(s.key, spans);
-      }
+      const spans: Span[] = s.score.spans ?? [];
       for (const sp of spans) {
         const start = s.block.start + sp.start;
         const end = s.block.start + sp.end;
@@ -312,51 +304,6 @@ function sentenceAround(text: string, rel: number): { start: number; end: number
   const all = sentences(text);
   for (const s of all) if (rel < s.end || s === all[all.length - 1]) return s.start <= rel ? s : { start: rel, end: s.end };
   return { start: 0, end: text.length };
-}
-
-/** A TextScore view of a block's scores, as the span finder expects. */
-export function toTextScore(text: string, s: BlockScore): TextScore {
-  const tokens: TokenScore[] = [];
-  let nll = 0;
-  for (let i = 0; i < s.bits.length; i++) {
-    const bits = s.bits[i];
-    const top = [];
-    for (let j = 0; j < s.topK; j++) {
-      const id = s.topIds[i * s.topK + j];
-      if (id >= 0) top.push({ id, prob: s.topProbs[i * s.topK + j], token: s.vocab[id] ?? '' });
-    }
-    nll += bits * LN2;
-    tokens.push({
-      id: -1,
-      text: text.slice(s.starts[i], s.ends[i]),
-      start: s.starts[i],
-      end: s.ends[i],
-      logprob: -bits * LN2,
-      nll: bits * LN2,
-      bits,
-      prob: 2 ** -bits,
-      rank: s.ranks[i],
-      entropy: s.entropy[i],
-      top,
-      position: s.positions[i],
-      context: s.positions[i],
-    });
-  }
-  const n = tokens.length;
-  const words = (text.match(/\S+/g) ?? []).length;
-  const bytes = Buffer.byteLength(text, 'utf8');
-  return {
-    text,
-    tokens,
-    nll,
-    tokenCount: n,
-    perplexity: n ? Math.exp(nll / n) : NaN,
-    bytes,
-    words,
-    bitsPerByte: bytes ? nll / LN2 / bytes : NaN,
-    wordPerplexity: words ? Math.exp(nll / words) : NaN,
-    exactOffsets: true,
-  };
 }
 
 export function formatProb(p: number): string {

@@ -8,6 +8,7 @@
  * Nothing in this file imports the engine (types only) or `vscode`: both sides share it.
  */
 import type { SurprisalStats } from '../core/config';
+import type { Span } from '../core/spans';
 
 /** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
@@ -51,6 +52,15 @@ export interface ScoreParams {
   items: ScoreItem[];
   /** Number of alternatives to report per token (0 for none). */
   topK: number;
+  /** When given, the worker also finds the flagged spans of each item (off the host's thread). */
+  spans?: SpanParams;
+}
+
+export interface SpanParams {
+  /** Absolute threshold in bits; undefined uses the model's calibration. */
+  thresholdBits?: number;
+  /** Skip Markdown code, links and HTML inside items. */
+  markdown: boolean;
 }
 
 /**
@@ -75,12 +85,15 @@ export interface BlockScore {
   topProbs: Float32Array;
   /** Display text of every token id that appears in `topIds`. */
   vocab: Record<number, string>;
+  /** Flagged spans, offsets relative to `text` (when the request asked for them). */
+  spans?: Span[];
   /** Time spent on this item in the worker. */
   ms: number;
 }
 
+/** Blocks travel as `partial` events (one message each); the final response only counts them. */
 export interface ScoreResult {
-  blocks: BlockScore[];
+  scored: number;
 }
 
 /** Method name -> params and result. Adding a method here types both ends. */

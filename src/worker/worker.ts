@@ -10,6 +10,8 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
+import { findSpans } from '../core/spans';
+import { toTextScore } from './textscore';
 import {
   BlockScore,
   ExecutionProvider,
@@ -104,7 +106,7 @@ const ITEMS_PER_BATCH = 4;
 async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
   const e = engine;
   if (!e) throw new PlausibilityError('No model is loaded.', 'NO_MODEL');
-  const blocks: BlockScore[] = [];
+  let scored = 0;
   for (let i = 0; i < params.items.length; i += ITEMS_PER_BATCH) {
     await yieldToLoop();
     checkCancelled(id);
@@ -117,11 +119,18 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
     const ms = (performance.now() - t0) / group.length;
     group.forEach((it, k) => {
       const block = toBlockScore(e, it.key, it.context.length, scores[k].tokens, params.topK, ms);
-      blocks.push(block);
+      if (params.spans) {
+        block.spans = findSpans(toTextScore(it.text, block), e.stats, {
+          thresholdBits: params.spans.thresholdBits,
+          markdown: params.spans.markdown,
+          suggestions: 3,
+        });
+      }
+      scored++;
       post({ type: 'partial', id, block });
     });
   }
-  return { blocks };
+  return { scored };
 }
 
 /** Keeps the tokens that reach into the text (after `ctxLen` context characters), with offsets relative to it. */

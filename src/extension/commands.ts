@@ -1,0 +1,155 @@
+/**
+ * Commands (contributes.commands in package.json).
+ */
+import * as vscode from 'vscode';
+import { COMMAND_ALLOW_PHRASE, COMMAND_IGNORE_SPAN } from './codeActions';
+import { SECTION } from './config';
+import type { DocumentController } from './documents';
+import type { EngineService } from './engine';
+import type { TokenReport } from './report';
+import { COMMAND_MENU } from './statusBar';
+import type { Suppressions } from './suppressions';
+
+export interface CommandContext {
+  engine: EngineService;
+  documents: DocumentController;
+  suppressions: Suppressions;
+  report: TokenReport;
+  log: vscode.LogOutputChannel;
+}
+
+function activeDoc(): vscode.TextDocument | undefined {
+  return vscode.window.activeTextEditor?.document;
+}
+
+async function docFor(uri: unknown): Promise<vscode.TextDocument | undefined> {
+  if (uri instanceof vscode.Uri) return vscode.workspace.openTextDocument(uri);
+  return activeDoc();
+}
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  const { engine, documents, suppressions, report } = ctx;
+
+  const toggleHeatmap = async () => {
+    const c = vscode.workspace.getConfiguration(SECTION);
+    const next = !c.get<boolean>('heatmap', false);
+    const inspect = c.inspect<boolean>('heatmap');
+    const target =
+      inspect?.workspaceFolderValue !== undefined
+        ? vscode.ConfigurationTarget.WorkspaceFolder
+        : inspect?.workspaceValue !== undefined
+          ? vscode.ConfigurationTarget.Workspace
+          : vscode.ConfigurationTarget.Global;
+    await c.update('heatmap', next, target);
+  };
+
+  const rescore = async (uri?: unknown) => {
+    const doc = await docFor(uri);
+    if (!doc) return;
+    if (!documents.isEligible(doc)) {
+      void vscode.window.showInformationMessage(
+        `Plausibility does not check ${doc.languageId} documents. Add "${doc.languageId}" to plausibility.languages to check them.`,
+      );
+      return;
+    }
+    engine.resetFailure();
+    await documents.rescore(doc, true);
+  };
+
+  const selectModel = async () => {
+    type Item = vscode.QuickPickItem & { value: 'bundled' | 'folder' };
+    const current = vscode.workspace.getConfiguration(SECTION).get<string>('model', 'bundled');
+    const items: Item[] = [
+      { label: '$(package) Bundled model', description: current === 'bundled' ? 'current' : undefined, value: 'bundled' },
+      {
+        label: '$(folder-opened) Choose a model folder…',
+        detail: 'A Hugging Face / transformers.js ONNX export (config.json, tokenizer.json, onnx/model.onnx)',
+        description: current !== 'bundled' ? `current: ${current}` : undefined,
+        value: 'folder',
+      },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Plausibility: Select Model' });
+    if (!pick) return;
+    let value = 'bundled';
+    if (pick.value === 'folder') {
+      const uris = await vscode.window.showOpenDialog({
+        canSelectFolders: true,
+        canSelectFiles: false,
+        canSelectMany: false,
+        openLabel: 'Use this model',
+      });
+      if (!uris?.[0]) return;
+      value = uris[0].fsPath;
+    }
+    engine.resetFailure();
+    await vscode.workspace.getConfiguration(SECTION).update('model', value, vscode.ConfigurationTarget.Global);
+  };
+
+  const showReport = () => {
+    const doc = activeDoc();
+    if (!doc) {
+      void vscode.window.showInformationMessage('Plausibility: open a document to see its token report.');
+      return;
+    }
+    report.show(doc);
+  };
+
+  const showMenu = async () => {
+    type Item = vscode.QuickPickItem & { command: string };
+    const heatmapOn = vscode.workspace.getConfiguration(SECTION).get<boolean>('heatmap', false);
+    const items: Item[] = [
+      { label: `$(symbol-color) ${heatmapOn ? 'Hide' : 'Show'} heatmap`, command: 'plausibility.toggleHeatmap' },
+      { label: '$(refresh) Rescore document', command: 'plausibility.rescore' },
+      { label: '$(graph) Show token report', command: 'plausibility.showTokenReport' },
+      { label: '$(package) Choose model…', command: 'plausibility.selectModel' },
+      { label: '$(output) Show log', command: 'plausibility.showLog' },
+      { label: '$(settings-gear) Settings', command: 'workbench.action.openSettings' },
+    ];
+    const pick = await vscode.window.showQuickPick(items, { title: 'Plausibility' });
+    if (!pick) return;
+    if (pick.command === 'workbench.action.openSettings') await vscode.commands.executeCommand(pick.command, SECTION);
+    else await vscode.commands.executeCommand(pick.command);
+  };
+
+  const ignoreSpan = async (uri: unknown, start: unknown, end: unknown) => {
+    const doc = await docFor(uri);
+    if (!doc || typeof start !== 'number' || typeof end !== 'number') return;
+    await suppressions.ignoreSpan(doc, start, end);
+  };
+
+  const allowPhrase = async (uri: unknown, phrase: unknown) => {
+    const doc = await docFor(uri);
+    if (!doc) return;
+    let p = typeof phrase === 'string' ? phrase : undefined;
+    if (!p) {
+      const editor = vscode.window.activeTextEditor;
+      const sel = editor && !editor.selection.isEmpty ? editor.document.getText(editor.selection) : '';
+      p = await vscode.window.showInputBox({ title: 'Add a phrase to the workspace allow-list', value: sel });
+    }
+    if (p?.trim()) await suppressions.allowPhrase(doc, p);
+  };
+
+  const clearIgnored = async () => {
+    const doc = activeDoc();
+    if (doc) await suppressions.clearIgnored(doc);
+  };
+
+  const restartEngine = async () => {
+    await engine.restart();
+  };
+
+  const showLog = () => ctx.log.show(true);
+
+  return [
+    vscode.commands.registerCommand('plausibility.toggleHeatmap', toggleHeatmap),
+    vscode.commands.registerCommand('plausibility.rescore', rescore),
+    vscode.commands.registerCommand('plausibility.selectModel', selectModel),
+    vscode.commands.registerCommand('plausibility.showTokenReport', showReport),
+    vscode.commands.registerCommand(COMMAND_MENU, showMenu),
+    vscode.commands.registerCommand(COMMAND_IGNORE_SPAN, ignoreSpan),
+    vscode.commands.registerCommand(COMMAND_ALLOW_PHRASE, allowPhrase),
+    vscode.commands.registerCommand('plausibility.clearIgnoredSpans', clearIgnored),
+    vscode.commands.registerCommand('plausibility.restartEngine', restartEngine),
+    vscode.commands.registerCommand('plausibility.showLog', showLog),
+  ];
+}

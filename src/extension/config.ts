@@ -1,0 +1,72 @@
+/**
+ * Typed access to the `plausibility.*` settings (contributes.configuration in package.json).
+ *
+ * In an untrusted workspace, `plausibility.model` is read from user settings only, so a workspace cannot point the
+ * extension at a model folder of its choosing.
+ */
+import * as vscode from 'vscode';
+import type { ExecutionProvider } from '../worker/protocol';
+
+export type CheckFrequency = 'edit' | 'save' | 'manual';
+export type HeatmapMode = 'rank' | 'percentile';
+
+export interface Settings {
+  enabled: boolean;
+  languages: string[];
+  /** `bundled`, or a model folder. */
+  model: string;
+  executionProvider: ExecutionProvider;
+  /** Surprisal threshold in bits; 0 means calibrated from the model. */
+  threshold: number;
+  diagnosticSeverity: vscode.DiagnosticSeverity;
+  checkFrequency: CheckFrequency;
+  debounceMs: number;
+  maxFileLength: number;
+  heatmap: boolean;
+  heatmapMode: HeatmapMode;
+}
+
+export const SECTION = 'plausibility';
+
+export const DEFAULT_LANGUAGES = ['markdown', 'plaintext', 'latex', 'restructuredtext'];
+
+const SEVERITIES: Record<string, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  information: vscode.DiagnosticSeverity.Information,
+  hint: vscode.DiagnosticSeverity.Hint,
+};
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
+  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
+}
+
+function clampNumber(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
+}
+
+/** Reads the settings (for a document's scope when given). */
+export function readSettings(scope?: vscode.ConfigurationScope): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const languages = c.get<unknown>('languages');
+  let model = c.get<string>('model', 'bundled');
+  if (!vscode.workspace.isTrusted) model = c.inspect<string>('model')?.globalValue ?? 'bundled';
+  return {
+    enabled: c.get<boolean>('enabled', true) !== false,
+    languages: Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : DEFAULT_LANGUAGES,
+    model: typeof model === 'string' && model.trim() ? model.trim() : 'bundled',
+    executionProvider: oneOf(c.get('executionProvider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const, 'auto'),
+    threshold: clampNumber(c.get('threshold'), 0, 100, 0),
+    diagnosticSeverity: SEVERITIES[String(c.get('diagnosticSeverity', 'information'))] ?? vscode.DiagnosticSeverity.Information,
+    checkFrequency: oneOf(c.get('checkFrequency'), ['edit', 'save', 'manual'] as const, 'edit'),
+    debounceMs: clampNumber(c.get('debounceMs'), 0, 10_000, 300),
+    maxFileLength: clampNumber(c.get('maxFileLength'), 1, 50_000_000, 200_000),
+    heatmap: c.get<boolean>('heatmap', false) === true,
+    heatmapMode: oneOf(c.get('heatmapMode'), ['rank', 'percentile'] as const, 'rank'),
+  };
+}
+
+/** True when a configuration change touches any setting of ours. */
+export function affectsUs(e: vscode.ConfigurationChangeEvent): boolean {
+  return e.affectsConfiguration(SECTION);
+}

@@ -1,0 +1,117 @@
+/**
+ * Findings the user switched off: single spans ("ignore this span", kept per document in workspace state) and
+ * phrases on the workspace allow-list, a plain-text file `.vscode/plausibility-allow.txt` (one phrase per line,
+ * `#` starts a comment, matching ignores case and runs of whitespace).
+ */
+import * as vscode from 'vscode';
+import type { Finding } from '../worker/document';
+
+export const ALLOW_LIST_PATH = '.vscode/plausibility-allow.txt';
+const IGNORED_KEY = 'plausibility.ignoredSpans';
+const MAX_IGNORED_PER_DOC = 500;
+
+export function normalizePhrase(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** A span key that survives edits elsewhere: the span text and a little of what surrounds it. */
+export function spanKey(text: string, f: Pick<Finding, 'start' | 'end'>): string {
+  const before = text.slice(Math.max(0, f.start - 24), f.start).replace(/\s+/g, ' ');
+  const after = text.slice(f.end, f.end + 24).replace(/\s+/g, ' ');
+  return `${before}\u0001${text.slice(f.start, f.end)}\u0001${after}`;
+}
+
+export class Suppressions implements vscode.Disposable {
+  /** Allow-list phrases per workspace folder (normalised). */
+  private readonly allow = new Map<string, Set<string>>();
+  private readonly watcher: vscode.FileSystemWatcher;
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly state: vscode.Memento) {
+    this.watcher = vscode.workspace.createFileSystemWatcher(`**/${ALLOW_LIST_PATH}`);
+    const reload = () => void this.loadAll().then(() => this.changed.fire());
+    this.disposables.push(
+      this.watcher,
+      this.watcher.onDidCreate(reload),
+      this.watcher.onDidChange(reload),
+      this.watcher.onDidDelete(reload),
+      vscode.workspace.onDidChangeWorkspaceFolders(reload),
+      this.changed,
+    );
+  }
+
+  async loadAll(): Promise<void> {
+    this.allow.clear();
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const uri = vscode.Uri.joinPath(folder.uri, ALLOW_LIST_PATH);
+      try {
+        const bytes = await vscode.workspace.fs.readFile(uri);
+        const phrases = new Set<string>();
+        for (const line of Buffer.from(bytes).toString('utf8').split(/\r?\n/)) {
+          const t = line.replace(/(^|\s)#.*$/, '').trim();
+          if (t) phrases.add(normalizePhrase(t));
+        }
+        this.allow.set(folder.uri.toString(), phrases);
+      } catch {
+        /* no allow-list in this folder */
+      }
+    }
+  }
+
+  /** Keeps the findings that are neither allowed nor ignored. */
+  filter(doc: vscode.TextDocument, text: string, findings: Finding[]): Finding[] {
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
+    const allow = folder ? this.allow.get(folder.uri.toString()) : undefined;
+    const ignored = new Set(this.state.get<string[]>(`${IGNORED_KEY}:${doc.uri.toString()}`, []));
+    if (!allow?.size && ignored.size === 0) return findings;
+    return findings.filter((f) => {
+      if (allow?.has(normalizePhrase(f.text))) return false;
+      if (ignored.size && ignored.has(spanKey(text, f))) return false;
+      return true;
+    });
+  }
+
+  async ignoreSpan(doc: vscode.TextDocument, start: number, end: number): Promise<void> {
+    const key = `${IGNORED_KEY}:${doc.uri.toString()}`;
+    const list = this.state.get<string[]>(key, []).filter((k) => k !== spanKey(doc.getText(), { start, end }));
+    list.push(spanKey(doc.getText(), { start, end }));
+    await this.state.update(key, list.slice(-MAX_IGNORED_PER_DOC));
+    this.changed.fire();
+  }
+
+  async clearIgnored(doc: vscode.TextDocument): Promise<void> {
+    await this.state.update(`${IGNORED_KEY}:${doc.uri.toString()}`, undefined);
+    this.changed.fire();
+  }
+
+  /** Appends a phrase to the allow-list of the document's workspace folder. */
+  async allowPhrase(doc: vscode.TextDocument, phrase: string): Promise<boolean> {
+    const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
+    if (!folder) {
+      void vscode.window.showWarningMessage('Plausibility: open a folder to keep a workspace allow-list.');
+      return false;
+    }
+    const uri = vscode.Uri.joinPath(folder.uri, ALLOW_LIST_PATH);
+    let current = '';
+    try {
+      current = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
+    } catch {
+      current = '# Phrases Plausibility never flags in this workspace, one per line.\n';
+      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, '.vscode'));
+    }
+    const line = phrase.replace(/\s+/g, ' ').trim();
+    const next = current + (current.endsWith('\n') || current === '' ? '' : '\n') + line + '\n';
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(next, 'utf8'));
+    const set = this.allow.get(folder.uri.toString()) ?? new Set<string>();
+    set.add(normalizePhrase(line));
+    this.allow.set(folder.uri.toString(), set);
+    this.changed.fire();
+    return true;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
