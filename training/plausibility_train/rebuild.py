@@ -50,7 +50,7 @@ def rebuild_from_onnx(folder: Path) -> GPT:
         if src is None:
             missing.append(key)
             continue
-        state[key] = torch.from_numpy(np.ascontiguousarray(src)).to(t.dtype)
+        state[key] = torch.from_numpy(np.array(src, copy=True)).to(t.dtype)
     if missing:
         raise ValueError(f"could not find these weights in the ONNX file: {', '.join(missing)}")
     model.load_state_dict(state)
