@@ -396,11 +396,16 @@ def prepare(src: Sources, out: Path, only: Iterable[str] | None = None, max_word
         "sources": counts,
         "duplicates_dropped": dups,
         "splits": {s: {"sha256": sha256_file(out / f"{s}.jsonl"),
-                       "docs": sum(1 for _ in open(out / f"{s}.jsonl", encoding="utf-8"))}
+                       "docs": _count_lines(out / f"{s}.jsonl")}
                    for s in ("train", "validation", "test")},
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return manifest
+
+
+def _count_lines(path: Path) -> int:
+    with open(path, encoding="utf-8") as f:
+        return sum(1 for _ in f)
 
 
 def load_split(path: Path) -> list[dict]:
