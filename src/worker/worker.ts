@@ -10,6 +10,7 @@ import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
+import { positionStats } from '../core/math';
 import { findSpans } from '../core/spans';
 import { toTextScore } from './textscore';
 import {
@@ -18,6 +19,7 @@ import {
   LoadParams,
   Methods,
   ModelInfo,
+  ScoreItem,
   ScoreParams,
   ScoreResult,
   SerializedError,
@@ -112,13 +114,11 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
     checkCancelled(id);
     const group = params.items.slice(i, i + ITEMS_PER_BATCH);
     const t0 = performance.now();
-    const scores = await e.scoreBatch(
-      group.map((it) => it.context + it.text),
-      { topK: params.topK, details: true },
-    );
+    const blocks = await scoreGroup(e, group, params.topK);
     const ms = (performance.now() - t0) / group.length;
     group.forEach((it, k) => {
-      const block = toBlockScore(e, it.key, it.context.length, scores[k].tokens, params.topK, ms);
+      const block = blocks[k];
+      block.ms = ms;
       if (params.spans) {
         block.spans = findSpans(toTextScore(it.text, block), e.stats, {
           thresholdBits: params.spans.thresholdBits,
@@ -133,19 +133,51 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
   return { scored };
 }
 
-/** Keeps the tokens that reach into the text (after `ctxLen` context characters), with offsets relative to it. */
-function toBlockScore(
-  e: Engine,
-  key: string,
-  ctxLen: number,
-  tokens: Awaited<ReturnType<Engine['scoreText']>>['tokens'],
-  k: number,
-  ms: number,
-): BlockScore {
-  let first = 0;
-  while (first < tokens.length && tokens[first].end <= ctxLen) first++;
-  const n = tokens.length - first;
-  const b: BlockScore = {
+/**
+ * Scores items as `context + text` (one string, so tokenisation at the seam is natural) in one padded batch, and
+ * computes rank, entropy and alternatives only for the tokens that reach into `text`: the context's tokens are
+ * run through the model but not reported, which saves most of the per-token vocabulary scans.
+ */
+async function scoreGroup(e: Engine, items: ScoreItem[], k: number): Promise<BlockScore[]> {
+  const toks = items.map((it) => e.tokenize(it.context + it.text));
+  const firsts = toks.map((t, i) => {
+    const ctxLen = items[i].context.length;
+    let f = 0;
+    while (f < t.ids.length && t.ends[f] <= ctxLen) f++;
+    return f;
+  });
+  const blocks = items.map((it, i) => emptyBlock(it.key, toks[i].ids.length - firsts[i], k));
+  const seqs = toks.map((t) => [e.bosId, ...t.ids]);
+  const rows = e.plan(seqs);
+  await e.runRows(rows, (row, logits, base, V) => {
+    const tok = toks[row.seq];
+    const first = firsts[row.seq];
+    const ctxLen = items[row.seq].context.length;
+    const b = blocks[row.seq];
+    for (let p = row.first; p < row.ids.length; p++) {
+      const idx = row.seqOffset + (p - row.first) - 1; // token index (no BOS)
+      if (idx < first) continue;
+      const st = positionStats(logits, base + (p - 1) * V, V, row.ids[p], k);
+      const i = idx - first;
+      b.starts[i] = Math.max(0, tok.starts[idx] - ctxLen);
+      b.ends[i] = Math.max(0, tok.ends[idx] - ctxLen);
+      b.bits[i] = -st.logprob / Math.LN2;
+      b.positions[i] = idx + 1;
+      b.ranks[i] = st.rank;
+      b.entropy[i] = st.entropy;
+      for (let j = 0; j < k; j++) {
+        const a = st.top[j];
+        b.topIds[i * k + j] = a ? a.id : -1;
+        b.topProbs[i * k + j] = a ? a.prob : 0;
+        if (a && !(a.id in b.vocab)) b.vocab[a.id] = e.tokenizer.tokenText(a.id);
+      }
+    }
+  });
+  return blocks;
+}
+
+function emptyBlock(key: string, n: number, k: number): BlockScore {
+  return {
     key,
     starts: new Int32Array(n),
     ends: new Int32Array(n),
@@ -157,28 +189,8 @@ function toBlockScore(
     topIds: new Int32Array(n * k),
     topProbs: new Float32Array(n * k),
     vocab: {},
-    ms,
+    ms: 0,
   };
-  for (let i = 0; i < n; i++) {
-    const t = tokens[first + i];
-    b.starts[i] = Math.max(0, t.start - ctxLen);
-    b.ends[i] = Math.max(0, t.end - ctxLen);
-    b.bits[i] = t.bits;
-    b.positions[i] = t.position;
-    b.ranks[i] = t.rank;
-    b.entropy[i] = t.entropy;
-    for (let j = 0; j < k; j++) {
-      const a = t.top[j];
-      if (!a) {
-        b.topIds[i * k + j] = -1;
-        continue;
-      }
-      b.topIds[i * k + j] = a.id;
-      b.topProbs[i * k + j] = a.prob;
-      if (!(a.id in b.vocab)) b.vocab[a.id] = a.token ?? e.tokenizer.tokenText(a.id);
-    }
-  }
-  return b;
 }
 
 async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
