@@ -1,10 +1,10 @@
 /** `plausibility lint FILES...`: flagged spans with line:col, as text (eslint/Vale style), JSON or SARIF 2.1.0. */
 import { relative } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
-import { findSpans, Span, SpanOptions } from '../core/spans';
-import { LineIndex } from '../core/text';
+import { lintText, Span, SpanOptions } from '../core/spans';
+import { chunkText, LineIndex } from '../core/text';
 import type { Common } from './main';
-import { readInput, scoreChunks } from './score';
+import { CHUNK_CHARS, readInput } from './score';
 
 /** One finding in a file. Lines and columns are 1-based; columns count UTF-16 code units. */
 export interface Finding {
@@ -141,34 +141,34 @@ export async function cmdLint(c: Common): Promise<number> {
     const text = input.text;
     const lines = new LineIndex(text);
     const fileFindings: Finding[] = [];
-    await scoreChunks(
-      c,
-      text,
-      (s, off) => {
-        for (const sp of findSpans(s, engine.stats, spanOpts)) {
-          const a = lines.position(sp.start + off);
-          const b = lines.position(sp.end + off);
-          fileFindings.push({
-            line: a.line + 1,
-            column: a.column + 1,
-            endLine: b.line + 1,
-            endColumn: b.column + 1,
-            start: sp.start + off,
-            end: sp.end + off,
-            text: sp.text,
-            kind: sp.kind,
-            severity: sp.severity,
-            bits: sp.bits,
-            threshold: sp.threshold,
-            score: sp.score,
-            suggestions: sp.suggestions,
-            message: sp.message,
-            rule: `plausibility/${sp.kind}`,
-          });
-        }
-      },
-      { topK: 5, details: false },
-    );
+    const starts = chunkText(text, CHUNK_CHARS);
+    for (let i = 0; i < starts.length; i++) {
+      const off = starts[i];
+      const chunk = text.slice(off, i + 1 < starts.length ? starts[i + 1] : text.length);
+      if (starts.length > 1 && c.verbose) c.out.info(`${display}: chunk ${i + 1}/${starts.length}`);
+      const { spans } = await lintText(engine, chunk, { ...spanOpts, window: c.num('window'), stride: c.num('stride') });
+      for (const sp of spans) {
+        const a = lines.position(sp.start + off);
+        const b = lines.position(sp.end + off);
+        fileFindings.push({
+          line: a.line + 1,
+          column: a.column + 1,
+          endLine: b.line + 1,
+          endColumn: b.column + 1,
+          start: sp.start + off,
+          end: sp.end + off,
+          text: sp.text,
+          kind: sp.kind,
+          severity: sp.severity,
+          bits: sp.bits,
+          threshold: sp.threshold,
+          score: sp.score,
+          suggestions: sp.suggestions,
+          message: sp.message,
+          rule: `plausibility/${sp.kind}`,
+        });
+      }
+    }
     findings += fileFindings.length;
     results.push({ path: display, findings: fileFindings });
     if (c.format === 'text') {

@@ -36,6 +36,7 @@ export {
 export { positionStats, targetLogprob, logSumExp, topK, type Alternative, type PositionStats } from './math';
 export {
   findSpans,
+  lintText,
   calibrate,
   percentileOf,
   zForPercentile,
@@ -43,7 +44,16 @@ export {
   type SpanOptions,
   type Calibration,
 } from './spans';
-export { skipRegions, mergeRanges, overlapsAny, type Range, type SkipRange, type SkipKind } from './markdown';
+export {
+  skipRegions,
+  proseView,
+  mergeRanges,
+  overlapsAny,
+  type ProseView,
+  type Range,
+  type SkipRange,
+  type SkipKind,
+} from './markdown';
 export { LineIndex, decodeText, chunkText, readFileChecked, type DecodedText } from './text';
 export { bytesToUnicode, unicodeToBytes, byteToUtf16Map, looksBinary, findInvalidUtf8, utf8Bytes } from './bytes';
 export { PlausibilityError, ModelLoadError, FeatureUnavailableError, InputError } from './errors';

@@ -184,3 +184,72 @@ export function overlapsAny(merged: Range[], start: number, end: number): boolea
   }
   return false;
 }
+
+/** A view of a document for scoring: soft line breaks inside paragraphs replaced by spaces, with an offset map. */
+export interface ProseView {
+  /** The text fed to the model. */
+  text: string;
+  /** Maps an offset in `text` to the offset in the original document. */
+  toOriginal(offset: number): number;
+  /** True if nothing changed. */
+  identity: boolean;
+}
+
+const BLOCK_START = /^\s{0,3}(?:[-*+]\s|\d{1,9}[.)]\s|#{1,6}\s|>|```|~~~|\||<|\[[^\]]+\]:)/;
+
+/**
+ * Replaces soft line breaks (a single line break between two non-blank prose lines of one Markdown paragraph, or of
+ * one plain-text paragraph) with a space, so that hard-wrapped text reads to the model as it would to a person.
+ * Fenced code, front matter, headings, lists, tables and block quotes are left alone. Offsets map back exactly.
+ */
+export function proseView(text: string, opts: { markdown?: boolean } = {}): ProseView {
+  const markdown = opts.markdown !== false;
+  const lines = splitLines(text);
+  const skip = markdown ? mergeRanges(skipRegions(text).filter((r) => r.kind === 'code-block' || r.kind === 'front-matter')) : [];
+  // Breaks to replace: [start, end) of the line break characters.
+  const soft: Range[] = [];
+  for (let i = 0; i + 1 < lines.length; i++) {
+    const a = lines[i];
+    const b = lines[i + 1];
+    if (a.text.trim() === '' || b.text.trim() === '') continue;
+    if (/plausibility-(disable|enable)/.test(a.text) || /plausibility-(disable|enable)/.test(b.text)) continue;
+    if (markdown) {
+      if (BLOCK_START.test(b.text) || /^\s{0,3}(#{1,6}\s|```|~~~|\||<)/.test(a.text) || /\|\s*$/.test(a.text)) continue;
+      if (/ {2}$|\\$/.test(a.text)) continue; // Markdown hard break
+      if (overlapsAny(skip, a.start, b.end)) continue;
+    }
+    soft.push({ start: a.end, end: a.next });
+  }
+  if (soft.length === 0) return { text, toOriginal: (o) => o, identity: true };
+  let out = '';
+  let pos = 0;
+  // Segment table: normalized start -> original start, for piecewise-linear mapping.
+  const normStarts: number[] = [];
+  const origStarts: number[] = [];
+  for (const s of soft) {
+    normStarts.push(out.length);
+    origStarts.push(pos);
+    out += text.slice(pos, s.start) + ' ';
+    pos = s.end;
+  }
+  normStarts.push(out.length);
+  origStarts.push(pos);
+  out += text.slice(pos);
+  return {
+    text: out,
+    identity: false,
+    toOriginal(offset: number): number {
+      let lo = 0;
+      let hi = normStarts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (normStarts[mid] <= offset) lo = mid;
+        else hi = mid - 1;
+      }
+      const o = origStarts[lo] + (offset - normStarts[lo]);
+      // Inside a replaced break (the single space): map to its start, or to its end when at the space's end.
+      const nextOrig = lo + 1 < origStarts.length ? origStarts[lo + 1] : text.length;
+      return Math.min(o, nextOrig);
+    },
+  };
+}

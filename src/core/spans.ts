@@ -13,8 +13,8 @@
  * far above the calibrated mean (z-test on the mean, using the calibrated spread). Adjacent flagged units merge.
  */
 import type { Percentiles, SurprisalStats } from './config';
-import type { TextScore, TokenScore } from './engine';
-import { mergeRanges, overlapsAny, skipRegions, SkipRange } from './markdown';
+import type { Engine, ScoreOptions, TextScore, TokenScore } from './engine';
+import { mergeRanges, overlapsAny, proseView, skipRegions, SkipRange } from './markdown';
 
 /** Options for {@link findSpans}. */
 export interface SpanOptions {
@@ -119,8 +119,9 @@ export function calibrate(tokens: TokenScore[], stats: SurprisalStats | undefine
   if (useModel && stats) {
     const overall = percentileOf(stats.percentiles, pct) ?? stats.mean + zForPercentile(parseFloat(pct)) * stats.std;
     const overallSevere = percentileOf(stats.percentiles, severePct) ?? overall * 1.2;
+    // Only the early, bounded buckets adjust the threshold; the open-ended last bucket is the steady state.
     const bucket = (pos: number) =>
-      stats.by_position?.find((b) => pos >= b.from && (b.to === null || b.to === undefined || pos <= b.to));
+      stats.by_position?.find((b) => typeof b.to === 'number' && pos >= b.from && pos <= b.to);
     const shift = (pos: number, key: string, base: number) => {
       const b = bucket(pos);
       const v = b ? percentileOf(b.percentiles, key) : undefined;
@@ -291,7 +292,7 @@ export function findSpans(score: TextScore, stats: SurprisalStats | undefined, o
     const sugg: string[] = [];
     for (const a of first.top) {
       const s = clean(a.token);
-      if (/[\p{L}\p{N}]/u.test(s) && !s.includes('\uFFFD') && !sugg.includes(s) && s !== clean(first.text)) sugg.push(s);
+      if (/[\p{L}\p{N}]/u.test(s) && !s.includes('\uFFFD') && !/^<\|.*\|>$|^<\/?s>$/.test(s) && !sugg.includes(s) && s !== clean(first.text)) sugg.push(s);
       if (sugg.length >= nSug) break;
     }
     const spanText = text.slice(r.start, r.end);
@@ -318,4 +319,27 @@ export function findSpans(score: TextScore, stats: SurprisalStats | undefined, o
     });
   }
   return spans;
+}
+
+/**
+ * Scores a document and returns its flagged spans, in the document's own offsets. Soft line breaks inside paragraphs
+ * are read as spaces (see {@link proseView}), so hard-wrapped Markdown is judged like flowing prose. This is the
+ * one-call entry point for linters (CLI, extension worker).
+ */
+export async function lintText(
+  engine: Engine,
+  text: string,
+  opts: SpanOptions & ScoreOptions = {},
+): Promise<{ spans: Span[]; score: TextScore; toOriginal: (offset: number) => number }> {
+  const view = proseView(text, { markdown: opts.markdown });
+  const score = await engine.scoreText(view.text, { topK: opts.topK ?? 5, details: opts.details ?? false, window: opts.window, stride: opts.stride });
+  const spans = findSpans(score, engine.stats, opts);
+  if (!view.identity) {
+    for (const s of spans) {
+      s.start = view.toOriginal(s.start);
+      s.end = view.toOriginal(s.end);
+      s.text = text.slice(s.start, s.end);
+    }
+  }
+  return { spans, score, toOriginal: view.toOriginal };
 }
