@@ -101,7 +101,10 @@ def export_onnx(model: GPT, path: Path, opset: int = 17) -> None:
     args = (ids, torch.ones(b, s, dtype=torch.long), torch.arange(s).unsqueeze(0), *past)
     with torch.no_grad():
         torch.onnx.export(wrapper, args, str(path), input_names=names_in, output_names=names_out,
-                          dynamic_axes=axes, opset_version=opset, do_constant_folding=True)
+                          dynamic_axes=axes, opset_version=opset,
+                          # No folding: a folded Transpose would store the tied embedding twice.
+                          # onnxruntime folds it in memory at load time instead.
+                          do_constant_folding=False)
 
 
 def write_fp16(src: Path, dst: Path) -> None:
