@@ -66,6 +66,15 @@ def main(argv=None) -> int:
     p.add_argument("--model", required=True)
     p.add_argument("--corpus", default="training/work/corpus")
     p.add_argument("--max-docs", type=int, default=300)
+    p.add_argument("--out", default=None)
+
+    p = sub.add_parser("card", help="write MODEL_CARD.md from the runs' JSON outputs")
+    p.add_argument("--model", default="models/default")
+    p.add_argument("--run", default="training/runs/default")
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--tokens", default="training/work/tokens")
+    p.add_argument("--eval", default="training/runs/default/eval.json")
+    p.add_argument("--conditioning", default="training/runs/default/conditioning.json")
 
     args = ap.parse_args(argv)
     try:
@@ -128,7 +137,15 @@ def run(args) -> int:
         print(json.dumps(calibrate(Path(args.model), Path(args.corpus), args.max_tokens), indent=1))
     elif args.cmd == "conditioning":
         from .evaluate import conditioning_check
-        print(json.dumps(conditioning_check(Path(args.model), Path(args.corpus), args.max_docs), indent=1))
+        res = conditioning_check(Path(args.model), Path(args.corpus), args.max_docs)
+        if args.out:
+            Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
+        print(json.dumps(res, indent=1))
+    elif args.cmd == "card":
+        from .card import write_card
+        write_card(Path(args.model), Path(args.run), Path(args.corpus), Path(args.tokens), Path(args.eval),
+                   Path(args.conditioning))
+        print(f"wrote {args.model}/MODEL_CARD.md")
     return 0
 
 
