@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / "training"))
 
 # Where the training pipeline keeps its "rebuild a PyTorch model from an exported folder" function.
 LOADERS = [
+    ("plausibility_train.rebuild", "rebuild_from_onnx"),
     ("plausibility_train.evaluate", "load_model"),
     ("plausibility_train.evaluate", "load_model_folder"),
     ("plausibility_train.evaluate", "model_from_folder"),
