@@ -58,3 +58,8 @@ export { LineIndex, decodeText, chunkText, readFileChecked, type DecodedText } f
 export { bytesToUnicode, unicodeToBytes, byteToUtf16Map, looksBinary, findInvalidUtf8, utf8Bytes } from './bytes';
 export { PlausibilityError, ModelLoadError, FeatureUnavailableError, InputError } from './errors';
 export { defaultModelDir } from './paths';
+export * from './generate';
+export * from './poe';
+export * from './conditional';
+export * from './rewrite';
+export * from './frontmatter';

@@ -1,0 +1,368 @@
+/**
+ * Markdown front matter: the tags (and synopsis) a document declares for tag-conditioned scoring.
+ *
+ * ```md
+ * ---
+ * tags: [fiction, mystery]            # or: tags: fiction, mystery   or a block list
+ * plausibility:
+ *   tags: [news]                      # overrides the top-level tags
+ *   synopsis: A short summary.
+ * ---
+ * ```
+ *
+ * `plausibility: { tags: [...], synopsis: ... }` (flow style) works too. The parser reads the YAML subset front
+ * matter uses (block mappings and sequences, flow `[...]`/`{...}`, quoted and plain scalars, `|`/`>` block
+ * scalars, comments). Anything it cannot read is a {@link FrontMatterError} with the line number: callers show it and
+ * lint the document without conditioning.
+ */
+import { InputError } from './errors';
+
+export type YamlValue = string | number | boolean | null | YamlValue[] | { [k: string]: YamlValue };
+
+/** A front-matter syntax error; `line` is 1-based in the document. */
+export class FrontMatterError extends InputError {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(`front matter, line ${line}: ${message}`, 'FRONT_MATTER');
+    this.name = 'FrontMatterError';
+  }
+}
+
+export interface FrontMatter {
+  /** [start, end) of the whole block, fences included. */
+  start: number;
+  end: number;
+  /** The parsed mapping. */
+  data: { [k: string]: YamlValue };
+}
+
+export interface DeclaredCondition {
+  tags: string[];
+  synopsis?: string;
+  /** Where they came from. */
+  source: 'front-matter';
+}
+
+interface Line {
+  n: number; // 1-based line number in the document
+  indent: number;
+  text: string; // without indentation and trailing comment
+}
+
+function stripComment(s: string): string {
+  // A # starts a comment at the start or after whitespace, outside quotes.
+  let q: string | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (q) {
+      if (c === q && !(q === '"' && s[i - 1] === '\\')) q = null;
+    } else if (c === '"' || c === "'") q = c;
+    else if (c === '#' && (i === 0 || /\s/.test(s[i - 1]))) return s.slice(0, i);
+  }
+  return s;
+}
+
+class FlowParser {
+  private i = 0;
+  constructor(
+    private readonly s: string,
+    private readonly line: number,
+  ) {}
+
+  fail(msg: string): never {
+    throw new FrontMatterError(msg, this.line);
+  }
+  private ws(): void {
+    while (this.i < this.s.length && /\s/.test(this.s[this.i])) this.i++;
+  }
+  parseAll(): YamlValue {
+    const v = this.value(false);
+    this.ws();
+    if (this.i < this.s.length) this.fail(`unexpected "${this.s.slice(this.i, this.i + 10)}" after the value`);
+    return v;
+  }
+  private value(inFlow: boolean): YamlValue {
+    this.ws();
+    const c = this.s[this.i];
+    if (c === '[') return this.seq();
+    if (c === '{') return this.map();
+    if (c === '"' || c === "'") return this.quoted();
+    return this.plain(inFlow);
+  }
+  private seq(): YamlValue[] {
+    this.i++;
+    const out: YamlValue[] = [];
+    for (;;) {
+      this.ws();
+      if (this.i >= this.s.length) this.fail('unterminated list: a "[" has no matching "]"');
+      if (this.s[this.i] === ']') {
+        this.i++;
+        return out;
+      }
+      out.push(this.value(true));
+      this.ws();
+      if (this.s[this.i] === ',') this.i++;
+      else if (this.s[this.i] !== ']') this.fail(this.i >= this.s.length ? 'unterminated list: a "[" has no matching "]"' : `expected "," or "]" in a list, found "${this.s[this.i]}"`);
+    }
+  }
+  private map(): { [k: string]: YamlValue } {
+    this.i++;
+    const out: { [k: string]: YamlValue } = {};
+    for (;;) {
+      this.ws();
+      if (this.i >= this.s.length) this.fail('unterminated mapping: a "{" has no matching "}"');
+      if (this.s[this.i] === '}') {
+        this.i++;
+        return out;
+      }
+      const k = this.s[this.i] === '"' || this.s[this.i] === "'" ? this.quoted() : this.key();
+      this.ws();
+      if (this.s[this.i] !== ':') this.fail(`expected ":" after the key "${k}"`);
+      this.i++;
+      out[String(k)] = this.value(true);
+      this.ws();
+      if (this.s[this.i] === ',') this.i++;
+      else if (this.s[this.i] !== '}') this.fail(this.i >= this.s.length ? 'unterminated mapping: a "{" has no matching "}"' : `expected "," or "}" in a mapping, found "${this.s[this.i]}"`);
+    }
+  }
+  private key(): string {
+    const start = this.i;
+    while (this.i < this.s.length && !/[:,{}[\]]/.test(this.s[this.i])) this.i++;
+    const k = this.s.slice(start, this.i).trim();
+    if (!k) this.fail('empty key in a mapping');
+    return k;
+  }
+  private quoted(): string {
+    const q = this.s[this.i++];
+    let out = '';
+    while (this.i < this.s.length) {
+      const c = this.s[this.i++];
+      if (c === q) {
+        if (q === "'" && this.s[this.i] === "'") {
+          out += "'";
+          this.i++;
+          continue;
+        }
+        return out;
+      }
+      if (q === '"' && c === '\\') {
+        const e = this.s[this.i++];
+        out += e === 'n' ? '\n' : e === 't' ? '\t' : (e ?? '');
+      } else out += c;
+    }
+    this.fail(`unterminated string: a ${q} has no closing ${q}`);
+  }
+  private plain(inFlow: boolean): YamlValue {
+    const start = this.i;
+    while (this.i < this.s.length && !(inFlow && /[,\]}]/.test(this.s[this.i]))) this.i++;
+    return scalar(this.s.slice(start, this.i).trim());
+  }
+}
+
+function scalar(s: string): YamlValue {
+  if (s === '' || s === '~' || s === 'null') return null;
+  if (s === 'true') return true;
+  if (s === 'false') return false;
+  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
+  return s;
+}
+
+function parseInline(s: string, line: number): YamlValue {
+  const t = s.trim();
+  if (t.startsWith('[') || t.startsWith('{') || t.startsWith('"') || t.startsWith("'")) return new FlowParser(t, line).parseAll();
+  if (/^[&*!]/.test(t)) throw new FrontMatterError(`anchors, aliases and tags ("${t[0]}") are not supported`, line);
+  return scalar(t);
+}
+
+class BlockParser {
+  private i = 0;
+  constructor(
+    private readonly lines: Line[],
+    private readonly raw: string[],
+    private readonly firstLine: number,
+  ) {}
+
+  parse(): { [k: string]: YamlValue } {
+    if (this.lines.length === 0) return {};
+    if (this.lines[0].indent !== 0) throw new FrontMatterError('the first key must not be indented', this.lines[0].n);
+    const v = this.block(0);
+    if (this.i < this.lines.length) throw new FrontMatterError('bad indentation', this.lines[this.i].n);
+    if (Array.isArray(v) || v === null || typeof v !== 'object')
+      throw new FrontMatterError('front matter must be a mapping of keys to values', this.lines[0].n);
+    return v;
+  }
+
+  private block(indent: number): YamlValue {
+    const first = this.lines[this.i];
+    if (first.text.startsWith('- ') || first.text === '-') return this.seq(indent);
+    return this.map(indent);
+  }
+
+  private seq(indent: number): YamlValue[] {
+    const out: YamlValue[] = [];
+    while (this.i < this.lines.length) {
+      const l = this.lines[this.i];
+      if (l.indent < indent) break;
+      if (l.indent > indent) throw new FrontMatterError('bad indentation in a list', l.n);
+      if (!(l.text.startsWith('- ') || l.text === '-')) break;
+      this.i++;
+      const rest = l.text.slice(1).trim();
+      if (/^[^"'[{][^:]*:(\s|$)/.test(rest)) throw new FrontMatterError('mappings inside lists are not supported here', l.n);
+      out.push(this.valueAfter(rest, l, indent));
+    }
+    return out;
+  }
+
+  private map(indent: number): { [k: string]: YamlValue } {
+    const out: { [k: string]: YamlValue } = {};
+    while (this.i < this.lines.length) {
+      const l = this.lines[this.i];
+      if (l.indent < indent) break;
+      if (l.indent > indent) throw new FrontMatterError('bad indentation: this line is indented more than the key above it', l.n);
+      if (l.text.startsWith('- ')) throw new FrontMatterError('a list item where a key was expected', l.n);
+      const m = /^("[^"]*"|'[^']*'|[^:]+?)\s*:(\s+|$)(.*)$/.exec(l.text);
+      if (!m) throw new FrontMatterError(`expected "key: value", found "${l.text.slice(0, 40)}"`, l.n);
+      let key = m[1];
+      if (/^["']/.test(key)) key = key.slice(1, -1);
+      if (key in out) throw new FrontMatterError(`duplicate key "${key}"`, l.n);
+      this.i++;
+      out[key] = this.valueAfter(m[3], l, indent);
+    }
+    return out;
+  }
+
+  /** The value that follows "key:" or "-" on line l (inline, or a nested block, or a block scalar). */
+  private valueAfter(rest: string, l: Line, indent: number): YamlValue {
+    const r = rest.trim();
+    if (r === '|' || r === '>' || /^[|>][+-]?$/.test(r)) {
+      const parts: string[] = [];
+      // Block scalar: the raw lines indented deeper than the key.
+      let j = l.n - this.firstLine + 1;
+      while (j < this.raw.length) {
+        const t = this.raw[j];
+        const ind = t.length - t.trimStart().length;
+        if (t.trim() !== '' && ind <= indent) break;
+        parts.push(t.trim());
+        j++;
+      }
+      while (this.i < this.lines.length && this.lines[this.i].n < this.firstLine + j) this.i++;
+      return r.startsWith('|') ? parts.join('\n').trim() : parts.join(' ').replace(/\s+/g, ' ').trim();
+    }
+    if (r === '') {
+      const next = this.lines[this.i];
+      if (next && (next.indent > indent || (next.indent === indent && next.text.startsWith('- ') && !l.text.startsWith('-'))))
+        return this.block(next.indent);
+      return null;
+    }
+    // A flow collection may continue on the following lines until its brackets balance.
+    if (/^[[{]/.test(r)) {
+      let s = r;
+      while (!balanced(s) && this.i < this.lines.length && this.lines[this.i].indent > indent) {
+        s += ' ' + this.lines[this.i].text;
+        this.i++;
+      }
+      return parseInline(s, l.n);
+    }
+    return parseInline(r, l.n);
+  }
+}
+
+function balanced(s: string): boolean {
+  let depth = 0;
+  let q: string | null = null;
+  for (const c of s) {
+    if (q) {
+      if (c === q) q = null;
+    } else if (c === '"' || c === "'") q = c;
+    else if (c === '[' || c === '{') depth++;
+    else if (c === ']' || c === '}') depth--;
+  }
+  return depth <= 0;
+}
+
+/**
+ * Finds and parses the front matter at the start of a document. Returns undefined when there is none; throws
+ * {@link FrontMatterError} (with the line) when it is malformed.
+ */
+export function parseFrontMatter(text: string): FrontMatter | undefined {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  const off = text.length - body.length;
+  const raw = body.split('\n').map((l) => l.replace(/\r$/, ''));
+  if (raw.length < 2 || raw[0].trim() !== '---') return undefined;
+  let close = -1;
+  for (let j = 1; j < raw.length; j++) {
+    const t = raw[j].trim();
+    if (t === '---' || t === '...') {
+      close = j;
+      break;
+    }
+  }
+  if (close < 0) throw new FrontMatterError('the front matter starts with "---" but has no closing "---"', 1);
+  const lines: Line[] = [];
+  for (let j = 1; j < close; j++) {
+    const r = raw[j];
+    if (/^\t/.test(r) || /^ *\t/.test(r)) throw new FrontMatterError('tabs are not allowed for indentation in YAML', j + 1);
+    const noComment = stripComment(r).replace(/\s+$/, '');
+    if (noComment.trim() === '') continue;
+    const indent = noComment.length - noComment.trimStart().length;
+    lines.push({ n: j + 1, indent, text: noComment.trim() });
+  }
+  const data = new BlockParser(lines, raw.slice(1, close), 2).parse();
+  let end = off;
+  for (let j = 0; j <= close; j++) end += raw[j].length + 1;
+  // Account for \r\n line ends.
+  const endIdx = nthLineEnd(text, close + 1);
+  return { start: 0, end: Math.min(text.length, endIdx ?? end), data };
+}
+
+function nthLineEnd(text: string, n: number): number | undefined {
+  let pos = 0;
+  for (let k = 0; k < n; k++) {
+    const nl = text.indexOf('\n', pos);
+    if (nl < 0) return text.length;
+    pos = nl + 1;
+  }
+  return pos;
+}
+
+function toTags(v: YamlValue, line: string): string[] {
+  if (v === null) return [];
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v)) {
+    const out: string[] = [];
+    for (const x of v) {
+      if (x === null) continue;
+      if (typeof x === 'object') throw new FrontMatterError(`"${line}" must be a list of words, not of lists or mappings`, 2);
+      out.push(String(x).trim());
+    }
+    return out.filter(Boolean);
+  }
+  if (typeof v === 'object') throw new FrontMatterError(`"${line}" must be a list like [fiction, mystery]`, 2);
+  return [String(v)];
+}
+
+/**
+ * The tags and synopsis declared in a document's front matter: `plausibility.tags`/`plausibility.synopsis` first,
+ * else the top-level `tags` (and `synopsis`). Undefined when nothing is declared. Throws FrontMatterError when the
+ * front matter is malformed.
+ */
+export function declaredCondition(text: string): DeclaredCondition | undefined {
+  const fm = parseFrontMatter(text);
+  if (!fm) return undefined;
+  const d = fm.data;
+  const p = d['plausibility'];
+  let tags: string[] = [];
+  let synopsis: string | undefined;
+  if (p !== undefined && p !== null) {
+    if (typeof p !== 'object' || Array.isArray(p))
+      throw new FrontMatterError('"plausibility" must be a mapping, e.g. plausibility: { tags: [news], synopsis: ... }', 2);
+    if (p['tags'] !== undefined) tags = toTags(p['tags'], 'plausibility.tags');
+    if (typeof p['synopsis'] === 'string') synopsis = p['synopsis'];
+  }
+  if (tags.length === 0 && d['tags'] !== undefined) tags = toTags(d['tags'], 'tags');
+  if (synopsis === undefined && typeof d['synopsis'] === 'string') synopsis = d['synopsis'];
+  if (tags.length === 0) return undefined;
+  return { tags, synopsis, source: 'front-matter' };
+}
