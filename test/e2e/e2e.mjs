@@ -1,0 +1,313 @@
+// End-to-end test in a real VS Code: code-server (VS Code 1.139) driven by playwright-core in Debian's Chromium.
+// Run by `npm run test:e2e` (test/e2e/run.sh) with Node 24 from test/e2e/host.
+//
+// It installs the packaged VSIX into a fresh code-server (own user-data and extensions dirs, workspace trust off),
+// starts the server on a free loopback port, opens a Markdown file with a planted implausible word and asserts:
+//   1. the diagnostic (source "plausibility") appears in the Problems panel within a bounded time;
+//   2. the heatmap decoration is present;
+//   3. the hover lists alternatives;
+//   4. the quick fix applies, and undo restores the text.
+// Screenshots go to test/e2e/artifacts/ (git-ignored). The server is stopped by its PID, whatever happens.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const HOST = join(HERE, 'host');
+const ARTIFACTS = join(HERE, 'artifacts');
+const require = createRequire(join(HOST, 'package.json'));
+const { chromium } = require('playwright-core');
+
+const PLANTED = 'zqxjvw';
+/** Bounded time for the first diagnostic after the file is opened (model load + first full pass). */
+const DIAGNOSTIC_TIMEOUT_MS = Number(process.env.E2E_DIAGNOSTIC_TIMEOUT_MS ?? 90_000);
+const KEEP = process.argv.includes('--keep');
+
+function arg(name) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+const t0 = Date.now();
+function log(msg) {
+  console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitForHttp(url, ms, server) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (server.exitCode !== null) throw new Error(`code-server exited early with code ${server.exitCode}`);
+    try {
+      const r = await fetch(url, { redirect: 'manual' });
+      if (r.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`code-server did not answer on ${url} within ${ms} ms`);
+}
+
+async function main() {
+  const vsix = resolve(arg('vsix') ?? join(ROOT, 'out', 'e2e', 'plausibility-linux-x64.vsix'));
+  if (!existsSync(vsix)) throw new Error(`VSIX not found: ${vsix} (run npm run test:e2e)`);
+  const entry = join(HOST, 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+  const node = process.execPath;
+  if (!process.version.startsWith('v24.')) throw new Error(`e2e.mjs needs Node 24 (got ${process.version})`);
+  mkdirSync(ARTIFACTS, { recursive: true });
+
+  const tmp = mkdtempSync(join(tmpdir(), 'plausibility-e2e-'));
+  const userData = join(tmp, 'user-data');
+  const extensions = join(tmp, 'extensions');
+  const workspace = join(tmp, 'workspace');
+  mkdirSync(join(userData, 'User'), { recursive: true });
+  mkdirSync(extensions, { recursive: true });
+  mkdirSync(workspace, { recursive: true });
+  copyFileSync(join(HERE, 'fixtures', 'planted.md'), join(workspace, 'planted.md'));
+  const original = readFileSync(join(workspace, 'planted.md'), 'utf8');
+  writeFileSync(
+    join(userData, 'User', 'settings.json'),
+    JSON.stringify(
+      {
+        'security.workspace.trust.enabled': false,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.ignoreRecommendations': true,
+        'git.enabled': false,
+        'chat.disableAIFeatures': true,
+        'editor.hover.delay': 200,
+        'editor.minimap.enabled': false,
+        'plausibility.heatmap': true,
+        'plausibility.debounceMs': 200,
+      },
+      null,
+      2,
+    ),
+  );
+  const config = join(tmp, 'config.yaml');
+  writeFileSync(config, 'auth: none\ncert: false\n');
+  const common = ['--config', config, '--user-data-dir', userData, '--extensions-dir', extensions, '--disable-telemetry', '--disable-update-check'];
+
+  log(`installing ${vsix}`);
+  const inst = spawnSync(node, [entry, ...common, '--install-extension', vsix], { encoding: 'utf8', timeout: 180_000 });
+  if (inst.status !== 0) throw new Error(`--install-extension failed (${inst.status}): ${inst.stdout}\n${inst.stderr}`);
+  log(inst.stdout.trim().split('\n').pop());
+
+  const port = await freePort();
+  const serverLog = join(ARTIFACTS, 'code-server.log');
+  const out = [];
+  const server = spawn(node, [entry, ...common, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, workspace], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, VSCODE_PROXY_URI: '' },
+  });
+  server.stdout.on('data', (d) => out.push(d));
+  server.stderr.on('data', (d) => out.push(d));
+  log(`code-server pid ${server.pid} on 127.0.0.1:${port}`);
+
+  let browser;
+  let page;
+  const results = [];
+  const stopServer = () => {
+    if (server.exitCode === null && server.pid) {
+      try {
+        process.kill(server.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  process.on('exit', stopServer);
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60_000, server);
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    log('workbench loaded');
+
+    // Open the Markdown file from the Explorer (fall back to Quick Open).
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'planted.md' });
+    try {
+      await row.first().waitFor({ timeout: 20_000 });
+      await row.first().click();
+    } catch {
+      await page.keyboard.press('Control+P');
+      await page.keyboard.type('planted.md');
+      await page.keyboard.press('Enter');
+    }
+    const editor = page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-line', { hasText: PLANTED }).first().waitFor({ timeout: 30_000 });
+    const openedAt = Date.now();
+    log('planted.md is open');
+
+    // 1. The diagnostic appears in the Problems panel within a bounded time.
+    await step(results, 'diagnostic in the Problems panel', async () => {
+      await page.keyboard.press('Control+Shift+M');
+      const marker = page.locator('.markers-panel .monaco-list-row', { hasText: PLANTED });
+      await marker.first().waitFor({ timeout: DIAGNOSTIC_TIMEOUT_MS });
+      const text = (await marker.first().innerText()).replace(/\s+/g, ' ');
+      const ms = Date.now() - openedAt;
+      if (!/plausibility/i.test(text)) throw new Error(`marker row lacks the source "plausibility": ${text}`);
+      if (!/bits/.test(text)) throw new Error(`marker message lacks the surprisal in bits: ${text}`);
+      await page.screenshot({ path: join(ARTIFACTS, '1-problems.png') });
+      return `after ${ms} ms (bound ${DIAGNOSTIC_TIMEOUT_MS} ms): ${text.slice(0, 160)}`;
+    });
+
+    // 2. The heatmap decoration is present (decoration types render as "ced-" classes in the editor overlays).
+    await step(results, 'heatmap decorations', async () => {
+      const deco = editor.locator('[class*="ced-"]');
+      await deco.first().waitFor({ timeout: 20_000 });
+      const n = await deco.count();
+      const bg = await deco.first().evaluate((el) => getComputedStyle(el).backgroundColor);
+      if (!bg || bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent') throw new Error(`decoration has no background (${bg})`);
+      await editor.screenshot({ path: join(ARTIFACTS, '2-heatmap.png') });
+      return `${n} decorated token ranges, e.g. background ${bg}`;
+    });
+
+    // 3. The hover lists alternatives.
+    await step(results, 'hover lists alternatives', async () => {
+      const box = await wordBox(page, PLANTED);
+      await page.mouse.move(box.x + 2, box.y + box.height / 2);
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2, { steps: 4 });
+      const hover = page.locator('.monaco-hover', { hasText: 'Top alternatives' });
+      await hover.first().waitFor({ state: 'visible', timeout: 20_000 });
+      const text = (await hover.first().innerText()).replace(/\s+/g, ' ');
+      if (!/probability/.test(text) || !/rank/.test(text) || !/perplexity/.test(text)) throw new Error(`hover incomplete: ${text}`);
+      await page.screenshot({ path: join(ARTIFACTS, '3-hover.png') });
+      return text.slice(text.indexOf('Top alternatives'), text.indexOf('Top alternatives') + 120);
+    });
+
+    // 4. The quick fix applies, and undo restores the text.
+    await step(results, 'quick fix applies and undo restores', async () => {
+      await page.keyboard.press('Escape');
+      const box = await wordBox(page, PLANTED);
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.keyboard.press('Control+.');
+      const item = page.locator('.action-widget .monaco-list-row', { hasText: `Replace "${PLANTED}"` });
+      await item.first().waitFor({ timeout: 20_000 });
+      const title = (await item.first().innerText()).trim();
+      await page.screenshot({ path: join(ARTIFACTS, '4-quickfix-menu.png') });
+      await item.first().click();
+      const replaced = await waitForText(editor, (t) => !t.includes(PLANTED), 10_000);
+      await page.screenshot({ path: join(ARTIFACTS, '5-after-fix.png') });
+      await page.keyboard.press('Control+Z');
+      const restored = await waitForText(editor, (t) => t.includes(PLANTED), 10_000);
+      // View lines may be soft-wrapped: compare the planted sentence with whitespace normalised.
+      const norm = (s) => s.replace(/\s+/g, ' ');
+      const sentence = (s) => /The captain[^.]*\./.exec(norm(s))?.[0] ?? '';
+      if (sentence(restored) !== sentence(original)) throw new Error(`undo did not restore the sentence: ${sentence(restored)}`);
+      if (sentence(replaced) === sentence(original)) throw new Error('the quick fix changed nothing');
+      await page.screenshot({ path: join(ARTIFACTS, '6-after-undo.png') });
+      return `"${title}" -> "${sentence(replaced)}"; undo restored "${sentence(restored)}"`;
+    });
+  } catch (e) {
+    results.push({ name: 'setup', ok: false, detail: e instanceof Error ? e.message : String(e) });
+  } finally {
+    if (page) await page.screenshot({ path: join(ARTIFACTS, 'final.png') }).catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    stopServer();
+    await new Promise((r) => setTimeout(r, 500));
+    if (server.exitCode === null && server.pid) process.kill(server.pid, 'SIGKILL');
+    writeFileSync(serverLog, Buffer.concat(out));
+    // The extension's own log, for post-mortems.
+    const logs = spawnSync('find', [join(userData, 'logs'), '-name', '*Plausibility*.log'], { encoding: 'utf8' }).stdout.trim();
+    for (const f of logs.split('\n').filter(Boolean)) copyFileSync(f, join(ARTIFACTS, 'plausibility-extension.log'));
+    if (!KEEP) rmSync(tmp, { recursive: true, force: true });
+  }
+
+  let failed = 0;
+  for (const r of results) {
+    console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.name}${r.detail ? ` — ${r.detail}` : ''}`);
+    if (!r.ok) failed++;
+  }
+  const expected = 4;
+  const passed = results.filter((r) => r.ok).length;
+  console.log(`e2e: ${passed}/${expected} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${ARTIFACTS}`);
+  process.exit(failed === 0 && passed === expected ? 0 : 1);
+}
+
+async function step(results, name, fn) {
+  const s = Date.now();
+  try {
+    const detail = await fn();
+    results.push({ name, ok: true, detail: `${detail} [${Date.now() - s} ms]` });
+    log(`ok: ${name}`);
+  } catch (e) {
+    results.push({ name, ok: false, detail: e instanceof Error ? e.message.split('\n')[0] : String(e) });
+    log(`FAILED: ${name}`);
+    throw e;
+  }
+}
+
+/** Screen box of the first occurrence of `word` in the editor's rendered lines. */
+async function wordBox(page, word) {
+  const box = await page.evaluate((w) => {
+    const lines = document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line');
+    for (const line of lines) {
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        const i = n.textContent.indexOf(w);
+        if (i < 0) continue;
+        const r = document.createRange();
+        r.setStart(n, i);
+        r.setEnd(n, i + w.length);
+        const b = r.getBoundingClientRect();
+        return { x: b.x, y: b.y, width: b.width, height: b.height };
+      }
+    }
+    return null;
+  }, word);
+  if (!box) throw new Error(`"${word}" is not visible in the editor`);
+  return box;
+}
+
+/** Waits until the editor's rendered text satisfies `pred`; returns it (lines joined with \n). */
+async function waitForText(editor, pred, ms) {
+  const end = Date.now() + ms;
+  let text = '';
+  while (Date.now() < end) {
+    text = await editor.locator('.view-lines').evaluate((el) =>
+      [...el.querySelectorAll('.view-line')]
+        .map((l) => ({ top: parseFloat(l.style.top) || 0, text: l.textContent.replace(/\u00a0/g, ' ') }))
+        .sort((a, b) => a.top - b.top)
+        .map((l) => l.text)
+        .join('\n'),
+    );
+    if (pred(text)) return text;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`editor text did not reach the expected state within ${ms} ms: ${text.slice(0, 300)}`);
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exit(1);
+});

