@@ -19,14 +19,21 @@ import { FeatureUnavailableError, ModelLoadError, PlausibilityError } from './er
 import { Alternative, positionStats, targetLogprob } from './math';
 import { TextTokenizer, Tokenized } from './tokenizer';
 import { utf8Bytes } from './bytes';
+import { GPU_BUFFER_PROVIDERS, isDeviceOutOfMemory, planProviders } from './providers';
 
 /** Options for {@link Engine.load}. */
 export interface EngineOptions {
   /**
-   * Execution providers to try, in order (e.g. `['cuda', 'cpu']`). The engine always falls back to `cpu` if none of
-   * them can create a session. Default `['cpu']`.
+   * Execution providers to try, in order (e.g. `['cuda', 'cpu']`, or `['auto']`: see src/core/providers.ts). Providers
+   * this platform lacks are skipped with a clear reason; the others but cpu are probed in a child process first, then
+   * must create a session and run a warm-up. The engine always falls back to `cpu`. Default `['cpu']`.
    */
   executionProviders?: string[];
+  /**
+   * On GPU providers (cuda, webgpu), keep present.* outputs on the device (preferredOutputLocation 'gpu-buffer') so a
+   * KV cache fed back as `past` never round-trips through host memory. Default true.
+   */
+  gpuBuffers?: boolean;
   /** Threads for intra-op parallelism (default: onnxruntime's choice, the number of physical cores). */
   intraOpNumThreads?: number;
   /** Threads for inter-op parallelism. */
@@ -64,7 +71,11 @@ export interface EngineInfo {
   byteLevelTokenizer: boolean;
 }
 
-/** A key/value cache returned by {@link Engine.forward} and fed back as `past`. */
+/**
+ * A key/value cache returned by {@link Engine.forward} and fed back as `past`. On GPU providers its tensors stay on
+ * the device (`location === 'gpu-buffer'`): read them with `await t.getData()` (or {@link Engine.cacheToCpu}) and
+ * free them with {@link Engine.releaseCache} when done.
+ */
 export interface KvCache {
   /** Past length (number of positions already processed, padding included). */
   length: number;
@@ -224,6 +235,36 @@ function toFloat32(t: ort.Tensor): Float32Array {
   throw new PlausibilityError(`unexpected output tensor type ${t.type}`, 'MODEL_BAD_OUTPUT');
 }
 
+/** Session options shared by every provider. */
+function baseSessionOptions(ep: string, opts: EngineOptions): ort.InferenceSession.SessionOptions {
+  const so: ort.InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    logSeverityLevel: 3,
+  };
+  if (opts.intraOpNumThreads) so.intraOpNumThreads = opts.intraOpNumThreads;
+  if (opts.interOpNumThreads) so.interOpNumThreads = opts.interOpNumThreads;
+  return so;
+}
+
+/** Feeds for a one-token warm-up run (BOS, empty past), built from the session's own input metadata. */
+function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of session.inputNames) {
+    if (name === 'input_ids') feeds[name] = int64([config.bosTokenId], [1, 1]);
+    else if (name === 'attention_mask') feeds[name] = int64([1], [1, 1]);
+    else if (name === 'position_ids') feeds[name] = int64([0], [1, 1]);
+    else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
+    else if (name.startsWith('past_key_values.')) {
+      const meta = session.inputMetadata.find((m) => m.name === name);
+      const half = !!meta && meta.isTensor && meta.type === 'float16';
+      const dims = [1, config.numKvHeads, 0, config.headDim];
+      feeds[name] = half ? new ort.Tensor('float16', new Uint16Array(0), dims) : new ort.Tensor('float32', new Float32Array(0), dims);
+    }
+  }
+  return feeds;
+}
+
 function int64(values: ArrayLike<number>, dims: number[]): ort.Tensor {
   const a = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) a[i] = BigInt(values[i]);
@@ -251,9 +292,12 @@ export class Engine {
   /** Largest number of logits floats one scoring forward pass may produce (bounds memory). */
   readonly maxLogitsFloats: number;
 
+  /** Session options the session was created with (for the CPU fallback after a device out-of-memory error). */
+  private sessionOptions: ort.InferenceSession.SessionOptions = {};
+
   private constructor(
-    /** The ONNX session. Exposed for advanced callers (e.g. IO binding experiments). */
-    readonly session: ort.InferenceSession,
+    /** The ONNX session. Exposed for advanced callers; replaced by a CPU session after a device out-of-memory error. */
+    public session: ort.InferenceSession,
     /** Normalised architecture facts. */
     readonly config: ModelConfig,
     /** Tokenizer with offsets. */
@@ -295,23 +339,43 @@ export class Engine {
     if (statSync(file).size < 64)
       throw new ModelLoadError(`ONNX model is empty or truncated: ${file}`, 'MODEL_CORRUPT_FILE');
 
-    const wanted = (opts.executionProviders && opts.executionProviders.length > 0 ? opts.executionProviders : ['cpu'])
-      .map((p) => p.toLowerCase());
-    if (!wanted.includes('cpu')) wanted.push('cpu');
-    const skipped: { name: string; reason: string }[] = [];
+    const plan = await planProviders(
+      opts.executionProviders && opts.executionProviders.length > 0 ? opts.executionProviders : ['cpu'],
+      { log },
+    );
+    const wanted = plan.candidates;
+    const skipped: { name: string; reason: string }[] = [...plan.skipped];
     let session: ort.InferenceSession | undefined;
+    let sessionOptions: ort.InferenceSession.SessionOptions = {};
     let provider = 'cpu';
     for (const ep of wanted) {
-      const so: ort.InferenceSession.SessionOptions = {
-        executionProviders: [ep],
-        graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
-        logSeverityLevel: 3,
-      };
-      if (opts.intraOpNumThreads) so.intraOpNumThreads = opts.intraOpNumThreads;
-      if (opts.interOpNumThreads) so.interOpNumThreads = opts.interOpNumThreads;
+      const so = baseSessionOptions(ep, opts);
+      if (GPU_BUFFER_PROVIDERS.has(ep) && opts.gpuBuffers !== false) {
+        // IO binding: the KV cache stays on the device; logits and hidden states come to the host.
+        const loc: Record<string, ort.Tensor.DataLocation> = {};
+        for (let i = 0; i < config.numLayers; i++) loc[`present.${i}.key`] = loc[`present.${i}.value`] = 'gpu-buffer';
+        so.preferredOutputLocation = loc;
+      }
       try {
-        session = await ort.InferenceSession.create(file, so);
+        try {
+          session = await ort.InferenceSession.create(file, so);
+        } catch (e) {
+          if (!so.preferredOutputLocation) throw e;
+          log(`${ep}: device-resident KV cache unavailable (${(e as Error).message.split('\n')[0]}); using host outputs`);
+          delete so.preferredOutputLocation;
+          session = await ort.InferenceSession.create(file, so);
+        }
+        if (ep !== 'cpu') {
+          try {
+            await session.run(warmUpFeeds(session, config));
+          } catch (e) {
+            await session.release().catch(() => undefined);
+            session = undefined;
+            throw new Error(`warm-up run failed: ${(e as Error).message.split('\n')[0]}`);
+          }
+        }
         provider = ep;
+        sessionOptions = so;
         break;
       } catch (e) {
         const reason = (e as Error).message.split('\n')[0];
@@ -359,6 +423,8 @@ export class Engine {
       byteLevelTokenizer: tokenizer.isByteLevel,
     };
     const engine = new Engine(session, config, tokenizer, info, stats, opts);
+    engine.sessionOptions = sessionOptions;
+    engine.log = log;
     engine.setupKv(file);
     return engine;
   }
@@ -411,6 +477,48 @@ export class Engine {
         );
     }
     this.info.hasKvCache = true;
+  }
+
+  private log: (message: string) => void = () => undefined;
+
+  /** True when present.* outputs stay on the device (GPU provider with IO binding). */
+  get kvOnDevice(): boolean {
+    return !!this.sessionOptions.preferredOutputLocation;
+  }
+
+  /** A host-memory copy of a KV cache (a no-op for caches already on the host). */
+  async cacheToCpu(cache: KvCache): Promise<KvCache> {
+    const host = async (t: ort.Tensor) =>
+      t.location === 'cpu' || t.location === undefined ? t : new ort.Tensor(t.type, await t.getData(), t.dims);
+    return {
+      length: cache.length,
+      batch: cache.batch,
+      keys: await Promise.all(cache.keys.map(host)),
+      values: await Promise.all(cache.values.map(host)),
+    };
+  }
+
+  /** Frees the device memory of a KV cache's tensors (a no-op for host tensors). Do not use the cache afterwards. */
+  releaseCache(cache: KvCache): void {
+    for (const t of [...cache.keys, ...cache.values]) if (t.location !== 'cpu') t.dispose();
+  }
+
+  /**
+   * After a device out-of-memory error: replaces the session with a CPU one (same model, threads and optimisation
+   * level) and records why in info.skippedProviders.
+   */
+  private async fallBackToCpu(reason: string): Promise<void> {
+    const from = this.info.provider;
+    this.log(`execution provider ${from} ran out of memory (${reason}); retrying on the CPU`);
+    const so: ort.InferenceSession.SessionOptions = { ...this.sessionOptions, executionProviders: ['cpu'] };
+    delete so.preferredOutputLocation;
+    const cpu = await ort.InferenceSession.create(this.info.onnxFile, so);
+    const old = this.session;
+    this.session = cpu;
+    this.sessionOptions = so;
+    this.info.provider = 'cpu';
+    this.info.skippedProviders.push({ name: from, reason: `out of memory during a run: ${reason}` });
+    await old.release().catch(() => undefined);
   }
 
   /** Releases the ONNX session. */
@@ -535,7 +643,20 @@ export class Engine {
     try {
       out = await this.session.run(feeds, fetches);
     } catch (e) {
-      throw new PlausibilityError(`inference failed: ${(e as Error).message.split('\n')[0]}`, 'INFERENCE');
+      const msg = (e as Error).message.split('\n')[0];
+      if (this.info.provider === 'cpu' || !isDeviceOutOfMemory(msg))
+        throw new PlausibilityError(`inference failed: ${msg}`, 'INFERENCE');
+      // A device out-of-memory error: report it, move to the CPU, and retry this pass there.
+      for (const n of Object.keys(feeds)) {
+        const t = feeds[n];
+        if (t.location !== 'cpu' && t.location !== undefined) feeds[n] = new ort.Tensor(t.type, await t.getData(), t.dims);
+      }
+      try {
+        await this.fallBackToCpu(msg);
+        out = await this.session.run(feeds, fetches);
+      } catch (e2) {
+        throw new PlausibilityError(`inference failed on the CPU after ${msg}: ${(e2 as Error).message.split('\n')[0]}`, 'INFERENCE');
+      }
     }
     const res: ForwardResult = { batch: b, seqLen: s, vocabSize: V, hiddenSize: this.config.hiddenSize };
     if (opts.logits !== false) {
