@@ -36,7 +36,7 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     md.appendMarkdown(`| entropy | ${t.entropyBits.toFixed(2)} bits |\n\n`);
     if (t.alternatives.length > 0) {
       md.appendMarkdown(`**Top alternatives:** `);
-      md.appendMarkdown(t.alternatives.map((a) => `${showToken(a.text)} ${formatProb(a.prob)}`).join(' · '));
+      md.appendMarkdown(t.alternatives.map((a) => `“${showToken(a.text)}” ${formatProb(a.prob)}`).join(' · '));
       md.appendMarkdown('\n\n');
     }
     const s = t.sentence;
