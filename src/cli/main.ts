@@ -15,6 +15,7 @@ import { Engine, EngineOptions } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { defaultModelDir } from '../core/paths';
 import { parseArgs, ParsedArgs } from './args';
+import { cmdDiscrim, DISCRIM_USAGE, DISCRIM_VALUE_FLAGS } from './discrim';
 import { cmdLint } from './lint';
 import { cmdScore, cmdPerplexity, readInput } from './score';
 import { Out } from './out';
@@ -29,7 +30,7 @@ Commands:
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
   perplexity FILE|-            Token perplexity, bits per byte, word perplexity
   eval blimp DIR               Minimal-pair accuracy over DIR/*.jsonl (sentence_good/sentence_bad)
-
+${DISCRIM_USAGE}
 Options:
   --format text|json|sarif     Output format (sarif: lint only). Default text.
   --model DIR                  Model folder (default: the bundled models/default)
@@ -60,6 +61,7 @@ const VALUE_FLAGS = new Set([
   'provider',
   'context',
   'batch-rows',
+  ...DISCRIM_VALUE_FLAGS,
 ]);
 const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown']);
 
@@ -259,6 +261,8 @@ export async function main(argv: string[], out: Out = new Out()): Promise<number
         return await cmdPerplexity(c);
       case 'eval':
         return await cmdEval(c);
+      case 'discrim':
+        return await cmdDiscrim(c);
       default:
         out.error(`unknown command "${cmd}" (commands: score, lint, rank, perplexity, eval)`);
         return 2;
