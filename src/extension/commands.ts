@@ -56,34 +56,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
     await documents.rescore(doc, true);
   };
 
-  const selectModel = async () => {
-    type Item = vscode.QuickPickItem & { value: 'bundled' | 'folder' };
-    const current = vscode.workspace.getConfiguration(SECTION).get<string>('model', 'bundled');
-    const items: Item[] = [
-      { label: '$(package) Bundled model', description: current === 'bundled' ? 'current' : undefined, value: 'bundled' },
-      {
-        label: '$(folder-opened) Choose a model folder…',
-        detail: 'A Hugging Face / transformers.js ONNX export (config.json, tokenizer.json, onnx/model.onnx)',
-        description: current !== 'bundled' ? `current: ${current}` : undefined,
-        value: 'folder',
-      },
-    ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Plausibility: Select Model' });
-    if (!pick) return;
-    let value = 'bundled';
-    if (pick.value === 'folder') {
-      const uris = await vscode.window.showOpenDialog({
-        canSelectFolders: true,
-        canSelectFiles: false,
-        canSelectMany: false,
-        openLabel: 'Use this model',
-      });
-      if (!uris?.[0]) return;
-      value = uris[0].fsPath;
-    }
-    engine.resetFailure();
-    await vscode.workspace.getConfiguration(SECTION).update('model', value, vscode.ConfigurationTarget.Global);
-  };
+  // plausibility.selectModel lives in ./models (ModelManager).
 
   const showReport = () => {
     const doc = activeDoc();
@@ -143,7 +116,6 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand('plausibility.toggleHeatmap', toggleHeatmap),
     vscode.commands.registerCommand('plausibility.rescore', rescore),
-    vscode.commands.registerCommand('plausibility.selectModel', selectModel),
     vscode.commands.registerCommand('plausibility.showTokenReport', showReport),
     vscode.commands.registerCommand(COMMAND_MENU, showMenu),
     vscode.commands.registerCommand(COMMAND_IGNORE_SPAN, ignoreSpan),

@@ -10,6 +10,7 @@ import { affectsUs } from './config';
 import { DocumentController } from './documents';
 import { EngineService } from './engine';
 import { TokenHoverProvider } from './hover';
+import { ModelManager } from './models';
 import { TokenReport } from './report';
 import { StatusBar } from './statusBar';
 import { Suppressions } from './suppressions';
@@ -46,6 +47,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => docs.rescoreAll(false)),
     ...registerCommands({ engine, documents, suppressions, report, log }),
+    ...new ModelManager(context, engine, log).register(),
   );
   documents.start();
   log.info('Plausibility activated');
