@@ -1,0 +1,156 @@
+// Platform-specific VSIX packaging (npm run package).
+//
+//   node scripts/package.mjs                          all targets, into out/vsix/
+//   node scripts/package.mjs --target linux-x64       one target (repeatable, or comma-separated)
+//   node scripts/package.mjs --target linux-x64 --out out/e2e/plausibility-linux-x64.vsix
+//   node scripts/package.mjs --no-build               skip `npm run build` (dist/ must be fresh)
+//
+// Each VSIX is made by `vsce package --target T --ignoreFile F`, where F is the root .vscodeignore plus, per target:
+// the onnxruntime-node binaries of every other platform, and the packages onnxruntime-node needs only for its
+// install script. So each VSIX holds dist/, media/, the fp32 default model and exactly its platform's onnxruntime
+// binding. Prints one line per target (`target=... vsix=... size_mb=...`) and checks the size budget (linux-x64 under
+// 60 MB). A target whose onnxruntime binary is not shipped by onnxruntime-node is skipped with a notice (an
+// extension that cannot load its runtime must not be published for that platform).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64', 'win32-x64'];
+/** Size budgets in MB (the issue's: linux-x64 under 60 MB). */
+const BUDGET_MB = { 'linux-x64': 60 };
+/** onnxruntime-node dependencies used only by its install script (downloading the CUDA binaries). */
+const INSTALL_ONLY = ['adm-zip', 'global-agent'];
+
+function parseArgs(argv) {
+  const out = { targets: [], out: undefined, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--target' || a === '-t') out.targets.push(...argv[++i].split(','));
+    else if (a === '--out' || a === '-o') out.out = argv[++i];
+    else if (a === '--no-build') out.build = false;
+    else throw new Error(`unknown argument ${a}`);
+  }
+  if (out.targets.length === 0) out.targets = TARGETS;
+  for (const t of out.targets) if (!TARGETS.includes(t)) throw new Error(`unknown target ${t} (one of ${TARGETS.join(', ')})`);
+  if (out.out && out.targets.length !== 1) throw new Error('--out needs exactly one --target');
+  return out;
+}
+
+/** Every onnxruntime-node binary folder, as [platform, arch, relative path]. */
+function ortBinaryDirs() {
+  const base = join(ROOT, 'node_modules', 'onnxruntime-node', 'bin');
+  const out = [];
+  if (!existsSync(base)) return out;
+  for (const napi of readdirSync(base)) {
+    for (const plat of readdirSync(join(base, napi))) {
+      for (const arch of readdirSync(join(base, napi, plat))) {
+        out.push([plat, arch, relative(ROOT, join(base, napi, plat, arch)).split('\\').join('/')]);
+      }
+    }
+  }
+  return out;
+}
+
+/** Packages that only `pkgs` pull in (their dependency closure minus what the rest of production needs). */
+function installOnlyClosure(pkgs) {
+  const seen = new Set();
+  const visit = (name) => {
+    if (seen.has(name)) return;
+    const pj = join(ROOT, 'node_modules', name, 'package.json');
+    if (!existsSync(pj)) return;
+    seen.add(name);
+    const deps = JSON.parse(readFileSync(pj, 'utf8')).dependencies ?? {};
+    for (const d of Object.keys(deps)) visit(d);
+  };
+  for (const p of pkgs) visit(p);
+  // Keep anything the runtime packages need.
+  const keep = new Set();
+  const visitKeep = (name) => {
+    if (keep.has(name)) return;
+    const pj = join(ROOT, 'node_modules', name, 'package.json');
+    if (!existsSync(pj)) return;
+    keep.add(name);
+    const deps = JSON.parse(readFileSync(pj, 'utf8')).dependencies ?? {};
+    for (const d of Object.keys(deps)) if (!pkgs.includes(d)) visitKeep(d);
+  };
+  const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  for (const d of Object.keys(root.dependencies ?? {})) visitKeep(d);
+  return [...seen].filter((n) => !keep.has(n) || pkgs.includes(n));
+}
+
+/** The ignore file for one target. Exported for the tests. */
+export function ignoreFileFor(target) {
+  const [os, arch] = target.split('-');
+  const lines = [readFileSync(join(ROOT, '.vscodeignore'), 'utf8').trimEnd(), '', `# --- per-target (${target}), added by scripts/package.mjs`];
+  for (const [p, a, rel] of ortBinaryDirs()) if (p !== os || a !== arch) lines.push(`${rel}/**`);
+  for (const name of installOnlyClosure(INSTALL_ONLY)) lines.push(`node_modules/${name}/**`);
+  return lines.join('\n') + '\n';
+}
+
+function hasBinary(target) {
+  const [os, arch] = target.split('-');
+  return ortBinaryDirs().some(([p, a, rel]) => p === os && a === arch && existsSync(join(ROOT, rel, 'onnxruntime_binding.node')));
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], shell: process.platform === 'win32' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${r.status}`);
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.build) run('npm', ['run', '--silent', 'build']);
+  for (const f of ['dist/extension.js', 'dist/worker.js', 'models/default/onnx/model.onnx', 'models/default/tokenizer.json'])
+    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run npm run build (and provide the bundled model)`);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  const tmp = mkdtempSync(join(tmpdir(), 'plausibility-package-'));
+  let failed = false;
+  try {
+    for (const target of opts.targets) {
+      if (!hasBinary(target)) {
+        console.log(`target=${target} status=skipped reason="onnxruntime-node ${readOrtVersion()} ships no ${target} binary"`);
+        continue;
+      }
+      const out = resolve(opts.out ?? join(ROOT, 'out', 'vsix', `${pkg.name}-${target}-${pkg.version}.vsix`));
+      mkdirSync(dirname(out), { recursive: true });
+      rmSync(out, { force: true });
+      const ignore = join(tmp, `vscodeignore-${target}`);
+      writeFileSync(ignore, ignoreFileFor(target));
+      const args = ['--no-install', 'vsce', 'package', '--target', target, '--ignoreFile', ignore, '-o', out,
+        '--allow-missing-repository', '--no-rewrite-relative-links', '--allow-star-activation'];
+      if (!existsSync(join(ROOT, 'LICENSE')) && !existsSync(join(ROOT, 'LICENSE.md'))) args.push('--skip-license');
+      run('npx', args);
+      const mb = statSync(out).size / 1048576;
+      const budget = BUDGET_MB[target];
+      const over = budget !== undefined && mb >= budget;
+      if (over) failed = true;
+      console.log(`target=${target} vsix=${relative(ROOT, out)} size_mb=${mb.toFixed(1)}${budget ? ` budget_mb=${budget}${over ? ' OVER' : ''}` : ''}`);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  if (failed) {
+    console.error('a VSIX is over its size budget');
+    process.exit(1);
+  }
+}
+
+function readOrtVersion() {
+  try {
+    return JSON.parse(readFileSync(join(ROOT, 'node_modules', 'onnxruntime-node', 'package.json'), 'utf8')).version;
+  } catch {
+    return '?';
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    main();
+  } catch (e) {
+    console.error(`package: ${e.message}`);
+    process.exit(2);
+  }
+}
