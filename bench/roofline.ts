@@ -121,29 +121,6 @@ async function matmulThroughput(
   return out;
 }
 
-/** Top-k indices of a row (largest first). */
-function topIdx(row: ArrayLike<number>, k: number): number[] {
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let j = 0; j < row.length; j++) {
-    const x = row[j];
-    if (idx.length === k && x <= val[k - 1]) continue;
-    let p = idx.length < k ? idx.length : k - 1;
-    if (idx.length < k) {
-      idx.push(j);
-      val.push(x);
-    }
-    while (p > 0 && val[p - 1] < x) {
-      idx[p] = idx[p - 1];
-      val[p] = val[p - 1];
-      p--;
-    }
-    idx[p] = j;
-    val[p] = x;
-  }
-  return idx;
-}
-
 async function main(): Promise<void> {
   const modelDir = resolve(arg('model') ?? defaultModelDir(__dirname));
   const nTokens = Number(arg('tokens', '20000'));
