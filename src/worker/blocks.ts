@@ -161,7 +161,7 @@ export function splitBlocks(masked: string, maxChars = 1200): Block[] {
     let text = m[0];
     while (text.length > maxChars) {
       const cut = cutPoint(text, maxChars);
-      blocks.push({ start, text: text.slice(0, cut) });
+      blocks.push({ start, text: text.slice(0, cut).trimEnd() });
       const rest = text.slice(cut);
       const lead = rest.length - rest.trimStart().length;
       start += cut + lead;
