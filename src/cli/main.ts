@@ -16,7 +16,10 @@ import { PlausibilityError } from '../core/errors';
 import { defaultModelDir } from '../core/paths';
 import { parseArgs, ParsedArgs } from './args';
 import { cmdDiscrim, DISCRIM_USAGE, DISCRIM_VALUE_FLAGS } from './discrim';
+import { cmdGenerate, GEN_BOOL_FLAGS, GEN_USAGE, GEN_VALUE_FLAGS, takeExperts } from './generate';
 import { cmdLint } from './lint';
+import { cmdRewrite } from './rewrite';
+import { cmdTags } from './tags';
 import { cmdScore, cmdPerplexity, readInput } from './score';
 import { Out } from './out';
 
@@ -30,7 +33,7 @@ Commands:
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
   perplexity FILE|-            Token perplexity, bits per byte, word perplexity
   eval blimp DIR               Minimal-pair accuracy over DIR/*.jsonl (sentence_good/sentence_bad)
-${DISCRIM_USAGE}
+${DISCRIM_USAGE}${GEN_USAGE}
 Options:
   --format text|json|sarif     Output format (sarif: lint only). Default text.
   --model DIR                  Model folder (default: the bundled models/default)
@@ -62,8 +65,9 @@ const VALUE_FLAGS = new Set([
   'context',
   'batch-rows',
   ...DISCRIM_VALUE_FLAGS,
+  ...GEN_VALUE_FLAGS,
 ]);
-const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown']);
+const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', ...GEN_BOOL_FLAGS]);
 
 /** Options shared by all commands. */
 export interface Common {
@@ -219,7 +223,9 @@ async function cmdEval(c: Common): Promise<number> {
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], out: Out = new Out()): Promise<number> {
   let args: ParsedArgs;
+  let experts: ReturnType<typeof takeExperts>['experts'] = [];
   try {
+    ({ argv, experts } = takeExperts(argv));
     args = parseArgs(argv, VALUE_FLAGS, BOOL_FLAGS);
   } catch (e) {
     out.error((e as Error).message);
@@ -261,6 +267,12 @@ export async function main(argv: string[], out: Out = new Out()): Promise<number
         return await cmdPerplexity(c);
       case 'eval':
         return await cmdEval(c);
+      case 'generate':
+        return await cmdGenerate(c, experts);
+      case 'rewrite':
+        return await cmdRewrite(c);
+      case 'tags':
+        return await cmdTags(c);
       case 'discrim':
         return await cmdDiscrim(c);
       default:

@@ -5,6 +5,7 @@ import { InputError, PlausibilityError } from '../core/errors';
 import { chunkText, decodeText, LineIndex, readFileChecked } from '../core/text';
 import { utf8Bytes } from '../core/bytes';
 import type { Common } from './main';
+import { cmdScoreTags } from './tags';
 
 /** Default size limit for one input file (bytes). Larger files are skipped with a notice unless --max-bytes 0. */
 export const DEFAULT_MAX_BYTES = 2_000_000;
@@ -92,6 +93,7 @@ export async function cmdScore(c: Common): Promise<number> {
   const path = c.args.positionals[0];
   if (!path) throw new PlausibilityError('score needs a FILE (or - for stdin)', 'USAGE');
   if (c.args.positionals.length > 1) throw new PlausibilityError('score takes one FILE', 'USAGE');
+  if (c.args.options.has('tags')) return cmdScoreTags(c);
   const input = readInput(path, c);
   const topK = c.num('top-k', 5) ?? 5;
   const engine = await c.loadEngine();

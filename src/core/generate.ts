@@ -353,7 +353,7 @@ export async function sample(engine: Engine, dist: TokenDistribution, opts: Samp
     }
     step = await dist.advance(next);
   }
-  for (const s of out) s.text = engine.decode(s.ids);
+  for (const s of out) s.text = s.ids.length ? engine.decode(s.ids) : '';
   return { samples: out, seed };
 }
 
