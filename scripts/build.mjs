@@ -31,6 +31,7 @@ const distEntries = [
   ['src/worker/worker.ts', 'dist/worker.js', {}],
   ['bench/score.ts', 'dist/bench/score.js', {}],
   ['bench/edit.ts', 'dist/bench/edit.js', {}],
+  ['bench/soak.ts', 'dist/bench/soak.js', {}],
 ];
 
 function listTests(dir) {

@@ -21,6 +21,35 @@ export interface PositionStats {
   top: Alternative[];
 }
 
+const POW2 = new Float64Array(200);
+for (let k = 0; k < 200; k++) POW2[k] = Math.pow(2, k - 199);
+const LOG2E = Math.LOG2E;
+const LN2 = Math.LN2;
+
+/**
+ * exp(y) for y <= 0, about 2-3x faster than Math.exp in this loop (relative error < 1e-9): 2^k from a table times a
+ * degree-10 Taylor polynomial of 2^f on [0, 1). Values below 2^-198 count as 0.
+ */
+export function expNonPositive(y: number): number {
+  const t = y * LOG2E;
+  if (t < -198) return 0;
+  const k = Math.floor(t);
+  const f = (t - k) * LN2;
+  // Horner form of sum_{n=0..10} f^n / n!, constants inlined (a loop over a table is much slower).
+  let p = 2.755731922398589e-7;
+  p = p * f + 2.7557319223985893e-6;
+  p = p * f + 2.48015873015873e-5;
+  p = p * f + 1.984126984126984e-4;
+  p = p * f + 1.388888888888889e-3;
+  p = p * f + 8.333333333333333e-3;
+  p = p * f + 4.1666666666666664e-2;
+  p = p * f + 0.16666666666666666;
+  p = p * f + 0.5;
+  p = p * f + 1;
+  p = p * f + 1;
+  return p * POW2[k + 199];
+}
+
 /** log-sum-exp of logits[off .. off+V). */
 export function logSumExp(logits: Float32Array, off: number, V: number): number {
   let max = -Infinity;
@@ -29,7 +58,7 @@ export function logSumExp(logits: Float32Array, off: number, V: number): number 
     if (x > max) max = x;
   }
   let sum = 0;
-  for (let j = 0; j < V; j++) sum += Math.exp(logits[off + j] - max);
+  for (let j = 0; j < V; j++) sum += expNonPositive(logits[off + j] - max);
   return max + Math.log(sum);
 }
 
@@ -51,7 +80,7 @@ export function positionStats(logits: Float32Array, off: number, V: number, targ
   let greater = 0;
   for (let j = 0; j < V; j++) {
     const x = logits[off + j];
-    const e = Math.exp(x - max);
+    const e = expNonPositive(x - max);
     sum += e;
     sumPx += e * x;
     if (x > t) greater++;
