@@ -278,7 +278,7 @@ async function partNll(engine: Engine, text: string, from: number): Promise<numb
   const tok = engine.tokenize(text);
   const W = engine.config.maxPositions;
   let first = 0;
-  while (first < tok.ids.length && tok.starts[first] < from) first++;
+  while (first < tok.ids.length && tok.ends[first] <= from) first++;
   const n = tok.ids.length - first;
   if (n <= 0) return 0;
   const keep = Math.min(tok.ids.length, W - 1);
