@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every benchmark (bench:score, bench:edit, bench:generate, bench:steer, bench:tags,
-// bench:roofline, bench:soak) and rewrites BENCHMARKS.md as one table with every figure each printed, its target, and
+// bench:roofline, bench:precision, bench:soak) and rewrites BENCHMARKS.md as one table with every figure each printed, its target, and
 // the machine and date it ran on. Only figures from the run are written: a benchmark that has no npm script is listed
 // as not run, one that fails is listed as failed, and nothing is made up.
 //
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'BENCHMARKS.md');
-const BENCHES = ['score', 'edit', 'generate', 'steer', 'tags', 'roofline', 'soak'];
+const BENCHES = ['score', 'edit', 'generate', 'steer', 'tags', 'roofline', 'precision', 'soak'];
 
 /** Targets from the issues: key -> [op, value, text]. */
 const TARGETS = {
@@ -38,6 +38,7 @@ const ABOUT = {
   steer: 'steering away from toxicity: toxic rate and fluency cost',
   tags: 'Brown category by argmax P(text | tags), held-out documents',
   roofline: 'MatMul roofline vs engine scoring FLOP/s; transformers.js parity and speed, 20,000 tokens',
+  precision: 'fp16/int8 variants (built by the pipeline into a temporary folder) vs fp32: per-token NLL and BLiMP-dev',
   soak: 'simulated editing of 20 documents through the worker protocol',
 };
 

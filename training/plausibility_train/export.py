@@ -119,7 +119,7 @@ def write_fp16(src: Path, dst: Path) -> None:
             arr = numpy_helper.to_array(init).astype(np.float16)
             init.CopyFrom(numpy_helper.from_array(arr, init.name))
     for node in g.node:  # constants baked into nodes
-        if node.op_type == "Constant":
+        if node.op_type in ("Constant", "ConstantOfShape"):
             for a in node.attribute:
                 if a.name == "value" and a.t.data_type == TensorProto.FLOAT:
                     a.t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(a.t).astype(np.float16), a.t.name))
@@ -140,6 +140,9 @@ def write_fp16(src: Path, dst: Path) -> None:
             inner = vi.name + "_fp16"
             for node in g.node:
                 node.output[:] = [inner if x == vi.name else x for x in node.output]
+                # Nodes that also read this output inside the graph (e.g. a present key feeding attention) must read
+                # the float16 value, not the float32 graph output made by the Cast below.
+                node.input[:] = [inner if x == vi.name else x for x in node.input]
             outs.append(helper.make_node("Cast", [inner], [vi.name], to=TensorProto.FLOAT))
     nodes = casts + list(g.node) + outs
     del g.node[:]

@@ -1,0 +1,70 @@
+"""write_fp16: the float16 export loads in onnxruntime-node and matches fp32 within float16 accuracy, including when
+a graph output (a present key/value) is also read inside the graph."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+
+from plausibility_train.export import export_onnx, write_fp16  # noqa: E402
+from plausibility_train.model import GPT, GPTConfig  # noqa: E402
+
+
+def node_available() -> bool:
+    return shutil.which("node") is not None and (ROOT / "node_modules" / "onnxruntime-node").exists()
+
+
+class Fp16Tests(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        torch.manual_seed(0)
+        cfg = GPTConfig(vocab_size=300, n_positions=64, n_embd=32, n_layer=2, n_head=2)
+        model = GPT(cfg).eval()
+        cls.dir = Path(tempfile.mkdtemp(prefix="plaus-fp16-"))
+        for name in ("fp32", "fp16"):
+            (cls.dir / name / "onnx").mkdir(parents=True)
+            (cls.dir / name / "config.json").write_text(json.dumps(
+                {"n_embd": 32, "n_head": 2, "n_layer": 2, "vocab_size": 300}))
+        export_onnx(model, cls.dir / "fp32" / "onnx" / "model.onnx")
+        write_fp16(cls.dir / "fp32" / "onnx" / "model.onnx", cls.dir / "fp16" / "onnx" / "model.onnx")
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_initialisers_are_half_and_io_stays_float32(self):
+        import onnx
+        from onnx import TensorProto
+        m = onnx.load(str(self.dir / "fp16" / "onnx" / "model.onnx"))
+        self.assertFalse([i.name for i in m.graph.initializer if i.data_type == TensorProto.FLOAT])
+        kinds = {vi.name: vi.type.tensor_type.elem_type for vi in list(m.graph.input) + list(m.graph.output)}
+        self.assertEqual(kinds["logits"], TensorProto.FLOAT)
+        self.assertEqual(kinds["past_key_values.0.key"], TensorProto.FLOAT)
+        self.assertEqual(kinds["present.1.value"], TensorProto.FLOAT)
+
+    @unittest.skipUnless(node_available(), "node_modules not installed")
+    def test_onnxruntime_fp16_matches_fp32(self):
+        seqs = [[0, 5, 9, 33, 2, 7, 150, 299, 1], [0, 17]]
+        got = {}
+        for name in ("fp32", "fp16"):
+            res = subprocess.run(["node", str(HERE / "ort_logprobs.cjs"), str(self.dir / name), json.dumps(seqs)],
+                                 capture_output=True, text=True, cwd=ROOT, timeout=300)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            got[name] = json.loads(res.stdout)["logprobs"]
+        for a, b in zip(got["fp16"], got["fp32"]):
+            np.testing.assert_allclose(a, b, atol=2e-2)
+
+
+if __name__ == "__main__":
+    unittest.main()
