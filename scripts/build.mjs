@@ -31,6 +31,8 @@ const distEntries = [
   ['src/worker/worker.ts', 'dist/worker.js', {}],
   ['bench/score.ts', 'dist/bench/score.js', {}],
   ['bench/edit.ts', 'dist/bench/edit.js', {}],
+  ['bench/generate.ts', 'dist/bench/generate.js', {}],
+  ['bench/tags.ts', 'dist/bench/tags.js', {}],
   ['bench/soak.ts', 'dist/bench/soak.js', {}],
 ];
 

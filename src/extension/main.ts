@@ -10,6 +10,7 @@ import { affectsUs } from './config';
 import { DocumentController } from './documents';
 import { EngineService } from './engine';
 import { TokenHoverProvider } from './hover';
+import { registerModelFeatures } from './modelFeatures';
 import { ModelManager } from './models';
 import { TokenReport } from './report';
 import { StatusBar } from './statusBar';
@@ -47,6 +48,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => docs.rescoreAll(false)),
     ...registerCommands({ engine, documents, suppressions, report, log }),
+    ...registerModelFeatures(engine, docs, log),
     ...new ModelManager(context, engine, log).register(),
   );
   documents.start();

@@ -9,6 +9,7 @@
  */
 import type { SurprisalStats } from '../core/config';
 import type { Span } from '../core/spans';
+import type { GenMethods } from './genProtocol';
 
 /** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
@@ -97,7 +98,7 @@ export interface ScoreResult {
 }
 
 /** Method name -> params and result. Adding a method here types both ends. */
-export interface Methods {
+export interface Methods extends GenMethods {
   load: { params: LoadParams; result: ModelInfo };
   score: { params: ScoreParams; result: ScoreResult };
   /** Crash the worker on purpose (robustness tests only). */

@@ -8,11 +8,12 @@ import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
-import { Engine } from '../core/engine';
+import { Engine, KvCache } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { positionStats } from '../core/math';
 import { findSpans } from '../core/spans';
 import { toTextScore } from './textscore';
+import { handleGen, isGenMethod } from './gen';
 import {
   BlockScore,
   ExecutionProvider,
@@ -76,6 +77,7 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   const t0 = performance.now();
   if (engine) {
     const old = engine;
+    clearPrefixCache(old);
     engine = undefined;
     await old.dispose().catch(() => undefined);
   }
@@ -114,7 +116,12 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
     checkCancelled(id);
     const group = params.items.slice(i, i + ITEMS_PER_BATCH);
     const t0 = performance.now();
-    const blocks = await scoreGroup(e, group, params.topK);
+    // Edit-sized requests go item by item through the KV prefix cache; larger ones are batched.
+    let blocks: BlockScore[];
+    if (params.items.length <= PREFIX_PATH_MAX_ITEMS) {
+      blocks = [];
+      for (const it of group) blocks.push((await scoreWithPrefix(e, it, params.topK)) ?? (await scoreGroup(e, [it], params.topK))[0]);
+    } else blocks = await scoreGroup(e, group, params.topK);
     const ms = (performance.now() - t0) / group.length;
     group.forEach((it, k) => {
       const block = blocks[k];
@@ -176,6 +183,79 @@ async function scoreGroup(e: Engine, items: ScoreItem[], k: number): Promise<Blo
   return blocks;
 }
 
+/** Requests with at most this many items use the KV prefix path (typing: the edited block and its successor). */
+const PREFIX_PATH_MAX_ITEMS = 3;
+/** KV caches of recent left contexts, most recent last. Bounded by entries and bytes. */
+const prefixCache = new Map<string, { cache: KvCache; bytes: number }>();
+const PREFIX_CACHE_MAX_ENTRIES = 24;
+const PREFIX_CACHE_MAX_BYTES = 48 * 1024 * 1024;
+let prefixCacheBytes = 0;
+
+function clearPrefixCache(e: Engine | undefined): void {
+  for (const { cache } of prefixCache.values()) e?.releaseCache(cache);
+  prefixCache.clear();
+  prefixCacheBytes = 0;
+}
+
+/**
+ * Scores one item reusing the KV cache of its left context: the context (all but its last token) is run once and
+ * cached; later requests with the same context (the user typing in the same block) only run the block's tokens.
+ * Returns undefined when the model has no KV inputs, the context is tiny, or the item needs sliding windows.
+ */
+async function scoreWithPrefix(e: Engine, item: ScoreItem, k: number): Promise<BlockScore | undefined> {
+  if (!e.info.hasKvCache) return undefined;
+  const tok = e.tokenize(item.context + item.text);
+  const ctxLen = item.context.length;
+  let first = 0;
+  while (first < tok.ids.length && tok.ends[first] <= ctxLen) first++;
+  if (first < 8 || first >= tok.ids.length || 1 + tok.ids.length > e.maxWindow) return undefined;
+  const prefix = [e.bosId, ...tok.ids.slice(0, first - 1)];
+  const key = prefix.join(',');
+  let entry = prefixCache.get(key);
+  if (entry) {
+    prefixCache.delete(key);
+    prefixCache.set(key, entry);
+  } else {
+    const r = await e.forward(prefix, { presents: true, logits: false });
+    const cache = r.presents!;
+    const bytes = [...cache.keys, ...cache.values].reduce((a, t) => a + t.size * 4, 0);
+    entry = { cache, bytes };
+    prefixCache.set(key, entry);
+    prefixCacheBytes += bytes;
+    for (const [k2, old] of prefixCache) {
+      if (prefixCache.size <= PREFIX_CACHE_MAX_ENTRIES && prefixCacheBytes <= PREFIX_CACHE_MAX_BYTES) break;
+      if (k2 === key) continue;
+      prefixCache.delete(k2);
+      prefixCacheBytes -= old.bytes;
+      e.releaseCache(old.cache);
+    }
+  }
+  // The last context token is run again so that its logits predict the block's first token.
+  const rest = tok.ids.slice(first - 1);
+  const r = await e.forward(rest, { past: entry.cache });
+  const logits = r.logits!;
+  const V = r.vocabSize;
+  const n = tok.ids.length - first;
+  const b = emptyBlock(item.key, n, k);
+  for (let i = 0; i < n; i++) {
+    const idx = first + i;
+    const st = positionStats(logits, i * V, V, tok.ids[idx], k);
+    b.starts[i] = Math.max(0, tok.starts[idx] - ctxLen);
+    b.ends[i] = Math.max(0, tok.ends[idx] - ctxLen);
+    b.bits[i] = -st.logprob / Math.LN2;
+    b.positions[i] = idx + 1;
+    b.ranks[i] = st.rank;
+    b.entropy[i] = st.entropy;
+    for (let j = 0; j < k; j++) {
+      const a = st.top[j];
+      b.topIds[i * k + j] = a ? a.id : -1;
+      b.topProbs[i * k + j] = a ? a.prob : 0;
+      if (a && !(a.id in b.vocab)) b.vocab[a.id] = e.tokenizer.tokenText(a.id);
+    }
+  }
+  return b;
+}
+
 function emptyBlock(key: string, n: number, k: number): BlockScore {
   return {
     key,
@@ -194,6 +274,7 @@ function emptyBlock(key: string, n: number, k: number): BlockScore {
 }
 
 async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
+  if (isGenMethod(req.method)) return handleGen(engine, req.method, req.params, () => cancelled.has(req.id));
   switch (req.method) {
     case 'load':
       return load(req.params, req.id);
