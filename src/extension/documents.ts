@@ -8,8 +8,9 @@
  * document releases its caches.
  */
 import * as vscode from 'vscode';
-import { looksBinaryOrHugeLine, PROSE_LANGUAGES } from '../worker/blocks';
+import { PROSE_LANGUAGES } from '../worker/blocks';
 import { DocumentResult, DocumentScorer, Finding } from '../worker/document';
+import { skipReason } from '../worker/limits';
 import { CancelledError, WorkerCrashedError } from '../worker/protocol';
 import { readSettings, Settings } from './config';
 import { EngineService } from './engine';
@@ -117,7 +118,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     const key = doc.uri.toString();
     let st = this.states.get(key);
     if (!st) {
-      st = new DocState(new DocumentScorer(this.engine.engine));
+      st = new DocState(new DocumentScorer(() => this.engine.engine));
       this.states.set(key, st);
     }
     return st;
@@ -194,11 +195,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     const settings = this.settings;
     const text = doc.getText();
     st.skipped = undefined;
-    if (text.length > settings.maxFileLength) st.skipped = { kind: 'too-long', length: text.length, max: settings.maxFileLength };
-    else {
-      const bad = looksBinaryOrHugeLine(text);
-      if (bad) st.skipped = { kind: bad };
-    }
+    st.skipped = skipReason(text, settings.maxFileLength);
     if (st.skipped) {
       this.clearOutputs(doc, st);
       this.updateEmitter.fire(doc);

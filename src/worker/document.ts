@@ -85,10 +85,11 @@ export class DocumentScorer {
   private model: ModelInfo | undefined;
   private last: DocumentResult | undefined;
 
-  constructor(
-    private readonly client: EngineClient,
-    opts: ScorerOptions = {},
-  ) {
+  private readonly clientOf: () => EngineClient;
+
+  /** `client` may be a getter, so that a restarted engine (a new client) is picked up. */
+  constructor(client: EngineClient | (() => EngineClient), opts: ScorerOptions = {}) {
+    this.clientOf = typeof client === 'function' ? client : () => client;
     this.opts = opts;
   }
 
@@ -150,7 +151,7 @@ export class DocumentScorer {
     for (const k of keyed) if (!this.cache.has(k.key)) missing.set(k.key, { key: k.key, context: k.context, text: k.block.text });
     const rescored = missing.size;
     if (missing.size > 0) {
-      await this.client.request(
+      await this.clientOf().request(
         'score',
         { items: [...missing.values()], topK: this.opts.topK ?? 5, spans: { thresholdBits, markdown } },
         { signal, onPartial: (b) => this.cache.set(b.key, b) },
