@@ -38,6 +38,8 @@ class DocState {
   lastEditAt = 0;
   skipped: SkipReason | undefined;
   busy = false;
+  /** Passes in flight (a newer pass may start before an older one has noticed it is stale). */
+  runs = 0;
   constructor(scorer: DocumentScorer) {
     this.scorer = scorer;
   }
@@ -231,6 +233,8 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
   }
 
   private setBusy(st: DocState, busy: boolean): void {
+    st.runs = Math.max(0, st.runs + (busy ? 1 : -1));
+    busy = st.runs > 0;
     if (st.busy === busy) return;
     st.busy = busy;
     this.busyCount += busy ? 1 : -1;
@@ -317,6 +321,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     if (st.timer) clearTimeout(st.timer);
     if (st.holdTimer) clearTimeout(st.holdTimer);
     this.clearOutputs(doc, st);
+    st.runs = 1;
     this.setBusy(st, false);
     st.scorer.clear();
     this.states.delete(key);
