@@ -17,6 +17,7 @@ import { logSoftmax, tileCache } from './generate';
 import { skipRegions } from './markdown';
 import { generatePoe, Expert } from './poe';
 import { Condition, Conditioning, formatHeader, headerIds, sentenceRanges } from './conditional';
+export { parseAlternatives } from './alternatives';
 
 /** Log-probabilities of continuations after one left context. */
 export interface ContinuationScore {
@@ -288,19 +289,6 @@ async function partNll(engine: Engine, text: string, from: number): Promise<numb
   let s = 0;
   for (let i = Math.max(0, lp.length - n); i < lp.length; i++) s += lp[i];
   return -s;
-}
-
-/** Options written in a selection: `{one|two|three}`, or one option per selected line. */
-export function parseAlternatives(selection: string): string[] {
-  const m = /^\s*\{([\s\S]*)\}\s*$/.exec(selection);
-  let opts: string[];
-  if (m) opts = m[1].split('|').map((s) => s.trim());
-  else if (/\r?\n/.test(selection.trim())) opts = selection.split(/\r?\n/).map((s) => s.trim());
-  else throw new InputError('select options written as {one|two|three}, or several lines (one option per line)', 'NO_OPTIONS');
-  opts = opts.filter((s) => s.length > 0);
-  if (opts.length === 0) throw new InputError('the selection holds no options: write {one|two} with at least two', 'NO_OPTIONS');
-  if (opts.length === 1) throw new InputError(`only one option ("${opts[0]}"): there is nothing to rank, write at least two`, 'ONE_OPTION');
-  return opts;
 }
 
 export interface RankedOption {

