@@ -152,12 +152,34 @@ export class EngineClient {
     this.worker = undefined;
     for (const [, p] of this.pending) p.reject(new Error('engine client disposed'));
     this.pending.clear();
-    if (w) await w.terminate();
+    if (w) await EngineClient.stop(w, 0);
   }
 
-  /** Kills the worker as if it had crashed (tests: recovery after a worker dies mid-request). */
+  /**
+   * Stops a worker: asks it to exit at its next event-loop turn (between two inference calls), and only if it has
+   * not exited after `graceMs` terminates it from outside. Terminating a worker thread inside `session.run` aborts
+   * the whole process, so terminate() is the last resort for a worker stuck for that long.
+   */
+  private static async stop(w: Worker, code: number, graceMs = 20_000): Promise<void> {
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    try {
+      w.postMessage({ type: 'shutdown', code } satisfies WorkerRequest);
+    } catch {
+      /* already gone */
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const r = await Promise.race([exited, timeout]);
+    if (timer) clearTimeout(timer);
+    if (r === 'timeout') await w.terminate();
+  }
+
+  /**
+   * Kills the worker as if it had crashed, in the middle of whatever request it is running (tests: recovery after a
+   * worker dies mid-request). It exits at its next event-loop turn, with exit code 70.
+   */
   async killWorkerForTest(): Promise<void> {
-    await this.worker?.terminate();
+    if (this.worker) await EngineClient.stop(this.worker, 70);
   }
 
   private send(id: number, p: Pending): void {

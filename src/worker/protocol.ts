@@ -110,7 +110,13 @@ export type Method = keyof Methods;
 
 export type WorkerRequest =
   | { [M in Method]: { type: 'request'; id: number; method: M; params: Methods[M]['params'] } }[Method]
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /**
+   * Exit the worker thread with `code` at its next event-loop turn, i.e. between two onnxruntime calls. Terminating a
+   * worker thread from outside while it is inside `session.run` aborts the whole process (a C++ exception escapes
+   * onnxruntime-node's binding), so the host stops a worker with this message, not with `Worker.terminate()`.
+   */
+  | { type: 'shutdown'; code: number };
 
 export interface SerializedError {
   name: string;

@@ -311,6 +311,8 @@ async function pump(): Promise<void> {
 }
 
 port.on('message', (m: WorkerRequest) => {
+  // Message handlers run only between onnxruntime calls, so exiting here is always safe (see protocol.ts).
+  if (m.type === 'shutdown') process.exit(m.code);
   if (m.type === 'cancel') {
     const i = queue.findIndex((q) => q.id === m.id);
     if (i >= 0) {
