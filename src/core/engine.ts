@@ -3,8 +3,8 @@
  * per-token surprisal. No VS Code dependency; used by the CLI, the extension's worker, generation, PoE and
  * discriminators.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {
   checkModelDir,
@@ -20,6 +20,7 @@ import { Alternative, positionStats, targetLogprob } from './math';
 import { TextTokenizer, Tokenized } from './tokenizer';
 import { utf8Bytes } from './bytes';
 import { GPU_BUFFER_PROVIDERS, isDeviceOutOfMemory, planProviders } from './providers';
+import { appendScoringHead, HEAD_INPUTS, HEAD_OUTPUTS } from './scoringHead';
 
 /** Options for {@link Engine.load}. */
 export interface EngineOptions {
@@ -34,6 +35,12 @@ export interface EngineOptions {
    * KV cache fed back as `past` never round-trips through host memory. Default true.
    */
   gpuBuffers?: boolean;
+  /**
+   * Append a scoring head to the graph at load time (src/core/scoringHead.ts): log-softmax, target log-probability,
+   * rank, entropy and top-k run inside onnxruntime, so scoring never copies vocabulary-sized logits into JavaScript.
+   * Falls back to scoring in JavaScript when the graph cannot take it. Default true.
+   */
+  scoringHead?: boolean;
   /** Threads for intra-op parallelism (default: onnxruntime's choice, the number of physical cores). */
   intraOpNumThreads?: number;
   /** Threads for inter-op parallelism. */
@@ -69,6 +76,8 @@ export interface EngineInfo {
   hasLmHead: boolean;
   /** Offsets are exact (byte-level BPE tokenizer). */
   byteLevelTokenizer: boolean;
+  /** The session carries the scoring head (see {@link EngineOptions.scoringHead}). */
+  hasScoringHead: boolean;
 }
 
 /**
@@ -100,6 +109,27 @@ export interface ForwardOptions {
   presents?: boolean;
   /** Return last_hidden_state (default false); throws FeatureUnavailableError if the model lacks it. */
   hidden?: boolean;
+  /**
+   * Run the scoring head (when {@link EngineInfo.hasScoringHead}): `targets` [batch][seq] is the token to score at each
+   * position (any valid id where unused), `k` the top-k size (>= 1). Logits are then not returned unless `logits` is
+   * set explicitly.
+   */
+  scoring?: { targets: number[][]; k: number };
+}
+
+/** Scoring-head outputs of one forward pass, flat row-major over [batch, seq] (and k). */
+export interface HeadOutputs {
+  /** log P(target) in nats. */
+  logprob: Float32Array;
+  /** Entries with a larger logit than the target (rank - 1). */
+  greater: Float32Array;
+  /** sum p log p (minus the entropy). */
+  negEntropy: Float32Array;
+  /** [batch, seq, k] top-k log-probabilities, most likely first. */
+  topLogprob: Float32Array;
+  /** [batch, seq, k] top-k token ids. */
+  topId: ArrayLike<number | bigint>;
+  k: number;
 }
 
 /** Result of {@link Engine.forward}. Arrays are flat, row-major. */
@@ -114,6 +144,8 @@ export interface ForwardResult {
   /** [batch, seqLen, hiddenSize] final-norm hidden states (when requested). */
   hidden?: Float32Array;
   hiddenSize: number;
+  /** Scoring-head outputs (when `scoring` was requested). */
+  scoring?: HeadOutputs;
 }
 
 /** A top-k alternative with its token text. */
@@ -255,6 +287,8 @@ function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record
     else if (name === 'attention_mask') feeds[name] = int64([1], [1, 1]);
     else if (name === 'position_ids') feeds[name] = int64([0], [1, 1]);
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
+    else if (name === HEAD_INPUTS.targets) feeds[name] = int64([0], [1, 1]);
+    else if (name === HEAD_INPUTS.k) feeds[name] = int64([1], [1]);
     else if (name.startsWith('past_key_values.')) {
       const meta = session.inputMetadata.find((m) => m.name === name);
       const half = !!meta && meta.isTensor && meta.type === 'float16';
@@ -294,6 +328,8 @@ export class Engine {
 
   /** Session options the session was created with (for the CPU fallback after a device out-of-memory error). */
   private sessionOptions: ort.InferenceSession.SessionOptions = {};
+  /** What the session was created from: the ONNX file, or its bytes with the scoring head appended. */
+  private sessionSource: string | Uint8Array = '';
 
   private constructor(
     /** The ONNX session. Exposed for advanced callers; replaced by a CPU session after a device out-of-memory error. */
@@ -348,6 +384,16 @@ export class Engine {
     let session: ort.InferenceSession | undefined;
     let sessionOptions: ort.InferenceSession.SessionOptions = {};
     let provider = 'cpu';
+    // The scoring head is appended in memory; models with external data (or too big to hold twice) load from the file.
+    let source: string | Uint8Array = file;
+    const external = readdirSync(dirname(file)).some((f) => /\.(onnx_data|onnx\.data|data)$/.test(f));
+    if (opts.scoringHead !== false && !external && statSync(file).size < 1024 * 1024 * 1024) {
+      try {
+        source = appendScoringHead(readFileSync(file));
+      } catch (e) {
+        log(`scoring head unavailable (${(e as Error).message}); scoring in JavaScript`);
+      }
+    }
     for (const ep of wanted) {
       const so = baseSessionOptions(ep, opts);
       if (GPU_BUFFER_PROVIDERS.has(ep) && opts.gpuBuffers !== false) {
@@ -358,11 +404,16 @@ export class Engine {
       }
       try {
         try {
-          session = await ort.InferenceSession.create(file, so);
+          session = await ort.InferenceSession.create(source as string, so);
         } catch (e) {
-          if (!so.preferredOutputLocation) throw e;
-          log(`${ep}: device-resident KV cache unavailable (${(e as Error).message.split('\n')[0]}); using host outputs`);
-          delete so.preferredOutputLocation;
+          if (typeof source !== 'string') {
+            // The graph with the scoring head did not load here: use the file as it is.
+            log(`scoring head unavailable on ${ep} (${(e as Error).message.split('\n')[0]}); scoring in JavaScript`);
+            source = file;
+          } else if (so.preferredOutputLocation) {
+            log(`${ep}: device-resident KV cache unavailable (${(e as Error).message.split('\n')[0]}); using host outputs`);
+            delete so.preferredOutputLocation;
+          } else throw e;
           session = await ort.InferenceSession.create(file, so);
         }
         if (ep !== 'cpu') {
@@ -393,7 +444,8 @@ export class Engine {
     if (!inputs.includes('input_ids'))
       throw new ModelLoadError(`ONNX model ${file} has no input "input_ids" (inputs: ${inputs.join(', ')})`, 'MODEL_BAD_GRAPH');
     const known = (n: string) =>
-      ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch'].includes(n) || n.startsWith('past_key_values.');
+      ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', HEAD_INPUTS.targets, HEAD_INPUTS.k].includes(n) ||
+      n.startsWith('past_key_values.');
     const unknown = inputs.filter((n) => !known(n));
     if (unknown.length > 0)
       throw new ModelLoadError(
@@ -421,9 +473,11 @@ export class Engine {
       hasHiddenState: outputs.includes('last_hidden_state'),
       hasLmHead,
       byteLevelTokenizer: tokenizer.isByteLevel,
+      hasScoringHead: inputs.includes(HEAD_INPUTS.targets),
     };
     const engine = new Engine(session, config, tokenizer, info, stats, opts);
     engine.sessionOptions = sessionOptions;
+    engine.sessionSource = inputs.includes(HEAD_INPUTS.targets) ? source : file;
     engine.log = log;
     engine.setupKv(file);
     return engine;
@@ -512,7 +566,7 @@ export class Engine {
     this.log(`execution provider ${from} ran out of memory (${reason}); retrying on the CPU`);
     const so: ort.InferenceSession.SessionOptions = { ...this.sessionOptions, executionProviders: ['cpu'] };
     delete so.preferredOutputLocation;
-    const cpu = await ort.InferenceSession.create(this.info.onnxFile, so);
+    const cpu = await ort.InferenceSession.create(this.sessionSource as string, so);
     const old = this.session;
     this.session = cpu;
     this.sessionOptions = so;
@@ -630,8 +684,21 @@ export class Engine {
         feeds[n.value] = cache.values[i];
       });
     }
+    const wantLogits = opts.logits ?? !opts.scoring;
+    if (this.info.hasScoringHead) {
+      // The head's inputs must always be fed; it runs on every pass, and is only fetched when asked for.
+      const t = new Array<number>(b * s).fill(0);
+      if (opts.scoring)
+        for (let r = 0; r < b; r++) for (let j = 0; j < s; j++) t[r * s + j] = opts.scoring.targets[r]?.[j] ?? 0;
+      for (const x of t)
+        if (!Number.isInteger(x) || x < 0 || x >= V) throw new PlausibilityError(`target id ${x} out of range [0, ${V})`, 'BAD_TOKEN');
+      feeds[HEAD_INPUTS.targets] = int64(t, [b, s]);
+      feeds[HEAD_INPUTS.k] = int64([Math.max(1, Math.min(V, opts.scoring?.k ?? 1))], [1]);
+    } else if (opts.scoring)
+      throw new FeatureUnavailableError('scoring-head', 'this engine was loaded without the scoring head');
     const fetches: string[] = [];
-    if (opts.logits !== false) fetches.push('logits');
+    if (wantLogits) fetches.push('logits');
+    if (opts.scoring) fetches.push(...Object.values(HEAD_OUTPUTS));
     if (opts.presents) {
       if (!this.info.hasKvCache)
         throw new FeatureUnavailableError('kv-cache', 'this model returns no present key/values');
@@ -659,7 +726,17 @@ export class Engine {
       }
     }
     const res: ForwardResult = { batch: b, seqLen: s, vocabSize: V, hiddenSize: this.config.hiddenSize };
-    if (opts.logits !== false) {
+    if (opts.scoring) {
+      res.scoring = {
+        logprob: out[HEAD_OUTPUTS.logprob].data as Float32Array,
+        greater: out[HEAD_OUTPUTS.greater].data as Float32Array,
+        negEntropy: out[HEAD_OUTPUTS.negEntropy].data as Float32Array,
+        topLogprob: out[HEAD_OUTPUTS.topLogprob].data as Float32Array,
+        topId: out[HEAD_OUTPUTS.topId].data as BigInt64Array,
+        k: out[HEAD_OUTPUTS.topId].dims[2] ?? 1,
+      };
+    }
+    if (wantLogits) {
       const t = out['logits'] as ort.Tensor;
       const dims = t.dims;
       if (dims[dims.length - 1] !== V)
@@ -781,12 +858,59 @@ export class Engine {
   }
 
   /**
+   * Like {@link runRows}, but through the scoring head (requires {@link EngineInfo.hasScoringHead}): no logits reach
+   * JavaScript. `visit(row, head, base)` gets the head outputs of the row's batch, with the row's positions starting at
+   * flat index `base` (position p of the row is `head.logprob[base + p]`, predicting row.ids[p + 1]).
+   */
+  async scoreRows(
+    rows: ScoringRow[],
+    k: number,
+    visit: (row: ScoringRow, head: HeadOutputs, base: number) => void,
+    opts: { batchRows?: number } = {},
+  ): Promise<void> {
+    const V = this.config.vocabSize;
+    const order = rows.map((_, i) => i).sort((a, b) => rows[b].ids.length - rows[a].ids.length);
+    const pad = this.config.eosTokenId ?? this.bosId;
+    let i = 0;
+    while (i < order.length) {
+      const maxLen = rows[order[i]].ids.length;
+      let n = Math.max(1, Math.floor(this.maxLogitsFloats / (maxLen * V)));
+      if (opts.batchRows) n = Math.min(n, opts.batchRows);
+      const group = order.slice(i, i + n).map((j) => rows[j]);
+      i += group.length;
+      const ids = group.map((r) => (r.ids.length === maxLen ? r.ids : [...r.ids, ...new Array(maxLen - r.ids.length).fill(pad)]));
+      const targets = ids.map((r) => [...r.slice(1), pad]);
+      const needMask = group.some((r) => r.ids.length !== maxLen);
+      const attentionMask = needMask
+        ? group.map((r) => Array.from({ length: maxLen }, (_, j) => (j < r.ids.length ? 1 : 0)))
+        : undefined;
+      const positionIds = needMask
+        ? group.map((r) => Array.from({ length: maxLen }, (_, j) => (j < r.ids.length ? j : r.ids.length - 1)))
+        : undefined;
+      const res = await this.forward(ids, { attentionMask, positionIds, scoring: { targets, k } });
+      group.forEach((r, j) => visit(r, res.scoring!, j * maxLen));
+    }
+  }
+
+  /**
    * Log-probabilities (nats) of ids[1..] for each BOS-prefixed sequence: result[k][i] = log P(seq[i+1] | seq[0..i]).
    * Batched and windowed; the cheapest scoring entry point (used by BLiMP evaluation and ranking).
    */
   async logprobs(seqs: number[][], opts: ScoreOptions & { batchRows?: number } = {}): Promise<Float64Array[]> {
     const out = seqs.map((s) => new Float64Array(Math.max(0, s.length - 1)));
     const rows = this.plan(seqs, opts);
+    if (this.info.hasScoringHead) {
+      await this.scoreRows(
+        rows,
+        1,
+        (row, head, base) => {
+          const dst = out[row.seq];
+          for (let p = row.first; p < row.ids.length; p++) dst[row.seqOffset + (p - row.first) - 1] = head.logprob[base + p - 1];
+        },
+        opts,
+      );
+      return out;
+    }
     await this.runRows(
       rows,
       (row, logits, base, V) => {
@@ -816,6 +940,54 @@ export class Engine {
     const { window: W } = this.windowing(opts);
     const results: TokenScore[][] = toks.map((t) => new Array<TokenScore>(t.ids.length));
     const rows = this.plan(seqs, opts);
+    const put = (row: ScoringRow, p: number, logprob: number, rank: number, entropy: number, top: TokenAlternative[]) => {
+      const tok = toks[row.seq];
+      const idx = row.seqOffset + (p - row.first) - 1; // token index (no BOS)
+      const start = tok.starts[idx];
+      const end = tok.ends[idx];
+      results[row.seq][idx] = {
+        id: row.ids[p],
+        text: tok.text.slice(start, end),
+        start,
+        end,
+        logprob,
+        nll: -logprob,
+        bits: -logprob / LN2,
+        prob: Math.exp(logprob),
+        rank,
+        entropy,
+        top,
+        position: idx + 1,
+        context: Math.min(p, W),
+      };
+    };
+    if (this.info.hasScoringHead) {
+      await this.scoreRows(
+        rows,
+        Math.max(1, k),
+        (row, head, base) => {
+          const K = head.k;
+          for (let p = row.first; p < row.ids.length; p++) {
+            const at = base + p - 1;
+            const top: TokenAlternative[] = [];
+            for (let j = 0; j < k; j++) {
+              const id = Number(head.topId[at * K + j]);
+              top.push({ id, prob: Math.exp(head.topLogprob[at * K + j]), token: this.tokenizer.tokenText(id) });
+            }
+            put(
+              row,
+              p,
+              head.logprob[at],
+              details ? head.greater[at] + 1 : NaN,
+              details ? Math.max(0, -head.negEntropy[at]) : NaN,
+              top,
+            );
+          }
+        },
+        opts,
+      );
+      return toks.map((t, i) => summarize(t, results[i]));
+    }
     await this.runRows(
       rows,
       (row, logits, base, V) => {
