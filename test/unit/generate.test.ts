@@ -11,7 +11,7 @@ import {
   Rng,
   sample,
 } from '../../src/core';
-import { engine } from './helpers';
+import { cli, engine } from './helpers';
 
 function close(a: number, b: number, tol: number, what: string): void {
   assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b} (tol ${tol})`);
@@ -136,5 +136,36 @@ describe('generation and product of experts (real models/default)', function () 
     await assert.rejects(generatePoe(e, [{ context: 'a', weight: -1 }]), /positive weight/);
     const long = 'word '.repeat(e.config.maxPositions * 2);
     await assert.rejects(generatePoe(e, [], { prompt: long, maxTokens: 8 }), /window/);
+  });
+});
+
+describe('CLI generate (real models/default)', function () {
+  this.timeout(300000);
+
+  it('prints {text, tokens, experts:[{context, weight, cond_nll}]} and is reproducible with --seed', () => {
+    const args = ['generate', '--expert', 'I am a cat.', '--expert', 'I am a dog.', '--weight', '0.5', '--seed', '4', '--max-tokens', '8', '--format', 'json'];
+    const a = cli(args);
+    assert.equal(a.code, 0, a.stderr);
+    const doc = JSON.parse(a.stdout);
+    assert.equal(typeof doc.text, 'string');
+    assert.equal(typeof doc.tokens, 'number');
+    assert.ok(doc.tokens >= 0 && doc.tokens <= 8);
+    assert.deepEqual(doc.experts.map((x: { context: string; weight: number }) => [x.context, x.weight]), [['I am a cat.', 1], ['I am a dog.', 0.5]]);
+    for (const x of doc.experts) assert.ok(Number.isFinite(x.cond_nll) && x.cond_nll >= 0);
+    assert.deepEqual(JSON.parse(cli(args).stdout), doc);
+    const plain = cli(['generate', '--prompt', 'The', '--max-tokens', '4', '--seed', '1', '--format', 'json']);
+    assert.equal(plain.code, 0, plain.stderr);
+    const p = JSON.parse(plain.stdout);
+    assert.ok(p.text.startsWith('The'));
+    assert.deepEqual(p.experts.map((x: { context: string }) => x.context), ['']);
+  });
+
+  it('usage errors exit 2 with a message', () => {
+    const w = cli(['generate', '--weight', '2']);
+    assert.equal(w.code, 2);
+    assert.match(w.stderr, /--weight must follow an --expert/);
+    const t = cli(['generate', '--top-p', '0']);
+    assert.equal(t.code, 2);
+    assert.match(t.stderr, /--top-p/);
   });
 });
