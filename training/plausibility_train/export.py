@@ -151,6 +151,75 @@ def write_fp16(src: Path, dst: Path) -> None:
     onnx.save(m, str(dst))
 
 
+
+def write_int8(src: Path, dst: Path) -> None:
+    """Dynamic int8 quantisation of the weight MatMuls (onnxruntime's quantize_dynamic scheme, without onnxruntime).
+
+    Every MatMul whose weight is a float32 initialiser (or a Transpose of one, as torch exports Linear and the tied LM
+    head) becomes DynamicQuantizeLinear(activations) -> MatMulInteger(uint8, int8 weights) -> Cast -> Mul(scales),
+    which onnxruntime fuses into MatMulIntegerToFloat on the CPU. Weights are symmetric per output column. The token
+    embedding Gather and everything else stay float32; inputs and outputs are unchanged."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(str(src))
+    g = m.graph
+    inits = {i.name: i for i in g.initializer}
+    producer = {o: n for n in g.node for o in n.output}
+    new_nodes = []
+    new_inits = []
+    replaced = 0
+    for node in g.node:
+        w = None
+        if node.op_type == "MatMul":
+            b = node.input[1]
+            if b in inits and inits[b].data_type == TensorProto.FLOAT:
+                w = numpy_helper.to_array(inits[b])
+            elif b in producer and producer[b].op_type == "Transpose" and producer[b].input[0] in inits:
+                t = producer[b]
+                perm = [a.ints for a in t.attribute if a.name == "perm"]
+                src_w = inits[t.input[0]]
+                if src_w.data_type == TensorProto.FLOAT and src_w.dims and len(src_w.dims) == 2 and \
+                        (not perm or list(perm[0]) == [1, 0]):
+                    w = numpy_helper.to_array(src_w).T
+        if w is None or w.ndim != 2:
+            new_nodes.append(node)
+            continue
+        w = np.ascontiguousarray(w, dtype=np.float32)  # [K, N]
+        scale = np.abs(w).max(axis=0) / 127.0
+        scale[scale == 0] = 1.0
+        q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+        base = f"{node.output[0]}_q8"
+        new_inits += [numpy_helper.from_array(q, base + "_w"),
+                      numpy_helper.from_array(np.zeros(q.shape[1], np.int8), base + "_wzp"),
+                      numpy_helper.from_array(scale.astype(np.float32), base + "_ws")]
+        a = node.input[0]
+        new_nodes += [
+            helper.make_node("DynamicQuantizeLinear", [a], [base + "_a", base + "_as", base + "_azp"]),
+            helper.make_node("MatMulInteger", [base + "_a", base + "_w", base + "_azp", base + "_wzp"], [base + "_i32"]),
+            helper.make_node("Cast", [base + "_i32"], [base + "_f"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [base + "_as", base + "_ws"], [base + "_s"]),
+            helper.make_node("Mul", [base + "_f", base + "_s"], [node.output[0]], name=node.name),
+        ]
+        replaced += 1
+    if replaced == 0:
+        raise ValueError("no MatMul with a float32 weight initialiser to quantise")
+    # Drop nodes (the weight Transposes) and initialisers nothing reads any more.
+    used = {i for n in new_nodes for i in n.input} | {o.name for o in g.output}
+    while True:
+        keep = [n for n in new_nodes if any(o in used for o in n.output)]
+        if len(keep) == len(new_nodes):
+            break
+        new_nodes = keep
+        used = {i for n in new_nodes for i in n.input} | {o.name for o in g.output}
+    old_inits = [i for i in g.initializer if i.name in used]
+    del g.node[:]
+    g.node.extend(new_nodes)
+    del g.initializer[:]
+    g.initializer.extend(old_inits + [i for i in new_inits if i.name in used])
+    del g.value_info[:]
+    onnx.save(m, str(dst))
+
 def write_parity(model: GPT, tok: ByteLevelBPE, path: Path) -> None:
     bos = model.cfg.bos_token_id
     texts = []

@@ -1,5 +1,6 @@
-"""write_fp16: the float16 export loads in onnxruntime-node and matches fp32 within float16 accuracy, including when
-a graph output (a present key/value) is also read inside the graph."""
+"""Precision variants: write_fp16 (the float16 export loads in onnxruntime-node and matches fp32 within float16
+accuracy, including when a graph output, a present key/value, is also read inside the graph) and write_int8 (dynamic
+int8 MatMuls, close to fp32)."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
 
-from plausibility_train.export import export_onnx, write_fp16  # noqa: E402
+from plausibility_train.export import export_onnx, write_fp16, write_int8  # noqa: E402
 from plausibility_train.model import GPT, GPTConfig  # noqa: E402
 
 
@@ -32,12 +33,13 @@ class Fp16Tests(unittest.TestCase):
         cfg = GPTConfig(vocab_size=300, n_positions=64, n_embd=32, n_layer=2, n_head=2)
         model = GPT(cfg).eval()
         cls.dir = Path(tempfile.mkdtemp(prefix="plaus-fp16-"))
-        for name in ("fp32", "fp16"):
+        for name in ("fp32", "fp16", "int8"):
             (cls.dir / name / "onnx").mkdir(parents=True)
             (cls.dir / name / "config.json").write_text(json.dumps(
                 {"n_embd": 32, "n_head": 2, "n_layer": 2, "vocab_size": 300}))
         export_onnx(model, cls.dir / "fp32" / "onnx" / "model.onnx")
         write_fp16(cls.dir / "fp32" / "onnx" / "model.onnx", cls.dir / "fp16" / "onnx" / "model.onnx")
+        write_int8(cls.dir / "fp32" / "onnx" / "model.onnx", cls.dir / "int8" / "onnx" / "model.onnx")
 
     @classmethod
     def tearDownClass(cls):
@@ -57,13 +59,25 @@ class Fp16Tests(unittest.TestCase):
     def test_onnxruntime_fp16_matches_fp32(self):
         seqs = [[0, 5, 9, 33, 2, 7, 150, 299, 1], [0, 17]]
         got = {}
-        for name in ("fp32", "fp16"):
+        for name in ("fp32", "fp16", "int8"):
             res = subprocess.run(["node", str(HERE / "ort_logprobs.cjs"), str(self.dir / name), json.dumps(seqs)],
                                  capture_output=True, text=True, cwd=ROOT, timeout=300)
             self.assertEqual(res.returncode, 0, res.stderr)
             got[name] = json.loads(res.stdout)["logprobs"]
         for a, b in zip(got["fp16"], got["fp32"]):
             np.testing.assert_allclose(a, b, atol=2e-2)
+        for a, b in zip(got["int8"], got["fp32"]):
+            np.testing.assert_allclose(a, b, atol=1e-1)
+
+    def test_int8_quantises_every_weight_matmul(self):
+        import onnx
+        from onnx import TensorProto
+        m = onnx.load(str(self.dir / "int8" / "onnx" / "model.onnx"))
+        ops = [n.op_type for n in m.graph.node]
+        # 2 layers x 4 Linear + the tied LM head
+        self.assertEqual(ops.count("MatMulInteger"), 9)
+        self.assertTrue(any(i.data_type == TensorProto.INT8 for i in m.graph.initializer))
+        self.assertEqual([o.name for o in m.graph.output][0], "logits")
 
 
 if __name__ == "__main__":
