@@ -110,7 +110,7 @@ async function matmulThroughput(
     for (let i = 0; i < 3; i++) await sess.run({ X: x });
     // Best of a few timed blocks (the machine may be shared).
     let best = Infinity;
-    for (let b = 0; b < 3; b++) {
+    for (let b = 0; b < 5; b++) {
       const t0 = process.hrtime.bigint();
       for (let i = 0; i < reps; i++) await sess.run({ X: x });
       best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9 / reps);
