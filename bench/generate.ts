@@ -11,6 +11,7 @@
  *
  * Options: --model DIR, --threads N (default 2), --tokens N (default 32), --runs N (default 3).
  */
+import { loadavg } from 'node:os';
 import { Engine, generate, rewriteSpan } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
@@ -80,14 +81,22 @@ async function main(): Promise<void> {
   await generate(engine, { ...opts, maxTokens: 4 }); // warm-up
   const kv: number[] = [];
   const noKv: number[] = [];
+  const kvCpu: number[] = [];
+  const noKvCpu: number[] = [];
   let same = true;
   for (let r = 0; r < runs; r++) {
     let t0 = performance.now();
+    let c0 = process.cpuUsage();
     const a = await generate(engine, opts);
     kv.push(performance.now() - t0);
+    let c = process.cpuUsage(c0);
+    kvCpu.push((c.user + c.system) / 1000);
     t0 = performance.now();
+    c0 = process.cpuUsage();
     const b = await generate(engine, { ...opts, useCache: false });
     noKv.push(performance.now() - t0);
+    c = process.cpuUsage(c0);
+    noKvCpu.push((c.user + c.system) / 1000);
     same &&= JSON.stringify(a.samples[0].ids) === JSON.stringify(b.samples[0].ids) && a.samples[0].ids.length === N;
   }
   const tpsKv = (N * 1000) / median(kv);
@@ -95,6 +104,8 @@ async function main(): Promise<void> {
   console.log(`identical_tokens=${same}`);
   console.log(`tokens_per_s_kv=${tpsKv.toFixed(1)}`);
   console.log(`tokens_per_s_no_kv=${tpsNoKv.toFixed(1)}`);
+  console.log(`tokens_per_cpu_s_kv=${((N * 1000) / median(kvCpu)).toFixed(1)}`);
+  console.log(`tokens_per_cpu_s_no_kv=${((N * 1000) / median(noKvCpu)).toFixed(1)}`);
 
   // Rewrites: a 10-word span in the middle of a 300-word paragraph.
   const para = paragraph(300);
@@ -105,16 +116,23 @@ async function main(): Promise<void> {
   const end = last.index! + last[0].length;
   await rewriteSpan(engine, para, start, end, { count: 3, seed: 0 }); // warm-up
   const rw: number[] = [];
+  const rwCpu: number[] = [];
   let found = 0;
   for (let r = 0; r < Math.max(3, runs); r++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const res = await rewriteSpan(engine, para, start, end, { count: 3, seed: r });
+    const c1 = process.cpuUsage(c0);
+    rwCpu.push((c1.user + c1.system) / 1000);
     rw.push(performance.now() - t0);
     found = res.candidates.length;
   }
   console.log(`paragraph_words=${words.length}`);
   console.log(`span=${JSON.stringify(para.slice(start, end))}`);
   console.log(`rewrite_candidates=${found}`);
+  // Wall time depends on what else runs on the machine: the load average and the process's CPU time say how much.
+  console.log(`load_average_1m=${loadavg()[0].toFixed(2)}`);
+  console.log(`rewrite3_cpu_ms=${Math.round(median(rwCpu))}`);
   console.log(`rewrite3_ms=${Math.round(median(rw))}`);
   console.log(`kv_speedup=${(tpsKv / tpsNoKv).toFixed(2)}`);
   await engine.dispose();
