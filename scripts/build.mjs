@@ -34,6 +34,7 @@ const distEntries = [
   ['bench/generate.ts', 'dist/bench/generate.js', {}],
   ['bench/tags.ts', 'dist/bench/tags.js', {}],
   ['bench/soak.ts', 'dist/bench/soak.js', {}],
+  ['bench/steer.ts', 'dist/bench/steer.js', {}],
 ];
 
 function listTests(dir) {

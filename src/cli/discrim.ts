@@ -45,12 +45,14 @@ export const DISCRIM_VALUE_FLAGS = [
   'split',
   'batch-tokens',
   'max-row-bytes',
+  'max-train-rows',
 ];
 
 export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --out FILE
                                Train a discriminator head (CSV or JSONL) on the frozen model's hidden states;
                                prints held-out accuracy, macro-F1 and AUROC. Options: --label-map RAW=CLASS,...,
-                               --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --subsample K
+                               --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
+                               --subsample K, --max-train-rows N
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities (default head: the shipped toxicity head)
   discrim eval DATA --head PATH --text-col C --label-col L [--split all|train|tune|test]
                                Accuracy, macro-F1 and AUROC of a head on labelled data
@@ -164,6 +166,21 @@ async function cmdTrain(c: Common): Promise<number> {
         `got ${parts.train.length} train and ${parts.test.length} test rows`,
       'TOO_FEW_ROWS',
     );
+  const maxTrain = c.num('max-train-rows', 0)!;
+  if (maxTrain > 0 && parts.train.length > maxTrain) {
+    // Deterministic, evenly spread subset of the training split (tune and test stay whole).
+    const all = parts.train;
+    parts.train = Array.from({ length: maxTrain }, (_, k) => all[Math.floor((k * all.length) / maxTrain)]);
+    // Embed only the rows in use: renumber everything onto the kept rows.
+    const keep = [...parts.train, ...parts.tune, ...parts.test].sort((a, b) => a - b);
+    const at = new Map(keep.map((old, k) => [old, k]));
+    mapped.rows = keep.map((i) => mapped.rows[i]);
+    mapped.y = keep.map((i) => mapped.y[i]);
+    rows = mapped.rows;
+    parts.train = parts.train.map((i) => at.get(i)!);
+    parts.tune = parts.tune.map((i) => at.get(i)!);
+    parts.test = parts.test.map((i) => at.get(i)!);
+  }
   const trainClasses = new Set(parts.train.map((i) => mapped.y[i]));
   if (trainClasses.size < 2) throw new InputError(`${data}: the training split holds a single class`, 'SINGLE_CLASS');
   let unwanted = str(c, 'unwanted');
@@ -234,7 +251,8 @@ async function cmdTrain(c: Common): Promise<number> {
   head.save(outPath);
   const report = { head: outPath, model: engine.info.modelDir, fingerprint: fp.fingerprint, classes: classNames, ...metrics, training };
   if (metricsPath) writeFileAtomic(metricsPath, JSON.stringify(report, null, 2) + '\n');
-  if (cardPath) updateModelCard(cardPath, name, report.held_out_test, training.rows);
+  if (cardPath && !updateModelCard(cardPath, name, report.held_out_test, training.rows))
+    c.out.info(`no model card at ${cardPath}; metrics not added to it`);
 
   if (c.format === 'json') c.out.json({ ...report, beats_majority_baseline: beatsBaseline });
   else {
@@ -251,8 +269,9 @@ const CARD_START = (name: string) => `<!-- discriminator:${name}:start -->`;
 const CARD_END = (name: string) => `<!-- discriminator:${name}:end -->`;
 
 /** Writes (or replaces) the head's section in the model card, between markers. */
-function updateModelCard(path: string, name: string, m: ClassMetrics, rows: Record<string, number>): void {
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
+function updateModelCard(path: string, name: string, m: ClassMetrics, rows: Record<string, number>): boolean {
+  if (!existsSync(path)) return false;
+  const old = readFileSync(path, 'utf8');
   const section =
     `${CARD_START(name)}\n## Discriminator head: ${name}\n\n` +
     `Linear head over the mean final hidden state (discriminators/${name}/head.json). Held-out test split ` +
@@ -268,6 +287,7 @@ function updateModelCard(path: string, name: string, m: ClassMetrics, rows: Reco
       ? old.slice(0, s) + section + old.slice(e + CARD_END(name).length + 1)
       : old + (old && !old.endsWith('\n\n') ? (old.endsWith('\n') ? '\n' : '\n\n') : '') + section;
   writeFileAtomic(path, next);
+  return true;
 }
 
 async function cmdScoreSentences(c: Common): Promise<number> {
@@ -318,6 +338,9 @@ async function cmdEvalHead(c: Common): Promise<number> {
   const engine = await c.loadEngine();
   const head = ClassifierHead.forEngine(engine, str(c, 'head') ?? 'toxicity');
   let rows = read.rows;
+  const subsample = c.num('subsample', 1)!;
+  if (!Number.isInteger(subsample) || subsample < 1) throw new PlausibilityError('--subsample must be a positive integer', 'USAGE');
+  if (subsample > 1) rows = rows.filter((r) => Math.floor(r.index / 10) % subsample === 0);
   if (split !== 'all') rows = rows.filter((r) => splitOf(r.index) === split);
   const labelMap = str(c, 'label-map') ? parseLabelMap(str(c, 'label-map')!) : head.meta.labelMap;
   const mapped = mapLabels(c, rows, head.classNames, labelMap);

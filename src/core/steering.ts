@@ -215,7 +215,13 @@ export class HiddenSteerer {
     params: SteerParams = {},
   ) {
     requireHidden(engine);
-    this.params = { ...DEFAULT_STEER, ...Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)) };
+    const pick = (v: number | undefined, d: number) => (v === undefined ? d : v);
+    this.params = {
+      stepsize: pick(params.stepsize, DEFAULT_STEER.stepsize),
+      iterations: pick(params.iterations, DEFAULT_STEER.iterations),
+      klScale: pick(params.klScale, DEFAULT_STEER.klScale),
+      gmScale: pick(params.gmScale, DEFAULT_STEER.gmScale),
+    };
     for (const [k, v] of Object.entries(this.params))
       if (!Number.isFinite(v) || v < 0) throw new InputError(`steering parameter ${k} must be a finite number >= 0 (got ${v})`, 'USAGE');
     if (this.params.gmScale > 1) throw new InputError(`gm_scale must be in [0, 1] (got ${this.params.gmScale})`, 'USAGE');
@@ -456,4 +462,113 @@ export async function generateReranked(engine: Engine, opts: RerankGenerateOptio
   const res = await sample(engine, new ContextDistribution(engine, prefix, opts.useCache), { ...opts, samples: n, maxTokens });
   const ranked = await rerankSamples(engine, opts.head, opts.toward, res.samples, { fluencyWeight: opts.fluencyWeight });
   return { ranked, seed: res.seed };
+}
+
+/** A rewrite of a sentence away from an unwanted class. */
+export interface DetoxCandidate {
+  /** The whole replacement sentence. */
+  text: string;
+  /** Head probability of the `toward` class for the sentence alone. */
+  pToward: number;
+  /** NLL of the sentence given the kept left context (nats), and per token. */
+  nll: number;
+  nllPerToken: number;
+  method: 'pplm' | 'rerank';
+}
+
+export interface DetoxResult {
+  original: string;
+  originalPToward: number;
+  originalNll: number;
+  /** The kept beginning of the sentence (up to the word the head blames most). */
+  keptPrefix: string;
+  candidates: DetoxCandidate[];
+  ms: number;
+}
+
+export interface DetoxOptions extends SteerParams {
+  head: ClassifierHead;
+  toward: string | number;
+  /** Rewrites returned (default 5). */
+  count?: number;
+  /** Samples per method (default 8). */
+  samples?: number;
+  seed?: number;
+  /** Characters of left context kept (default 1000). */
+  contextChars?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Rewrites sentence [start, end) of `text` away from the unwanted class: the sentence is kept up to the word whose
+ * removal lowers the unwanted class most (leave-one-out over words), and continued after the left context by
+ * hidden-state steering and by reranked unsteered samples, stopping at the end of a sentence. Candidates the head
+ * scores as `toward` (p >= 0.5) are returned ranked by fluency (NLL per token given the left context), best first.
+ */
+export async function rewriteAway(engine: Engine, text: string, start: number, end: number, opts: DetoxOptions): Promise<DetoxResult> {
+  const t0 = Date.now();
+  if (!(start >= 0 && end > start && end <= text.length)) throw new InputError('rewrite: empty or invalid range', 'USAGE');
+  const head = opts.head;
+  const t = typeof opts.toward === 'number' ? opts.toward : head.classIndex(opts.toward);
+  const sentence = text.slice(start, end);
+  const left = text.slice(Math.max(0, start - (opts.contextChars ?? 1000)), start);
+  const words = [...sentence.matchAll(/\S+/g)].map((m) => ({ start: m.index!, end: m.index! + m[0].length }));
+  // Leave-one-out blame: which word's removal raises p(toward) most.
+  const variants = [sentence, ...words.map((w) => (sentence.slice(0, w.start) + sentence.slice(w.end)).replace(/\s+/g, ' ').trim())];
+  const X = await embedTexts(engine, variants, { maxTokens: head.meta.maxTokens * 2 });
+  const pFull = head.probs(X, 0)[t];
+  let blame = 0;
+  let best = -Infinity;
+  words.forEach((_, i) => {
+    const gain = head.probs(X, (i + 1) * head.embedSize)[t] - pFull;
+    if (gain > best) {
+      best = gain;
+      blame = i;
+    }
+  });
+  const keptPrefix = words.length ? sentence.slice(0, words[blame].start) : '';
+  const sentTokens = engine.encode(sentence).length;
+  const maxTokens = Math.min(Math.max(8, Math.ceil(sentTokens * 1.5) + 4), 64);
+  const promptIds = engine.encode(left + keptPrefix);
+  const common = {
+    promptIds,
+    seed: opts.seed ?? 1,
+    topK: 20,
+    maxTokens,
+    samples: opts.samples ?? 8,
+    stop: { sentence: true, newline: true },
+    signal: opts.signal,
+  };
+  const { stepsize, iterations, klScale, gmScale } = opts;
+  const steered = await generateSteered(engine, { ...common, head, toward: t, stepsize, iterations, klScale, gmScale });
+  const plain = await sample(engine, new ContextDistribution(engine, promptPrefix(engine, promptIds, maxTokens)), common);
+  const seen = new Set<string>([sentence.trim()]);
+  const cands: { text: string; method: 'pplm' | 'rerank' }[] = [];
+  const add = (s: Sample, method: 'pplm' | 'rerank') => {
+    const full = (keptPrefix + s.text).replace(/\s+$/, '');
+    if (!full.trim() || seen.has(full.trim())) return;
+    seen.add(full.trim());
+    cands.push({ text: full, method });
+  };
+  steered.samples.forEach((s) => add(s, 'pplm'));
+  plain.samples.forEach((s) => add(s, 'rerank'));
+  const all = [sentence, ...cands.map((c) => c.text)];
+  const Xc = await embedTexts(engine, all, { maxTokens: head.meta.maxTokens * 2 });
+  const nlls = await engine.conditionalBatch(left, all);
+  const scored: DetoxCandidate[] = cands.map((c, i) => ({
+    text: c.text,
+    method: c.method,
+    pToward: head.probs(Xc, (i + 1) * head.embedSize)[t],
+    nll: nlls[i + 1].nll,
+    nllPerToken: nlls[i + 1].nllPerToken,
+  }));
+  const good = scored.filter((c) => c.pToward >= 0.5).sort((a, b) => a.nllPerToken - b.nllPerToken);
+  return {
+    original: sentence,
+    originalPToward: head.probs(Xc, 0)[t],
+    originalNll: nlls[0].nll,
+    keptPrefix,
+    candidates: good.slice(0, opts.count ?? 5),
+    ms: Date.now() - t0,
+  };
 }
