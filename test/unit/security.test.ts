@@ -1,0 +1,66 @@
+/**
+ * Security invariants, checked on the sources and the manifest:
+ * - nothing talks to the network except the model downloader, and only Select Model uses it;
+ * - no onnxruntime custom-op library is ever registered (a model cannot bring native code);
+ * - in an untrusted workspace, settings that name files or folders come from user settings only;
+ * - the token report webview has a strict Content-Security-Policy and writes document text with textContent only.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT } from './helpers';
+
+function sources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...sources(p));
+    else if (/\.(ts|js|mjs)$/.test(e.name)) out.push(p);
+  }
+  return out;
+}
+
+const SRC = sources(join(ROOT, 'src')).map((p) => ({ path: relative(ROOT, p).split('\\').join('/'), text: readFileSync(p, 'utf8') }));
+
+describe('security invariants', () => {
+  it('only src/core/download.ts opens network connections, and only Select Model imports it', () => {
+    const net = /\bfetch\s*\(|from ['"](?:node:)?(?:https?|net|tls|dgram|http2)['"]|require\(['"](?:node:)?(?:https?|net|tls|dgram|http2)['"]\)|\bXMLHttpRequest\b|\bnew WebSocket\b/;
+    const users = SRC.filter((f) => net.test(f.text)).map((f) => f.path);
+    assert.deepEqual(users, ['src/core/download.ts']);
+    const importers = SRC.filter((f) => /from ['"][./]+(?:core\/)?download['"]/.test(f.text)).map((f) => f.path);
+    for (const p of importers) assert.ok(p === 'src/extension/models.ts' || p.startsWith('src/cli/'), `${p} imports the downloader`);
+    assert.ok(importers.includes('src/extension/models.ts'));
+  });
+
+  it('no onnxruntime custom-op library is ever registered', () => {
+    const custom = /registerCustomOpsLibrary|customOpsLibrary|custom_op_library|session\.load_custom_op|ortextensions|onnxruntime-extensions/i;
+    assert.deepEqual(SRC.filter((f) => custom.test(f.text)).map((f) => f.path), []);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.ok(!('onnxruntime-extensions' in (pkg.dependencies ?? {})));
+  });
+
+  it('every setting that names a file or folder is restricted in untrusted workspaces and read from user settings', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const restricted: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
+    const props = Object.entries(pkg.contributes.configuration.properties as Record<string, { type?: string; markdownDescription?: string }>);
+    const pathLike = props
+      .filter(([key, p]) => (p.type === 'string' || p.type === undefined) && /model|discriminator|file|folder|path|dir/i.test(key))
+      .filter(([key]) => !/maxFileLength/.test(key))
+      .map(([key]) => key);
+    assert.ok(pathLike.includes('plausibility.model'));
+    for (const key of pathLike) assert.ok(restricted.includes(key), `${key} must be in restrictedConfigurations`);
+    // The extension reads them with inspect().globalValue when the workspace is not trusted.
+    const config = SRC.find((f) => f.path === 'src/extension/config.ts')!.text;
+    assert.match(config, /isTrusted\)[^\n]*inspect<string>\('model'\)\?\.globalValue/);
+  });
+
+  it('the token report webview has a strict CSP and never renders document text as HTML', () => {
+    const report = SRC.find((f) => f.path === 'src/extension/report.ts')!.text;
+    assert.match(report, /default-src 'none'/);
+    assert.ok(!/unsafe-inline|unsafe-eval/.test(report), 'no unsafe-inline or unsafe-eval');
+    assert.match(report, /script-src 'nonce-/);
+    const js = readFileSync(join(ROOT, 'media', 'report.js'), 'utf8');
+    assert.ok(!/\.innerHTML\s*=|insertAdjacentHTML|outerHTML\s*=|document\.write/.test(js), 'media/report.js writes no HTML');
+  });
+});
