@@ -7,7 +7,7 @@ import { cli, ROOT } from './helpers';
 const SAMPLE = join(ROOT, 'samples', 'sample.md');
 
 describe('CLI', function () {
-  this.timeout(180000);
+  this.timeout(600000); // generous: the machines running CI may be heavily shared
   let tmp: string;
   before(() => {
     tmp = mkdtempSync(join(tmpdir(), 'plaus-cli-'));
@@ -200,7 +200,7 @@ describe('CLI', function () {
     const r = cli(['lint', p]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /over the --max-bytes limit/);
-    assert.ok(Date.now() - t0 < 30000);
+    assert.ok(Date.now() - t0 < 120000); // no scoring happened: only process start and model load
     // A smaller long file processed fully in chunks.
     const mid = file('mid.md', para.repeat(Math.ceil(90_000 / para.length)));
     const m = cli(['perplexity', mid, '--format', 'json', '--max-bytes', '0']);
