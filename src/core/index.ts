@@ -63,3 +63,20 @@ export * from './poe';
 export * from './conditional';
 export * from './rewrite';
 export * from './frontmatter';
+export {
+  downloadModel,
+  fileMetadata,
+  onnxFileForDtype,
+  modelFolderName,
+  checkRepoId,
+  resolveUrl,
+  DownloadError,
+  DTYPE_SUFFIX,
+  HUB_ENDPOINT,
+  MANIFEST as DOWNLOAD_MANIFEST,
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type HubFileMeta,
+} from './download';
+export { preflightModelDir, validateModelDir, checkProbeScores, PROBE_TEXT, type ModelSummary } from './modelCheck';
