@@ -102,6 +102,8 @@ export class TagController implements vscode.Disposable {
     st.version = version;
     st.abort?.abort();
     if (!settings.offTag || cond.tags.length === 0 || this.engine.state.kind !== 'ready') {
+      // Not scored yet while the model loads: the next update tries again.
+      if (this.engine.state.kind !== 'ready') st.key = '';
       this.diagnostics.set(doc.uri, diags);
       return;
     }
@@ -136,7 +138,10 @@ export class TagController implements vscode.Disposable {
       }
       this.diagnostics.set(doc.uri, diags);
     } catch (e) {
-      if (e instanceof CancelledError) return;
+      if (e instanceof CancelledError) {
+        if (st.key === key) st.key = '';
+        return;
+      }
       this.log.warn(`tag check failed: ${e instanceof Error ? e.message : String(e)}`);
       this.diagnostics.set(doc.uri, diags);
     } finally {
