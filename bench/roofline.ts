@@ -5,7 +5,8 @@
  *    LM's linear-layer shapes ([D,3D] qkv, [D,D] attention output, [D,I] MLP up, [I,D] MLP down, [D,V] LM head;
  *    Llama/Qwen shapes for such configs), M = the tokens of one prefill window. Printed per shape and as one figure
  *    weighted by how many FLOPs each shape contributes per token (`matmul_gflops`).
- * 2. The engine's scoring FLOP/s on the model: per-token log-probabilities and top-5 alternatives (engine.scoreBatch)
+ * 2. The engine's scoring FLOP/s on the model: per-token log-probabilities and top-5 alternatives (engine.scoreBatch,
+ *    details off: no rank/entropy, which the transformers.js side does not compute either)
  *    for the same 20,000-token text as bench:score. FLOPs per processed position = 2 × (non-embedding parameters +
  *    n_embd × vocab_size) + attention (4 × layers × heads × head_dim × context length). Positions are those the
  *    model runs: sliding windows re-run their overlap context, which is counted (it is work the hardware does), and
@@ -176,9 +177,9 @@ async function main(): Promise<void> {
   console.log(`matmul_gflops=${gf(peak)}`);
 
   // 2. The engine: per-token log-probabilities and top-5 alternatives for the whole text.
-  await engine.scoreBatch([text.slice(0, 2000)], { topK: K });
+  await engine.scoreBatch([text.slice(0, 2000)], { topK: K, details: false });
   const t0 = process.hrtime.bigint();
-  const [score] = await engine.scoreBatch([text], { topK: K });
+  const [score] = await engine.scoreBatch([text], { topK: K, details: false });
   const engineSecs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (score.tokenCount !== ids.length) throw new Error(`engine scored ${score.tokenCount} tokens, expected ${ids.length}`);
   const engineFlops = flops / engineSecs;

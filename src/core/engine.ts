@@ -111,19 +111,19 @@ export interface ForwardOptions {
   hidden?: boolean;
   /**
    * Run the scoring head (when {@link EngineInfo.hasScoringHead}): `targets` [batch][seq] is the token to score at each
-   * position (any valid id where unused), `k` the top-k size (>= 1). Logits are then not returned unless `logits` is
-   * set explicitly.
+   * position (any valid id where unused), `k` the top-k size (>= 1), `details` whether to compute ranks and entropies
+   * (default true). Logits are then not returned unless `logits` is set explicitly.
    */
-  scoring?: { targets: number[][]; k: number };
+  scoring?: { targets: number[][]; k: number; details?: boolean };
 }
 
 /** Scoring-head outputs of one forward pass, flat row-major over [batch, seq] (and k). */
 export interface HeadOutputs {
   /** log P(target) in nats. */
   logprob: Float32Array;
-  /** Entries with a larger logit than the target (rank - 1). */
+  /** Entries with a larger logit than the target (rank - 1); empty without `details`. */
   greater: Float32Array;
-  /** sum p log p (minus the entropy). */
+  /** sum p log p (minus the entropy); empty without `details`. */
   negEntropy: Float32Array;
   /** [batch, seq, k] top-k log-probabilities, most likely first. */
   topLogprob: Float32Array;
@@ -289,6 +289,7 @@ function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
     else if (name === HEAD_INPUTS.targets) feeds[name] = int64([0], [1, 1]);
     else if (name === HEAD_INPUTS.k) feeds[name] = int64([1], [1]);
+    else if (name === HEAD_INPUTS.details) feeds[name] = new ort.Tensor('bool', [false], [1]);
     else if (name.startsWith('past_key_values.')) {
       const meta = session.inputMetadata.find((m) => m.name === name);
       const half = !!meta && meta.isTensor && meta.type === 'float16';
@@ -444,7 +445,7 @@ export class Engine {
     if (!inputs.includes('input_ids'))
       throw new ModelLoadError(`ONNX model ${file} has no input "input_ids" (inputs: ${inputs.join(', ')})`, 'MODEL_BAD_GRAPH');
     const known = (n: string) =>
-      ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', HEAD_INPUTS.targets, HEAD_INPUTS.k].includes(n) ||
+      ['input_ids', 'attention_mask', 'position_ids', 'use_cache_branch', ...Object.values(HEAD_INPUTS)].includes(n) ||
       n.startsWith('past_key_values.');
     const unknown = inputs.filter((n) => !known(n));
     if (unknown.length > 0)
@@ -694,6 +695,7 @@ export class Engine {
         if (!Number.isInteger(x) || x < 0 || x >= V) throw new PlausibilityError(`target id ${x} out of range [0, ${V})`, 'BAD_TOKEN');
       feeds[HEAD_INPUTS.targets] = int64(t, [b, s]);
       feeds[HEAD_INPUTS.k] = int64([Math.max(1, Math.min(V, opts.scoring?.k ?? 1))], [1]);
+      feeds[HEAD_INPUTS.details] = new ort.Tensor('bool', [!!opts.scoring && opts.scoring.details !== false], [1]);
     } else if (opts.scoring)
       throw new FeatureUnavailableError('scoring-head', 'this engine was loaded without the scoring head');
     const fetches: string[] = [];
@@ -866,7 +868,7 @@ export class Engine {
     rows: ScoringRow[],
     k: number,
     visit: (row: ScoringRow, head: HeadOutputs, base: number) => void,
-    opts: { batchRows?: number } = {},
+    opts: { batchRows?: number; details?: boolean } = {},
   ): Promise<void> {
     const V = this.config.vocabSize;
     const order = rows.map((_, i) => i).sort((a, b) => rows[b].ids.length - rows[a].ids.length);
@@ -887,7 +889,7 @@ export class Engine {
       const positionIds = needMask
         ? group.map((r) => Array.from({ length: maxLen }, (_, j) => (j < r.ids.length ? j : r.ids.length - 1)))
         : undefined;
-      const res = await this.forward(ids, { attentionMask, positionIds, scoring: { targets, k } });
+      const res = await this.forward(ids, { attentionMask, positionIds, scoring: { targets, k, details: opts.details !== false } });
       group.forEach((r, j) => visit(r, res.scoring!, j * maxLen));
     }
   }
@@ -907,7 +909,7 @@ export class Engine {
           const dst = out[row.seq];
           for (let p = row.first; p < row.ids.length; p++) dst[row.seqOffset + (p - row.first) - 1] = head.logprob[base + p - 1];
         },
-        opts,
+        { ...opts, details: false },
       );
       return out;
     }
@@ -984,7 +986,7 @@ export class Engine {
             );
           }
         },
-        opts,
+        { ...opts, details },
       );
       return toks.map((t, i) => summarize(t, results[i]));
     }

@@ -8,14 +8,16 @@
  * >= 11 model with a `logits` output (float32 or float16), project or third-party.
  *
  * Added inputs: `plausibility_targets` int64 [b, s] (the next token at each position; any valid id where unused) and
- * `plausibility_k` int64 [1] (top-k size, >= 1). Added outputs (float32 unless noted):
+ * `plausibility_k` int64 [1] (top-k size, >= 1) and `plausibility_details` bool [1] (compute rank and entropy: an If
+ * node, so that scoring without them skips their vocabulary-sized passes). Added outputs (float32 unless noted):
  * - `plausibility_logprob` [b, s]: log P(target) in nats;
  * - `plausibility_greater` [b, s]: how many vocabulary entries have a larger logit than the target (rank - 1);
  * - `plausibility_neg_entropy` [b, s]: sum p log p (minus the entropy, nats);
+ *   (these two are empty when `plausibility_details` is false)
  * - `plausibility_top_logprob` [b, s, k] and `plausibility_top_id` [b, s, k] int64: the top-k, most likely first.
  */
 
-export const HEAD_INPUTS = { targets: 'plausibility_targets', k: 'plausibility_k' } as const;
+export const HEAD_INPUTS = { targets: 'plausibility_targets', k: 'plausibility_k', details: 'plausibility_details' } as const;
 export const HEAD_OUTPUTS = {
   logprob: 'plausibility_logprob',
   greater: 'plausibility_greater',
@@ -234,14 +236,33 @@ export function appendScoringHead(model: Uint8Array): Uint8Array {
   g.msg(1, unsq(HEAD_INPUTS.targets, `${P}tgt`));
   g.msg(1, node('GatherElements', [`${P}lsm`, `${P}tgt`], [`${P}tlp`], [attrInt('axis', -1)]));
   g.msg(1, sq(`${P}tlp`, HEAD_OUTPUTS.logprob));
-  // Rank on the raw logits, exactly like the JavaScript path (no rounding from the subtraction of log-sum-exp).
-  g.msg(1, node('GatherElements', [logits, `${P}tgt`], [`${P}tlogit`], [attrInt('axis', -1)]));
-  g.msg(1, node('Greater', [logits, `${P}tlogit`], [`${P}gt`]));
-  g.msg(1, node('Cast', [`${P}gt`], [`${P}gtf`], [attrInt('to', FLOAT)]));
-  g.msg(1, rsum(`${P}gtf`, HEAD_OUTPUTS.greater));
-  g.msg(1, node('Exp', [`${P}lsm`], [`${P}p`]));
-  g.msg(1, node('Mul', [`${P}p`, `${P}lsm`], [`${P}plp`]));
-  g.msg(1, rsum(`${P}plp`, HEAD_OUTPUTS.negEntropy));
+  // Rank on the raw logits, exactly like the JavaScript path (no rounding from the subtraction of log-sum-exp), and
+  // the entropy, inside an If so that they cost nothing when not asked for.
+  const then = new Pb();
+  then.msg(1, node('GatherElements', [logits, `${P}tgt`], [`${P}tlogit`], [attrInt('axis', -1)]));
+  then.msg(1, node('Greater', [logits, `${P}tlogit`], [`${P}gt`]));
+  then.msg(1, node('Cast', [`${P}gt`], [`${P}gtf`], [attrInt('to', FLOAT)]));
+  then.msg(1, rsum(`${P}gtf`, `${P}then_greater`));
+  then.msg(1, node('Exp', [`${P}lsm`], [`${P}p`]));
+  then.msg(1, node('Mul', [`${P}p`, `${P}lsm`], [`${P}plp`]));
+  then.msg(1, rsum(`${P}plp`, `${P}then_negent`));
+  then.str(2, `${P}then`);
+  then.msg(12, valueInfo(`${P}then_greater`, FLOAT, ['batch_size', 'sequence_length']));
+  then.msg(12, valueInfo(`${P}then_negent`, FLOAT, ['batch_size', 'sequence_length']));
+  const empty = (name: string) => new Pb().int(1, 0).int(2, FLOAT).str(8, name);
+  const els = new Pb();
+  els.msg(1, node('Constant', [], [`${P}else_greater`], [new Pb().str(1, 'value').msg(5, empty(`${P}e1`)).int(20, 4)]));
+  els.msg(1, node('Constant', [], [`${P}else_negent`], [new Pb().str(1, 'value').msg(5, empty(`${P}e2`)).int(20, 4)]));
+  els.str(2, `${P}else`);
+  els.msg(12, valueInfo(`${P}else_greater`, FLOAT, ['zero']));
+  els.msg(12, valueInfo(`${P}else_negent`, FLOAT, ['zero']));
+  g.msg(
+    1,
+    node('If', [HEAD_INPUTS.details], [HEAD_OUTPUTS.greater, HEAD_OUTPUTS.negEntropy], [
+      new Pb().str(1, 'then_branch').msg(6, then).int(20, 5),
+      new Pb().str(1, 'else_branch').msg(6, els).int(20, 5),
+    ]),
+  );
   g.msg(
     1,
     node('TopK', [`${P}lsm`, HEAD_INPUTS.k], [HEAD_OUTPUTS.topLogprob, HEAD_OUTPUTS.topId], [
@@ -252,9 +273,10 @@ export function appendScoringHead(model: Uint8Array): Uint8Array {
   );
   g.msg(11, valueInfo(HEAD_INPUTS.targets, INT64, ['batch_size', 'sequence_length']));
   g.msg(11, valueInfo(HEAD_INPUTS.k, INT64, ['one']));
+  g.msg(11, valueInfo(HEAD_INPUTS.details, 9 /* BOOL */, ['one']));
   g.msg(12, valueInfo(HEAD_OUTPUTS.logprob, FLOAT, ['batch_size', 'sequence_length']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.greater, FLOAT, ['batch_size', 'sequence_length']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.negEntropy, FLOAT, ['batch_size', 'sequence_length']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.greater, FLOAT, ['batch_size', 'sequence_length_or_zero']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.negEntropy, FLOAT, ['batch_size', 'sequence_length_or_zero']));
   g.msg(12, valueInfo(HEAD_OUTPUTS.topLogprob, FLOAT, ['batch_size', 'sequence_length', 'k']));
   g.msg(12, valueInfo(HEAD_OUTPUTS.topId, INT64, ['batch_size', 'sequence_length', 'k']));
   const extra = g.finish();

@@ -115,6 +115,11 @@ describe('scoring head (real models/default)', function () {
     assert.equal(r.logits, undefined);
     assert.equal(r.scoring!.k, 3);
     assert.equal(r.scoring!.logprob.length, ids.length);
+    assert.equal(r.scoring!.greater.length, ids.length);
+    const lean = await head.forward(ids, { scoring: { targets, k: 1, details: false } });
+    assert.equal(lean.scoring!.greater.length, 0, 'no rank/entropy pass without details');
+    assert.equal(lean.scoring!.negEntropy.length, 0);
+    assert.deepEqual(Array.from(lean.scoring!.logprob), Array.from(r.scoring!.logprob));
     await assert.rejects(() => head.forward(ids, { scoring: { targets: [ids.map(() => 1e9)], k: 1 } }), /out of range/);
     await assert.rejects(() => js.forward(ids, { scoring: { targets, k: 1 } }), /without the scoring head/);
   });
