@@ -12,7 +12,7 @@
  * step 1 of training/README.md (`python -m plausibility_train prepare ...`).
  *
  * Options: --model DIR, --test FILE (default training/work/corpus/test.jsonl), --threads N (default 2),
- * --limit N (first N records only, for a quick check).
+ * --limit N (first N records only, for a quick check), --max-text-tokens N (cut each record shorter).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   }
   // Text tokens that fit one window after the longest header.
   const longest = Math.max(...genres.map((g) => engine.encode(cond.headerTagsOnly.replace('{tags}', g)).length));
-  const maxTokens = engine.config.maxPositions - 1 - longest;
+  const maxTokens = Math.min(Number(arg('max-text-tokens', '100000')), engine.config.maxPositions - 1 - longest);
   const counts = new Map<string, number>();
   for (const r of recs) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
   const [majority, majorityCount] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
   let correct = 0;
   const perClass = new Map<string, { n: number; ok: number }>();
   for (const [i, r] of recs.entries()) {
-    const res = await inferTags(engine, cond, r.text, { candidates: genres, maxTokens });
+    const res = await inferTags(engine, cond, r.text, { candidates: genres, maxTokens, baseline: false });
     const pred = res.ranking[0].tag;
     const pc = perClass.get(r.label) ?? { n: 0, ok: 0 };
     pc.n++;

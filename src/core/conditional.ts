@@ -293,7 +293,7 @@ export async function inferTags(
   engine: Engine,
   conditioning: Conditioning,
   text: string,
-  opts: { candidates?: string[]; maxTokens?: number; window?: number } = {},
+  opts: { candidates?: string[]; maxTokens?: number; window?: number; /** Also score without a header (for PMI; default true). */ baseline?: boolean } = {},
 ): Promise<TagInference> {
   const cands = opts.candidates ?? conditioning.tags;
   if (cands.length === 0) throw new InputError('no candidate tags', 'USAGE');
@@ -302,9 +302,11 @@ export async function inferTags(
   let ids = engine.encode(body);
   const maxTokens = opts.maxTokens ?? 1024;
   if (ids.length > maxTokens) ids = ids.slice(0, maxTokens);
-  const prefixes = [[], ...cands.map((t) => headerIds(engine, formatHeader(conditioning, { tags: [t] })))];
-  const lps = await prefixedLogprobs(engine, prefixes, ids, opts.window);
+  const baseline = opts.baseline !== false;
+  const heads = cands.map((t) => headerIds(engine, formatHeader(conditioning, { tags: [t] })));
+  const lps = await prefixedLogprobs(engine, baseline ? [[], ...heads] : [[], ...heads].slice(1), ids, opts.window);
   const sums = lps.map((a) => a.reduce((x, y) => x + y, 0));
+  if (!baseline) sums.unshift(NaN);
   const base = sums[0];
   const scores = cands.map((tag, i) => ({ tag, logprob: sums[i + 1], pmi: sums[i + 1] - base, posterior: 0 }));
   const max = Math.max(...scores.map((s) => s.logprob));
