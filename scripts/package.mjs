@@ -4,6 +4,7 @@
 //   node scripts/package.mjs --target linux-x64       one target (repeatable, or comma-separated)
 //   node scripts/package.mjs --target linux-x64 --out out/e2e/plausibility-linux-x64.vsix
 //   node scripts/package.mjs --no-build               skip `npm run build` (dist/ must be fresh)
+//   node scripts/package.mjs --print-ignore linux-x64 print the ignore file used for a target, and exit
 //
 // Each VSIX is made by `vsce package --target T --ignoreFile F`, where F is the root .vscodeignore plus, per target:
 // the onnxruntime-node binaries of every other platform, and the packages onnxruntime-node needs only for its
@@ -25,12 +26,13 @@ const BUDGET_MB = { 'linux-x64': 60 };
 const INSTALL_ONLY = ['adm-zip', 'global-agent'];
 
 function parseArgs(argv) {
-  const out = { targets: [], out: undefined, build: true };
+  const out = { targets: [], out: undefined, build: true, printIgnore: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--target' || a === '-t') out.targets.push(...argv[++i].split(','));
     else if (a === '--out' || a === '-o') out.out = argv[++i];
     else if (a === '--no-build') out.build = false;
+    else if (a === '--print-ignore') out.printIgnore = argv[++i];
     else throw new Error(`unknown argument ${a}`);
   }
   if (out.targets.length === 0) out.targets = TARGETS;
@@ -87,6 +89,10 @@ export function ignoreFileFor(target) {
   const lines = [readFileSync(join(ROOT, '.vscodeignore'), 'utf8').trimEnd(), '', `# --- per-target (${target}), added by scripts/package.mjs`];
   for (const [p, a, rel] of ortBinaryDirs()) if (p !== os || a !== arch) lines.push(`${rel}/**`);
   for (const name of installOnlyClosure(INSTALL_ONLY)) lines.push(`node_modules/${name}/**`);
+  // Every precision variant but the fp32 model (transformers.js names them model_<dtype>.onnx), with their data files.
+  lines.push('models/*/onnx/model_*');
+  // The ES-module copy of onnxruntime-common: onnxruntime-node loads the CommonJS one.
+  lines.push('node_modules/onnxruntime-common/dist/esm/**');
   return lines.join('\n') + '\n';
 }
 
@@ -102,6 +108,11 @@ function run(cmd, args) {
 
 function main() {
   const opts = parseArgs(process.argv.slice(2));
+  if (opts.printIgnore) {
+    if (!TARGETS.includes(opts.printIgnore)) throw new Error(`unknown target ${opts.printIgnore}`);
+    process.stdout.write(ignoreFileFor(opts.printIgnore));
+    return;
+  }
   if (opts.build) run('npm', ['run', '--silent', 'build']);
   for (const f of ['dist/extension.js', 'dist/worker.js', 'models/default/onnx/model.onnx', 'models/default/tokenizer.json'])
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run npm run build (and provide the bundled model)`);
