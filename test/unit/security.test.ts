@@ -45,7 +45,7 @@ describe('security invariants', () => {
     assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
     const props = Object.entries(pkg.contributes.configuration.properties as Record<string, { type?: string; markdownDescription?: string }>);
     const pathLike = props
-      .filter(([key, p]) => (p.type === 'string' || p.type === undefined) && /model|discriminator|file|folder|path|dir/i.test(key))
+      .filter(([key, p]) => (p.type === 'string' || p.type === undefined) && /model|discriminator|head|file|folder|path|dir/i.test(key))
       .filter(([key]) => !/maxFileLength/.test(key))
       .map(([key]) => key);
     assert.ok(pathLike.includes('plausibility.model'));
@@ -53,6 +53,14 @@ describe('security invariants', () => {
     // The extension reads them with inspect().globalValue when the workspace is not trusted.
     const config = SRC.find((f) => f.path === 'src/extension/config.ts')!.text;
     assert.match(config, /isTrusted\)[^\n]*inspect<string>\('model'\)\?\.globalValue/);
+    // Any other module that reads a restricted setting does so through userLevelSetting() or inspect() as well.
+    for (const key of restricted) {
+      const short = key.replace(/^plausibility\./, '').replace(/\./g, '\\.');
+      const plainGet = new RegExp(`\\.get(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
+      const safeRead = new RegExp(`(?:userLevelSetting|inspect)(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
+      for (const f of SRC.filter((x) => x.path.startsWith('src/extension/') && plainGet.test(x.text)))
+        assert.ok(safeRead.test(f.text), `${f.path} reads ${key} without userLevelSetting()/inspect() (workspace trust)`);
+    }
   });
 
   it('the token report webview has a strict CSP and never renders document text as HTML', () => {
