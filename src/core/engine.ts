@@ -289,7 +289,7 @@ function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
     else if (name === HEAD_INPUTS.targets) feeds[name] = int64([0], [1, 1]);
     else if (name === HEAD_INPUTS.k) feeds[name] = int64([1], [1]);
-    else if (name === HEAD_INPUTS.details) feeds[name] = new ort.Tensor('bool', [false], [1]);
+    else if (name === HEAD_INPUTS.details || name === HEAD_INPUTS.score) feeds[name] = new ort.Tensor('bool', [false], [1]);
     else if (name.startsWith('past_key_values.')) {
       const meta = session.inputMetadata.find((m) => m.name === name);
       const half = !!meta && meta.isTensor && meta.type === 'float16';
@@ -687,7 +687,7 @@ export class Engine {
     }
     const wantLogits = opts.logits ?? !opts.scoring;
     if (this.info.hasScoringHead) {
-      // The head's inputs must always be fed; it runs on every pass, and is only fetched when asked for.
+      // The head's inputs must always be fed; it only runs (inside an If) when scoring is asked for.
       const t = new Array<number>(b * s).fill(0);
       if (opts.scoring)
         for (let r = 0; r < b; r++) for (let j = 0; j < s; j++) t[r * s + j] = opts.scoring.targets[r]?.[j] ?? 0;
@@ -696,6 +696,7 @@ export class Engine {
       feeds[HEAD_INPUTS.targets] = int64(t, [b, s]);
       feeds[HEAD_INPUTS.k] = int64([Math.max(1, Math.min(V, opts.scoring?.k ?? 1))], [1]);
       feeds[HEAD_INPUTS.details] = new ort.Tensor('bool', [!!opts.scoring && opts.scoring.details !== false], [1]);
+      feeds[HEAD_INPUTS.score] = new ort.Tensor('bool', [!!opts.scoring], [1]);
     } else if (opts.scoring)
       throw new FeatureUnavailableError('scoring-head', 'this engine was loaded without the scoring head');
     const fetches: string[] = [];

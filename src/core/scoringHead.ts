@@ -9,7 +9,9 @@
  *
  * Added inputs: `plausibility_targets` int64 [b, s] (the next token at each position; any valid id where unused) and
  * `plausibility_k` int64 [1] (top-k size, >= 1) and `plausibility_details` bool [1] (compute rank and entropy: an If
- * node, so that scoring without them skips their vocabulary-sized passes). Added outputs (float32 unless noted):
+ * node, so that scoring without them skips their vocabulary-sized passes), and `plausibility_score` bool [1]: the
+ * whole head sits in an If on it, so forward passes that do not score (generation, hidden states) pay nothing and get
+ * empty head outputs. Added outputs (float32 unless noted):
  * - `plausibility_logprob` [b, s]: log P(target) in nats;
  * - `plausibility_greater` [b, s]: how many vocabulary entries have a larger logit than the target (rank - 1);
  * - `plausibility_neg_entropy` [b, s]: sum p log p (minus the entropy, nats);
@@ -17,7 +19,12 @@
  * - `plausibility_top_logprob` [b, s, k] and `plausibility_top_id` [b, s, k] int64: the top-k, most likely first.
  */
 
-export const HEAD_INPUTS = { targets: 'plausibility_targets', k: 'plausibility_k', details: 'plausibility_details' } as const;
+export const HEAD_INPUTS = {
+  targets: 'plausibility_targets',
+  k: 'plausibility_k',
+  details: 'plausibility_details',
+  score: 'plausibility_score',
+} as const;
 export const HEAD_OUTPUTS = {
   logprob: 'plausibility_logprob',
   greater: 'plausibility_greater',
@@ -218,11 +225,7 @@ export function appendScoringHead(model: Uint8Array): Uint8Array {
   const P = 'plausibility_h_';
   const axesInput = facts.opset >= 13;
   const g = new Pb();
-  let logits = 'logits';
-  if (facts.logitsType === FLOAT16) {
-    g.msg(1, node('Cast', ['logits'], [`${P}logits_f32`], [attrInt('to', FLOAT)]));
-    logits = `${P}logits_f32`;
-  }
+  const logits = facts.logitsType === FLOAT16 ? `${P}logits_f32` : 'logits';
   if (axesInput) g.msg(5, int64Init(`${P}axes`, [-1]));
   const unsq = (x: string, y: string) =>
     axesInput ? node('Unsqueeze', [x, `${P}axes`], [y]) : node('Unsqueeze', [x], [y], [attrInts('axes', [-1])]);
@@ -232,53 +235,112 @@ export function appendScoringHead(model: Uint8Array): Uint8Array {
     axesInput
       ? node('ReduceSum', [x, `${P}axes`], [y], [attrInt('keepdims', 0)])
       : node('ReduceSum', [x], [y], [attrInts('axes', [-1]), attrInt('keepdims', 0)]);
-  g.msg(1, node('LogSoftmax', [logits], [`${P}lsm`], [attrInt('axis', -1)]));
-  g.msg(1, unsq(HEAD_INPUTS.targets, `${P}tgt`));
-  g.msg(1, node('GatherElements', [`${P}lsm`, `${P}tgt`], [`${P}tlp`], [attrInt('axis', -1)]));
-  g.msg(1, sq(`${P}tlp`, HEAD_OUTPUTS.logprob));
-  // Rank on the raw logits, exactly like the JavaScript path (no rounding from the subtraction of log-sum-exp), and
-  // the entropy, inside an If so that they cost nothing when not asked for.
-  const then = new Pb();
-  then.msg(1, node('GatherElements', [logits, `${P}tgt`], [`${P}tlogit`], [attrInt('axis', -1)]));
-  then.msg(1, node('Greater', [logits, `${P}tlogit`], [`${P}gt`]));
-  then.msg(1, node('Cast', [`${P}gt`], [`${P}gtf`], [attrInt('to', FLOAT)]));
-  then.msg(1, rsum(`${P}gtf`, `${P}then_greater`));
-  then.msg(1, node('Exp', [`${P}lsm`], [`${P}p`]));
-  then.msg(1, node('Mul', [`${P}p`, `${P}lsm`], [`${P}plp`]));
-  then.msg(1, rsum(`${P}plp`, `${P}then_negent`));
-  then.str(2, `${P}then`);
-  then.msg(12, valueInfo(`${P}then_greater`, FLOAT, ['batch_size', 'sequence_length']));
-  then.msg(12, valueInfo(`${P}then_negent`, FLOAT, ['batch_size', 'sequence_length']));
-  const empty = (name: string) => new Pb().int(1, 0).int(2, FLOAT).str(8, name);
-  const els = new Pb();
-  els.msg(1, node('Constant', [], [`${P}else_greater`], [new Pb().str(1, 'value').msg(5, empty(`${P}e1`)).int(20, 4)]));
-  els.msg(1, node('Constant', [], [`${P}else_negent`], [new Pb().str(1, 'value').msg(5, empty(`${P}e2`)).int(20, 4)]));
-  els.str(2, `${P}else`);
-  els.msg(12, valueInfo(`${P}else_greater`, FLOAT, ['zero']));
-  els.msg(12, valueInfo(`${P}else_negent`, FLOAT, ['zero']));
-  g.msg(
-    1,
-    node('If', [HEAD_INPUTS.details], [HEAD_OUTPUTS.greater, HEAD_OUTPUTS.negEntropy], [
+  // Empty tensors of a given rank, for the branches that compute nothing.
+  const emptyConst = (out: string, elem: number, rank: number) => {
+    const t = new Pb();
+    for (let i = 0; i < rank; i++) t.int(1, 0);
+    t.int(2, elem).str(8, `${out}_empty`);
+    return node('Constant', [], [out], [new Pb().str(1, 'value').msg(5, t).int(20, 4)]);
+  };
+  const branch = (name: string, nodes: Pb[], outputs: [string, number, string[]][]) => {
+    const b = new Pb();
+    for (const n of nodes) b.msg(1, n);
+    b.str(2, name);
+    for (const [o, elem, dims] of outputs) b.msg(12, valueInfo(o, elem, dims));
+    return b;
+  };
+  const ifNode = (cond: string, outs: string[], then: Pb, els: Pb) =>
+    node('If', [cond], outs, [
       new Pb().str(1, 'then_branch').msg(6, then).int(20, 5),
       new Pb().str(1, 'else_branch').msg(6, els).int(20, 5),
-    ]),
+    ]);
+  const BS = ['batch_size', 'sequence_length'];
+  // Rank on the raw logits, exactly like the JavaScript path (no rounding from the subtraction of log-sum-exp), and
+  // the entropy: only when `plausibility_details` is true.
+  const details = ifNode(
+    HEAD_INPUTS.details,
+    [`${P}greater`, `${P}negent`],
+    branch(
+      `${P}details`,
+      [
+        node('GatherElements', [logits, `${P}tgt`], [`${P}tlogit`], [attrInt('axis', -1)]),
+        node('Greater', [logits, `${P}tlogit`], [`${P}gt`]),
+        node('Cast', [`${P}gt`], [`${P}gtf`], [attrInt('to', FLOAT)]),
+        rsum(`${P}gtf`, `${P}d_greater`),
+        node('Exp', [`${P}lsm`], [`${P}p`]),
+        node('Mul', [`${P}p`, `${P}lsm`], [`${P}plp`]),
+        rsum(`${P}plp`, `${P}d_negent`),
+      ],
+      [
+        [`${P}d_greater`, FLOAT, BS],
+        [`${P}d_negent`, FLOAT, BS],
+      ],
+    ),
+    branch(
+      `${P}no_details`,
+      [emptyConst(`${P}n_greater`, FLOAT, 2), emptyConst(`${P}n_negent`, FLOAT, 2)],
+      [
+        [`${P}n_greater`, FLOAT, ['zero', 'zero']],
+        [`${P}n_negent`, FLOAT, ['zero', 'zero']],
+      ],
+    ),
   );
-  g.msg(
-    1,
-    node('TopK', [`${P}lsm`, HEAD_INPUTS.k], [HEAD_OUTPUTS.topLogprob, HEAD_OUTPUTS.topId], [
+  // The whole head runs only when `plausibility_score` is true: plain forward passes (generation, hidden states, the
+  // JavaScript scoring path) pay nothing for it.
+  const scoreNodes: Pb[] = [];
+  if (facts.logitsType === FLOAT16) scoreNodes.push(node('Cast', ['logits'], [logits], [attrInt('to', FLOAT)]));
+  scoreNodes.push(
+    node('LogSoftmax', [logits], [`${P}lsm`], [attrInt('axis', -1)]),
+    unsq(HEAD_INPUTS.targets, `${P}tgt`),
+    node('GatherElements', [`${P}lsm`, `${P}tgt`], [`${P}tlp`], [attrInt('axis', -1)]),
+    sq(`${P}tlp`, `${P}logprob`),
+    details,
+    node('TopK', [`${P}lsm`, HEAD_INPUTS.k], [`${P}topv`, `${P}topi`], [
       attrInt('axis', -1),
       attrInt('largest', 1),
       attrInt('sorted', 1),
     ]),
   );
+  g.msg(
+    1,
+    ifNode(
+      HEAD_INPUTS.score,
+      Object.values(HEAD_OUTPUTS),
+      branch(`${P}score`, scoreNodes, [
+        [`${P}logprob`, FLOAT, BS],
+        [`${P}greater`, FLOAT, ['batch_or_zero', 'sequence_or_zero']],
+        [`${P}negent`, FLOAT, ['batch_or_zero', 'sequence_or_zero']],
+        [`${P}topv`, FLOAT, [...BS, 'k']],
+        [`${P}topi`, INT64, [...BS, 'k']],
+      ]),
+      branch(
+        `${P}no_score`,
+        [
+          emptyConst(`${P}x_logprob`, FLOAT, 2),
+          emptyConst(`${P}x_greater`, FLOAT, 2),
+          emptyConst(`${P}x_negent`, FLOAT, 2),
+          emptyConst(`${P}x_topv`, FLOAT, 3),
+          emptyConst(`${P}x_topi`, INT64, 3),
+        ],
+        [
+          [`${P}x_logprob`, FLOAT, ['zero', 'zero']],
+          [`${P}x_greater`, FLOAT, ['zero', 'zero']],
+          [`${P}x_negent`, FLOAT, ['zero', 'zero']],
+          [`${P}x_topv`, FLOAT, ['zero', 'zero', 'zero']],
+          [`${P}x_topi`, INT64, ['zero', 'zero', 'zero']],
+        ],
+      ),
+    ),
+  );
   g.msg(11, valueInfo(HEAD_INPUTS.targets, INT64, ['batch_size', 'sequence_length']));
   g.msg(11, valueInfo(HEAD_INPUTS.k, INT64, ['one']));
   g.msg(11, valueInfo(HEAD_INPUTS.details, 9 /* BOOL */, ['one']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.logprob, FLOAT, ['batch_size', 'sequence_length']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.greater, FLOAT, ['batch_size', 'sequence_length_or_zero']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.negEntropy, FLOAT, ['batch_size', 'sequence_length_or_zero']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.topLogprob, FLOAT, ['batch_size', 'sequence_length', 'k']));
-  g.msg(12, valueInfo(HEAD_OUTPUTS.topId, INT64, ['batch_size', 'sequence_length', 'k']));
+  g.msg(11, valueInfo(HEAD_INPUTS.score, 9 /* BOOL */, ['one']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.logprob, FLOAT, ['b0', 's0']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.greater, FLOAT, ['b1', 's1']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.negEntropy, FLOAT, ['b2', 's2']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.topLogprob, FLOAT, ['b3', 's3', 'k3']));
+  g.msg(12, valueInfo(HEAD_OUTPUTS.topId, INT64, ['b4', 's4', 'k4']));
   const extra = g.finish();
 
   // Re-serialise: every top-level field as is, the graph field with the extra fields appended.

@@ -43,6 +43,26 @@ describe('scoring head (real models/default)', function () {
     assert.throws(() => appendScoringHead(fused), /already has a value named/);
     const s = await ort.InferenceSession.create(fused);
     assert.ok(s.outputNames.includes('logits') && s.outputNames.includes(HEAD_OUTPUTS.topId));
+    // With plausibility_score false the head does not run at all: even out-of-range targets are never read.
+    const cfg = head.config;
+    const i64 = (a: number[], d: number[]) => new ort.Tensor('int64', BigInt64Array.from(a.map(BigInt)), d);
+    const feeds: Record<string, ort.Tensor> = {
+      input_ids: i64([head.bosId, 5], [1, 2]),
+      attention_mask: i64([1, 1], [1, 2]),
+      position_ids: i64([0, 1], [1, 2]),
+      [HEAD_INPUTS.targets]: i64([1e9, 1e9], [1, 2]),
+      [HEAD_INPUTS.k]: i64([1], [1]),
+      [HEAD_INPUTS.details]: new ort.Tensor('bool', [true], [1]),
+      [HEAD_INPUTS.score]: new ort.Tensor('bool', [false], [1]),
+    };
+    for (const n of s.inputNames)
+      if (n.startsWith('past_key_values.'))
+        feeds[n] = new ort.Tensor('float32', new Float32Array(0), [1, cfg.numKvHeads, 0, cfg.headDim]);
+    const r = await s.run(feeds);
+    assert.equal(r[HEAD_OUTPUTS.logprob].data.length, 0);
+    assert.equal(r['logits'].dims[2], cfg.vocabSize);
+    feeds[HEAD_INPUTS.score] = new ort.Tensor('bool', [true], [1]);
+    await assert.rejects(() => s.run(feeds), /out of range|Out of range/i);
     await s.release();
     assert.equal(head.info.hasScoringHead, true);
     assert.equal(js.info.hasScoringHead, false);
