@@ -220,7 +220,8 @@ function render(results, soakSeconds) {
   lines.push('## GPU');
   lines.push('');
   const gpuSeen = [...machines.values()].some((m) => !/^none/.test(m.gpu));
-  if (!gpuSeen)
+  if (machines.size === 0) lines.push('No benchmark has run yet.');
+  else if (!gpuSeen)
     lines.push(
       'No GPU figures: every run above was on a machine without a GPU, so the CUDA and WebGPU providers (and the ' +
         'device-resident KV cache they use) were not measured here. Nothing in this table comes from a GPU.',
