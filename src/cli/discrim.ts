@@ -8,20 +8,15 @@
  * Data rows are split deterministically by row index mod 10 (0-7 train, 8 tune, 9 held-out test); training picks
  * its hyper-parameters on tune and reports on test only. Nothing is written when anything fails.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename } from 'node:path';
 import {
   ClassifierHead,
   classificationMetrics,
   ClassMetrics,
   embedTexts,
-  engineFingerprint,
-  requireHidden,
   splitSentences,
-  trainHead,
-  writeFileAtomic,
 } from '../core/discriminator';
-import { LabeledRow, parseLabelMap, readLabeledFile, splitOf } from '../core/dataset';
+import { parseLabelMap, readLabeledFile, splitOf } from '../core/dataset';
+import { mapLabels, trainFromFile } from '../core/headTraining';
 import { InputError, PlausibilityError } from '../core/errors';
 import { LineIndex } from '../core/text';
 import type { Common } from './main';
@@ -85,36 +80,6 @@ function progress(c: Common, what: string): (done: number, total: number) => voi
   };
 }
 
-/** Maps raw labels to class indices; rows whose label is unknown are dropped with a warning. */
-function mapLabels(
-  c: Common,
-  rows: LabeledRow[],
-  classNames: string[],
-  labelMap: Record<string, string> | undefined,
-): { rows: LabeledRow[]; y: number[] } {
-  const out: LabeledRow[] = [];
-  const y: number[] = [];
-  const unknown = new Map<string, number>();
-  for (const r of rows) {
-    const name = labelMap ? (labelMap[r.label] ?? (classNames.includes(r.label) ? r.label : undefined)) : r.label;
-    const k = name === undefined ? -1 : classNames.indexOf(name);
-    if (k < 0) {
-      unknown.set(r.label, (unknown.get(r.label) ?? 0) + 1);
-      continue;
-    }
-    out.push(r);
-    y.push(k);
-  }
-  if (unknown.size)
-    c.out.warn(
-      `skipped ${[...unknown.values()].reduce((a, b) => a + b, 0)} row(s) with labels not in the class list (${[...unknown.keys()]
-        .slice(0, 5)
-        .map((l) => JSON.stringify(l))
-        .join(', ')}); classes: ${classNames.join(', ')}`,
-    );
-  return { rows: out, y };
-}
-
 function metricsText(c: Common, title: string, m: ClassMetrics): void {
   c.out.line(`${title} (n=${m.n}): accuracy ${fmt(m.accuracy)}  macro-F1 ${fmt(m.macro_f1)}  AUROC ${fmt(m.auroc)}`);
   c.out.line(
@@ -127,167 +92,43 @@ function metricsText(c: Common, title: string, m: ClassMetrics): void {
 async function cmdTrain(c: Common): Promise<number> {
   const [data] = c.args.positionals;
   if (!data) throw new PlausibilityError('usage: plausibility discrim train DATA --text-col C --label-col L --out FILE', 'USAGE');
-  const textCol = need(c, 'text-col', 'train');
-  const labelCol = need(c, 'label-col', 'train');
-  const outPath = need(c, 'out', 'train');
-  const metricsPath = str(c, 'metrics');
-  const cardPath = str(c, 'model-card');
   const labelMapSpec = str(c, 'label-map');
-  const labelMap = labelMapSpec ? parseLabelMap(labelMapSpec) : undefined;
-  const seed = c.num('seed', 0)!;
-  const maxTokens = c.num('max-tokens', 64)!;
   const subsample = c.num('subsample', 1)!;
   if (!Number.isInteger(subsample) || subsample < 1) throw new PlausibilityError('--subsample must be a positive integer', 'USAGE');
-  const t0 = Date.now();
-
-  // 1. Read and validate everything before loading the model.
-  const read = readLabeledFile(data, { textCol, labelCol, maxRowBytes: c.num('max-row-bytes'), warn: (m) => c.out.warn(m) });
-  let rows = read.rows;
-  if (subsample > 1) rows = rows.filter((r) => Math.floor(r.index / 10) % subsample === 0);
-  const classNames = [...new Set(labelMap ? Object.values(labelMap) : rows.map((r) => r.label))].sort();
-  if (classNames.length < 2)
-    throw new InputError(
-      `${data}: only one class (${JSON.stringify(classNames[0] ?? '')}) in column "${labelCol}"; a discriminator needs at least two`,
-      'SINGLE_CLASS',
-    );
-  const mapped = mapLabels(c, rows, classNames, labelMap);
-  rows = mapped.rows;
-  const present = new Set(mapped.y);
-  if (present.size < 2)
-    throw new InputError(
-      `${data}: after mapping labels only the class "${classNames[[...present][0] ?? 0]}" occurs; a discriminator needs at least two`,
-      'SINGLE_CLASS',
-    );
-  const parts = { train: [] as number[], tune: [] as number[], test: [] as number[] };
-  rows.forEach((r, i) => parts[splitOf(r.index)].push(i));
-  if (parts.test.length === 0 || parts.train.length === 0)
-    throw new InputError(
-      `${data}: too few rows for the deterministic split (row index mod 10: 0-7 train, 8 tune, 9 held-out test); ` +
-        `got ${parts.train.length} train and ${parts.test.length} test rows`,
-      'TOO_FEW_ROWS',
-    );
-  const maxTrain = c.num('max-train-rows', 0)!;
-  if (maxTrain > 0 && parts.train.length > maxTrain) {
-    // Deterministic, evenly spread subset of the training split (tune and test stay whole).
-    const all = parts.train;
-    parts.train = Array.from({ length: maxTrain }, (_, k) => all[Math.floor((k * all.length) / maxTrain)]);
-    // Embed only the rows in use: renumber everything onto the kept rows.
-    const keep = [...parts.train, ...parts.tune, ...parts.test].sort((a, b) => a - b);
-    const at = new Map(keep.map((old, k) => [old, k]));
-    mapped.rows = keep.map((i) => mapped.rows[i]);
-    mapped.y = keep.map((i) => mapped.y[i]);
-    rows = mapped.rows;
-    parts.train = parts.train.map((i) => at.get(i)!);
-    parts.tune = parts.tune.map((i) => at.get(i)!);
-    parts.test = parts.test.map((i) => at.get(i)!);
-  }
-  const trainClasses = new Set(parts.train.map((i) => mapped.y[i]));
-  if (trainClasses.size < 2) throw new InputError(`${data}: the training split holds a single class`, 'SINGLE_CLASS');
-  let unwanted = str(c, 'unwanted');
-  if (unwanted !== undefined && !classNames.includes(unwanted))
-    throw new PlausibilityError(`--unwanted ${unwanted} is not a class (classes: ${classNames.join(', ')})`, 'USAGE');
-  if (unwanted === undefined && classNames.includes('toxic')) unwanted = 'toxic';
-
-  // 2. Embed every text once with the frozen model.
-  const engine = await c.loadEngine();
-  requireHidden(engine);
-  const D = engine.config.hiddenSize;
-  const fp = engineFingerprint(engine);
-  const X = await embedTexts(
-    engine,
-    rows.map((r) => r.text),
-    { maxTokens, batchTokens: c.num('batch-tokens'), onProgress: progress(c, 'embedding') },
+  const cardPath = str(c, 'model-card');
+  const r = await trainFromFile(
+    {
+      data,
+      textCol: need(c, 'text-col', 'train'),
+      labelCol: need(c, 'label-col', 'train'),
+      out: need(c, 'out', 'train'),
+      metricsPath: str(c, 'metrics'),
+      cardPath,
+      labelMap: labelMapSpec ? parseLabelMap(labelMapSpec) : undefined,
+      unwanted: str(c, 'unwanted'),
+      name: str(c, 'name'),
+      seed: c.num('seed', 0),
+      maxTokens: c.num('max-tokens', 64),
+      subsample,
+      maxTrainRows: c.num('max-train-rows', 0),
+      epochs: c.num('epochs'),
+      batchTokens: c.num('batch-tokens'),
+      maxRowBytes: c.num('max-row-bytes'),
+    },
+    () => c.loadEngine(),
+    { warn: (m) => c.out.warn(m), log: c.verbose ? (m) => c.out.info(m) : undefined, progress: progress(c, 'embedding') },
   );
-  const tEmbed = Date.now();
-  const take = (idx: number[]) => {
-    const m = new Float32Array(idx.length * D);
-    idx.forEach((i, k) => m.set(X.subarray(i * D, (i + 1) * D), k * D));
-    return { X: m, y: idx.map((i) => mapped.y[i]) };
-  };
-  const tr = take(parts.train);
-  const tu = take(parts.tune);
-  const te = take(parts.test);
-
-  // 3. Fit on train, choose on tune, report on test.
-  const fit = trainHead(tr.X, tr.y, tu.X, tu.y, D, classNames.length, {
-    seed,
-    epochs: c.num('epochs'),
-    log: c.verbose ? (m) => c.out.info(m) : undefined,
-  });
-  const positive = unwanted !== undefined ? classNames.indexOf(unwanted) : 1;
-  const name = str(c, 'name') ?? basename(outPath).replace(/\.json$/i, '').replace(/^head$/, 'custom');
-  const head0 = new ClassifierHead(D, classNames, fit.weights, fit.bias, fp, { name, maxTokens });
-  const testMetrics = classificationMetrics(head0.probsMany(te.X), te.y, classNames, positive);
-  const trainMetrics = classificationMetrics(head0.probsMany(tr.X), tr.y, classNames, positive);
-  const training = {
-    data: basename(data),
-    text_col: textCol,
-    label_col: labelCol,
-    split: 'data row index mod 10: 0-7 train, 8 tune (model selection), 9 held-out test (reported)',
-    subsample,
-    rows: { train: parts.train.length, tune: parts.tune.length, test: parts.test.length },
-    seed,
-    max_tokens: maxTokens,
-    chosen: fit.chosen,
-    embed_seconds: (tEmbed - t0) / 1000,
-    seconds: (Date.now() - t0) / 1000,
-  };
-  const metrics = {
-    held_out_test: testMetrics,
-    train: { n: trainMetrics.n, accuracy: trainMetrics.accuracy, macro_f1: trainMetrics.macro_f1, auroc: trainMetrics.auroc },
-    positive_class: classNames[positive],
-  };
-  const head = new ClassifierHead(D, classNames, fit.weights, fit.bias, fp, {
-    name,
-    maxTokens,
-    labelMap,
-    unwantedClass: unwanted,
-    training,
-    metrics: { held_out_test: { n: testMetrics.n, accuracy: testMetrics.accuracy, macro_f1: testMetrics.macro_f1, auroc: testMetrics.auroc } },
-  });
-  const beatsBaseline = testMetrics.macro_f1 > testMetrics.majority_baseline.macro_f1;
-
-  // 4. Write (atomically) only once everything succeeded.
-  head.save(outPath);
-  const report = { head: outPath, model: engine.info.modelDir, fingerprint: fp.fingerprint, classes: classNames, ...metrics, training };
-  if (metricsPath) writeFileAtomic(metricsPath, JSON.stringify(report, null, 2) + '\n');
-  if (cardPath && !updateModelCard(cardPath, name, report.held_out_test, training.rows))
-    c.out.info(`no model card at ${cardPath}; metrics not added to it`);
-
-  if (c.format === 'json') c.out.json({ ...report, beats_majority_baseline: beatsBaseline });
+  if (cardPath && !r.cardUpdated) c.out.info(`no model card at ${cardPath}; metrics not added to it`);
+  const rows = r.training.rows;
+  if (c.format === 'json') c.out.json({ ...r.report, beats_majority_baseline: r.beatsBaseline });
   else {
     c.out.line(
-      `trained "${name}" on ${parts.train.length} rows (tune ${parts.tune.length}, held-out test ${parts.test.length}) in ${training.seconds.toFixed(1)} s; wrote ${outPath}`,
+      `trained "${r.name}" on ${rows.train} rows (tune ${rows.tune}, held-out test ${rows.test}) in ${r.training.seconds.toFixed(1)} s; wrote ${r.report.head}`,
     );
-    metricsText(c, 'held-out test', testMetrics);
-    if (!beatsBaseline) c.out.warn('the head does not beat the majority-class baseline in macro-F1 on the held-out split');
+    metricsText(c, 'held-out test', r.testMetrics);
+    if (!r.beatsBaseline) c.out.warn('the head does not beat the majority-class baseline in macro-F1 on the held-out split');
   }
   return 0;
-}
-
-const CARD_START = (name: string) => `<!-- discriminator:${name}:start -->`;
-const CARD_END = (name: string) => `<!-- discriminator:${name}:end -->`;
-
-/** Writes (or replaces) the head's section in the model card, between markers. */
-function updateModelCard(path: string, name: string, m: ClassMetrics, rows: Record<string, number>): boolean {
-  if (!existsSync(path)) return false;
-  const old = readFileSync(path, 'utf8');
-  const section =
-    `${CARD_START(name)}\n## Discriminator head: ${name}\n\n` +
-    `Linear head over the mean final hidden state (discriminators/${name}/head.json). Held-out test split ` +
-    `(row index mod 10 = 9, ${m.n} rows; trained on ${rows.train}, tuned on ${rows.tune}):\n\n` +
-    `| metric | head | majority class ("${m.majority_baseline.class}") |\n|---|---|---|\n` +
-    `| accuracy | ${fmt(m.accuracy)} | ${fmt(m.majority_baseline.accuracy)} |\n` +
-    `| macro-F1 | ${fmt(m.macro_f1)} | ${fmt(m.majority_baseline.macro_f1)} |\n` +
-    `| AUROC | ${fmt(m.auroc)} | 0.5 |\n${CARD_END(name)}\n`;
-  const s = old.indexOf(CARD_START(name));
-  const e = old.indexOf(CARD_END(name));
-  const next =
-    s >= 0 && e > s
-      ? old.slice(0, s) + section + old.slice(e + CARD_END(name).length + 1)
-      : old + (old && !old.endsWith('\n\n') ? (old.endsWith('\n') ? '\n' : '\n\n') : '') + section;
-  writeFileAtomic(path, next);
-  return true;
 }
 
 async function cmdScoreSentences(c: Common): Promise<number> {
@@ -343,7 +184,7 @@ async function cmdEvalHead(c: Common): Promise<number> {
   if (subsample > 1) rows = rows.filter((r) => Math.floor(r.index / 10) % subsample === 0);
   if (split !== 'all') rows = rows.filter((r) => splitOf(r.index) === split);
   const labelMap = str(c, 'label-map') ? parseLabelMap(str(c, 'label-map')!) : head.meta.labelMap;
-  const mapped = mapLabels(c, rows, head.classNames, labelMap);
+  const mapped = mapLabels((m) => c.out.warn(m), rows, head.classNames, labelMap);
   if (mapped.rows.length === 0) throw new InputError(`${data}: no rows with a label the head knows (${head.classNames.join(', ')})`, 'EMPTY_INPUT');
   const X = await embedTexts(
     engine,

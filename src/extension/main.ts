@@ -15,6 +15,7 @@ import { ModelManager } from './models';
 import { TokenReport } from './report';
 import { StatusBar } from './statusBar';
 import { Suppressions } from './suppressions';
+import { ToxicityController } from './toxicity';
 
 let documents: DocumentController | undefined;
 
@@ -51,7 +52,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerModelFeatures(engine, docs, log),
     ...new ModelManager(context, engine, log).register(),
   );
+  const toxicity = new ToxicityController(engine, docs, log);
+  context.subscriptions.push(
+    toxicity,
+    vscode.languages.registerCodeActionsProvider(selector, toxicity, ToxicityController.metadata),
+  );
   documents.start();
+  toxicity.checkAll();
   log.info('Plausibility activated');
 }
 

@@ -9,6 +9,7 @@
  */
 import type { SurprisalStats } from '../core/config';
 import type { Span } from '../core/spans';
+import type { DiscrimMethods } from './discrimProtocol';
 import type { GenMethods } from './genProtocol';
 
 /** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
@@ -98,7 +99,7 @@ export interface ScoreResult {
 }
 
 /** Method name -> params and result. Adding a method here types both ends. */
-export interface Methods extends GenMethods {
+export interface Methods extends GenMethods, DiscrimMethods {
   load: { params: LoadParams; result: ModelInfo };
   score: { params: ScoreParams; result: ScoreResult };
   /** Crash the worker on purpose (robustness tests only). */

@@ -14,6 +14,7 @@ import { positionStats } from '../core/math';
 import { findSpans } from '../core/spans';
 import { toTextScore } from './textscore';
 import { handleGen, isGenMethod } from './gen';
+import { handleDiscrim, isDiscrimMethod } from './discrim';
 import {
   BlockScore,
   ExecutionProvider,
@@ -275,6 +276,8 @@ function emptyBlock(key: string, n: number, k: number): BlockScore {
 
 async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
   if (isGenMethod(req.method)) return handleGen(engine, req.method, req.params, () => cancelled.has(req.id));
+  if (isDiscrimMethod(req.method))
+    return handleDiscrim(engine, req.method, req.params, () => cancelled.has(req.id), (message) => post({ type: 'progress', id: req.id, message }));
   switch (req.method) {
     case 'load':
       return load(req.params, req.id);
