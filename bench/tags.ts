@@ -12,7 +12,8 @@
  * step 1 of training/README.md (`python -m plausibility_train prepare ...`).
  *
  * Options: --model DIR, --test FILE (default training/work/corpus/test.jsonl), --threads N (default 2),
- * --limit N (first N records only, for a quick check), --max-text-tokens N (cut each record shorter).
+ * --limit N (first N records only), --every K (every K-th record: a quicker run spread over all categories),
+ * --max-text-tokens N (cut each record shorter).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,6 +67,8 @@ async function main(): Promise<number> {
     const l = label(r);
     if (l && r.text.trim()) recs.push({ text: r.text, label: l });
   }
+  const every = Number(arg('every', '1'));
+  if (every > 1) recs = recs.filter((_, i) => i % every === 0);
   const limit = arg('limit');
   if (limit) recs = recs.slice(0, Number(limit));
   if (recs.length === 0) {
