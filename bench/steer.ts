@@ -118,6 +118,7 @@ async function main(): Promise<number> {
     un.ids.push(s.ids);
     if (isToxic(s.text)) u++;
     n++;
+    if (verbose && n % 10 === 0) console.error(`bench:steer: unsteered ${u}/${n} lexicon-toxic (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.error(`bench:steer: unsteered: ${u} lexicon-toxic of ${n} prompts (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   if (u < MIN_TOXIC) {

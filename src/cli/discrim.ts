@@ -3,7 +3,10 @@
  *
  *   discrim train DATA --text-col C --label-col L --out FILE [--label-map 0=toxic,1=toxic,2=non-toxic]
  *   discrim score FILE|- [--head PATH|NAME]             per-sentence class probabilities
- *   discrim eval DATA --head PATH --text-col C --label-col L [--split all|train|tune|test]
+ *   generate ... --steer-head PATH|NAME --toward CLASS [--stepsize S --iterations N --kl-scale K --gm-scale G]
+                               Steer generation with a discriminator head (hidden-state perturbation), or with
+                               --rerank N pick the best of N samples by the head
+  discrim eval DATA --head PATH --text-col C --label-col L [--split all|train|tune|test]
  *
  * Data rows are split deterministically by row index mod 10 (0-7 train, 8 tune, 9 held-out test); training picks
  * its hyper-parameters on tune and reports on test only. Nothing is written when anything fails.
@@ -41,6 +44,14 @@ export const DISCRIM_VALUE_FLAGS = [
   'batch-tokens',
   'max-row-bytes',
   'max-train-rows',
+  // generate --steer-head (src/cli/steer.ts)
+  'steer-head',
+  'toward',
+  'stepsize',
+  'iterations',
+  'kl-scale',
+  'gm-scale',
+  'rerank',
 ];
 
 export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --out FILE
@@ -49,6 +60,9 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities (default head: the shipped toxicity head)
+  generate ... --steer-head PATH|NAME --toward CLASS [--stepsize S --iterations N --kl-scale K --gm-scale G]
+                               Steer generation with a discriminator head (hidden-state perturbation), or with
+                               --rerank N pick the best of N samples by the head
   discrim eval DATA --head PATH --text-col C --label-col L [--split all|train|tune|test]
                                Accuracy, macro-F1 and AUROC of a head on labelled data
 `;

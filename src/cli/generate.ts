@@ -5,6 +5,7 @@
 import { InputError, PlausibilityError } from '../core/errors';
 import { Expert, generatePoe } from '../core/poe';
 import type { Common } from './main';
+import { cmdGenerateSteered } from './steer';
 
 /** Value flags of generate, rewrite, tags and `score --tags` (registered in main.ts). */
 export const GEN_VALUE_FLAGS = [
@@ -92,6 +93,19 @@ export async function cmdGenerate(c: Common, experts: Expert[]): Promise<number>
   for (const s of stopList)
     if (!['eos', 'newline', 'sentence', 'max'].includes(s)) throw new PlausibilityError(`--stop must list eos, newline, sentence (got "${s}")`, 'USAGE');
   const prompt = str(c, 'prompt') ?? '';
+  if (str(c, 'steer-head'))
+    return cmdGenerateSteered(c, {
+      prompt,
+      temperature,
+      topK,
+      topP,
+      seed,
+      greedy: c.args.options.has('greedy'),
+      maxTokens,
+      useCache: !c.args.options.has('no-cache'),
+      stop: { newline: stopList.includes('newline'), sentence: stopList.includes('sentence'), eos: stopList.includes('eos') || undefined },
+      experts: experts.length,
+    });
   const engine = await c.loadEngine();
   const ac = new AbortController();
   const onInt = () => ac.abort();
