@@ -77,7 +77,7 @@ async function main(): Promise<number> {
   };
   const candidates = num('candidates', 8);
   const fluencyWeight = num('fluency-weight', 0.1);
-  const maxPrompts = num('max-prompts', 300);
+  const maxPrompts = num('max-prompts', Infinity);
   const topK = 10;
   const engine = await Engine.load(modelDir, { intraOpNumThreads: num('threads', 2) });
   let head: ClassifierHead;
