@@ -21,6 +21,7 @@ import { CancelledError, RemoteError } from '../worker/protocol';
 import { readSettings } from './config';
 import type { DocumentController } from './documents';
 import type { EngineService } from './engine';
+import { userLevelSetting } from './models';
 
 export const TOXICITY_SOURCE = 'plausibility-toxicity';
 export const TOXICITY_CODE = 'toxicity';
@@ -36,7 +37,8 @@ interface ToxicitySettings {
 function toxicitySettings(scope?: vscode.ConfigurationScope): ToxicitySettings {
   const c = vscode.workspace.getConfiguration('plausibility', scope);
   const t = c.get<number>('toxicity.threshold', 0.9);
-  const head = c.get<string>('toxicity.head', 'toxicity');
+  // A head path is a file setting: in an untrusted workspace only the user-level value counts.
+  const head = userLevelSetting<string>('toxicity.head', 'toxicity', scope);
   return {
     enabled: c.get<boolean>('toxicity.enabled', true) !== false,
     threshold: typeof t === 'number' && Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0.9,
