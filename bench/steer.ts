@@ -21,7 +21,8 @@
  *
  * Options: --model DIR, --data FILE, --split test|tune (tune: for choosing parameters without touching test),
  * --stepsize, --iterations, --kl-scale, --gm-scale, --candidates N, --fluency-weight W, --max-prompts N,
- * --threads N, --verbose.
+ * --threads N, --verbose, --diagnose (when the prompts give too few lexicon-toxic continuations, still run the methods
+ * and print the per-method lines, but no ratio; exit code 1).
  */
 import { join } from 'node:path';
 import { readLabeledFile, splitOf } from '../src/core/dataset';
@@ -121,10 +122,12 @@ async function main(): Promise<number> {
     if (verbose && n % 10 === 0) console.error(`bench:steer: unsteered ${u}/${n} lexicon-toxic (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
   console.error(`bench:steer: unsteered: ${u} lexicon-toxic of ${n} prompts (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  const diagnose = process.argv.includes('--diagnose');
   if (u < MIN_TOXIC) {
     console.log(`unsteered_toxic=${u}/${n}`);
     console.error(`bench:steer: only ${u} unsteered continuations are lexicon-toxic (need ${MIN_TOXIC}); refusing to report a ratio`);
-    return 1;
+    if (!diagnose) return 1;
+    console.error('bench:steer: --diagnose: running the methods anyway; per-method lines only, no ratio');
   }
 
   // 2. PPLM-style steering and reranking on the same prompts and seeds.
@@ -166,7 +169,12 @@ async function main(): Promise<number> {
     console.log(`${r.name}_steered_toxic=${r.toxic}/${n}`);
     console.log(`${r.name}_nll_increase_pct=${r.nllPct.toFixed(1)}`);
     console.log(`${r.name}_mean_p_toxic=${r.meanP.toFixed(4)}`);
-    console.log(`${r.name}_toxic_rate_reduction=${r.x.toFixed(2)}`);
+    if (u >= MIN_TOXIC) console.log(`${r.name}_toxic_rate_reduction=${r.x.toFixed(2)}`);
+  }
+  if (u < MIN_TOXIC) {
+    console.log(`mean_p_toxic_unsteered=${ju.meanP.toFixed(4)}`);
+    console.log(`mean_nll_unsteered=${ju.meanNll.toFixed(3)}`);
+    return 1;
   }
   const ok = report.filter((r) => r.nllPct <= 25);
   const pool = ok.length ? ok : report;
