@@ -529,7 +529,8 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
   const keptPrefix = words.length ? sentence.slice(0, words[blame].start) : '';
   const sentTokens = engine.encode(sentence).length;
   const maxTokens = Math.min(Math.max(8, Math.ceil(sentTokens * 1.5) + 4), 64);
-  const promptIds = engine.encode(left + keptPrefix);
+  // No trailing space in the prompt: byte-level BPE attaches the space to the next word's token.
+  const promptIds = engine.encode((left + keptPrefix).replace(/\s+$/, ''));
   const common = {
     promptIds,
     seed: opts.seed ?? 1,
@@ -545,8 +546,11 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
   const seen = new Set<string>([sentence.trim()]);
   const cands: { text: string; method: 'pplm' | 'rerank' }[] = [];
   const add = (s: Sample, method: 'pplm' | 'rerank') => {
-    const full = (keptPrefix + s.text).replace(/\s+$/, '');
-    if (!full.trim() || seen.has(full.trim())) return;
+    // The sentence range starts at a non-space: a continuation of an empty kept prefix loses its leading space.
+    const full = (keptPrefix.replace(/\s+$/, '') + s.text).replace(/\s+$/, '').replace(/^\s+/, '');
+    if (!full || seen.has(full)) return;
+    // Fragments (a newline or EOS right away) are not rewrites.
+    if ((full.match(/\S+/g) ?? []).length < Math.min(4, words.length)) return;
     seen.add(full.trim());
     cands.push({ text: full, method });
   };
