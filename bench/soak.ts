@@ -7,8 +7,12 @@
  * to an earlier version. As in the extension, an edit cancels the document's pass in flight and schedules a new
  * pass after a short debounce. Documents are also closed (their caches released) and reopened now and then.
  *
- * Runs for SOAK_SECONDS (default 600; or --seconds N). Prints key=value lines:
- *   docs, soak_seconds, rss_start_mb (after the model is loaded and every document scored once), rss_end_mb,
+ * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of SOAK_WARMUP_SECONDS (default 60; or
+ * --warmup N) of the same editing, so that the start RSS includes the bounded caches at their steady size (the
+ * worker's KV prefix cache of up to 48 MB, onnxruntime's memory arena, the per-document block caches): what grows
+ * after that is a leak. Prints key=value lines:
+ *   docs, soak_seconds, rss_loaded_mb (model loaded, every document scored once), rss_start_mb (after the warm-up),
+ *   rss_end_mb,
  *   rss_peak_mb, requests (scoring passes sent through the worker protocol), completed, errors, cancelled,
  *   worker_restarts, and last rss_growth_mb (end - start, both after a garbage collection). Target: growth under
  *   50 MB with zero errors.
@@ -195,38 +199,50 @@ async function main(): Promise<void> {
     }
   };
 
-  // Warm up: every document scored once, so the start RSS includes the model and the caches.
+  // Every document scored once; then a warm-up of the same editing as the soak (counters reset afterwards).
   await Promise.all(docs.map((d) => pass(d)));
+  const rssLoaded = await settledRss();
+  let focus = 0;
+  const warmupSeconds = Number(arg('warmup', process.env.SOAK_WARMUP_SECONDS ?? '60'));
+  process.stderr.write(`loaded: rss ${rssLoaded.toFixed(1)} MB; warming up for ${warmupSeconds} s\n`);
+  const edits = async (untilMs: number, onTick: () => void) => {
+    while (Date.now() < untilMs) {
+      onTick();
+      if (r() < 0.02) focus = Math.floor(r() * docs.length);
+      const d = r() < 0.8 ? docs[focus] : docs[Math.floor(r() * docs.length)];
+      if (!d.open) {
+        d.open = true;
+        d.scorer.setModel(model);
+      } else if (r() < 0.005 && d !== docs[focus]) {
+        // Close: cancel, drop the caches (as DocumentController.release does).
+        if (d.timer) clearTimeout(d.timer);
+        d.abort?.abort();
+        d.scorer.clear();
+        d.open = false;
+        continue;
+      }
+      edit(d, r);
+      d.abort?.abort();
+      if (d.timer) clearTimeout(d.timer);
+      d.timer = setTimeout(() => {
+        d.timer = undefined;
+        void pass(d);
+      }, debounce);
+      await sleep(20 + Math.floor(r() * 100));
+    }
+  };
+  await edits(Date.now() + warmupSeconds * 1000, () => undefined);
+  const idleWarm = Date.now() + 60_000;
+  while (client.inFlight > 0 && Date.now() < idleWarm) await sleep(50);
+  requests = completed = errors = cancelled = 0;
   const rssStart = await settledRss();
   let rssPeak = rssStart;
   process.stderr.write(`warm: rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
 
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
-  let focus = 0;
   let lastReport = t0;
-  while (Date.now() < end) {
-    if (r() < 0.02) focus = Math.floor(r() * docs.length);
-    const d = r() < 0.8 ? docs[focus] : docs[Math.floor(r() * docs.length)];
-    if (!d.open) {
-      d.open = true;
-      d.scorer.setModel(model);
-    } else if (r() < 0.005 && d !== docs[focus]) {
-      // Close: cancel, drop the caches (as DocumentController.release does).
-      if (d.timer) clearTimeout(d.timer);
-      d.abort?.abort();
-      d.scorer.clear();
-      d.open = false;
-      continue;
-    }
-    edit(d, r);
-    d.abort?.abort();
-    if (d.timer) clearTimeout(d.timer);
-    d.timer = setTimeout(() => {
-      d.timer = undefined;
-      void pass(d);
-    }, debounce);
-    await sleep(20 + Math.floor(r() * 100));
+  await edits(end, () => {
     const now = Date.now();
     if (now - lastReport >= 1000) rssPeak = Math.max(rssPeak, rssMb());
     if (now - lastReport >= 30_000) {
@@ -235,7 +251,7 @@ async function main(): Promise<void> {
         `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb().toFixed(1)}MB requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
       );
     }
-  }
+  });
   // Let the last passes finish.
   for (const d of docs) {
     if (d.timer) {
@@ -252,6 +268,7 @@ async function main(): Promise<void> {
   for (const e of firstErrors) process.stderr.write(`error: ${e}\n`);
   console.log(`docs=${docs.length}`);
   console.log(`soak_seconds=${seconds}`);
+  console.log(`rss_loaded_mb=${rssLoaded.toFixed(1)}`);
   console.log(`rss_start_mb=${rssStart.toFixed(1)}`);
   console.log(`rss_end_mb=${rssEnd.toFixed(1)}`);
   console.log(`rss_peak_mb=${rssPeak.toFixed(1)}`);
