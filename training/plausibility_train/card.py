@@ -118,7 +118,7 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     L.append("- Generation is short-range and repetitive; rewrites are suggestions to be reviewed, never applied "
              "automatically.")
     L.append("- No safety tuning. The toxicity head is a small linear probe with the limits of its tweet data.\n")
-    L.append(f"Figures above come from `training/runs/default/summary.json`, `{eval_json}`, `{cond_json}` "
+    L.append(f"Figures above come from `{run_dir}/summary.json`, `{eval_json}`, `{cond_json}` "
              "and `surprisal_stats.json`, written by the pipeline's `train`, `eval`, `conditioning` and "
              "`calibrate` steps; regenerate this card with `python -m plausibility_train card`.")
     text = "\n".join(L) + "\n"
