@@ -18,22 +18,9 @@ import { defaultModelDir } from '../src/core/paths';
 import { EngineClient } from '../src/worker/client';
 import { DocumentScorer } from '../src/worker/document';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg } from './common';
 
-/** Mulberry32 seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../src/core/math';
 
 const SUBJECTS = [
   'The committee', 'Our team', 'The old farmer', 'A young doctor', 'The city council', 'My neighbour', 'The author',

@@ -15,10 +15,7 @@ import { loadavg } from 'node:os';
 import { Engine, generate, rewriteSpan } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg } from './common';
 
 const SENTENCES = [
   'The harbour town wakes early, long before the first ferry leaves for the islands.',

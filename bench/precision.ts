@@ -30,10 +30,7 @@ import { join, resolve } from 'node:path';
 import { Engine } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg } from './common';
 
 const ROOT = resolve(__dirname, '..', '..');
 const BLIMP = [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'].find((d) => existsSync(d));

@@ -3,6 +3,7 @@
  * the last axis, with X a float32 input [M, K] and W a float32 initialiser [K, N] (so onnxruntime pre-packs it, as it
  * does the LM's weights). The ReduceSum keeps the measured time about the multiply, not about copying [M, N] back.
  */
+import { mulberry32 } from '../src/core/math';
 
 /** Minimal protobuf writer (only what ONNX ModelProto needs here). */
 class Pb {
@@ -75,15 +76,9 @@ function node(op: string, inputs: string[], outputs: string[], attrs: Pb[] = [])
 
 /** Seeded uniform weights in [-0.05, 0.05). */
 function weights(count: number, seed: number): Float32Array {
-  let a = seed >>> 0;
+  const next = mulberry32(seed);
   const w = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    w[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5) * 0.1;
-  }
+  for (let i = 0; i < count; i++) w[i] = (next() - 0.5) * 0.1;
   return w;
 }
 

@@ -18,40 +18,14 @@
  *
  * Options: --model DIR, --tokens N (20000), --threads N (2), --text FILE, --no-transformersjs, --matmul-reps N (10).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 import { matmulModel } from './roofline-model';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
-
-const ROOT = resolve(__dirname, '..', '..');
-
-/** The same text as bench:score: BLiMP-dev good sentences, interleaved, 8 per paragraph. */
-function benchText(): string {
-  const file = arg('text');
-  if (file) return readFileSync(file, 'utf8');
-  const dirs = [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'];
-  const dir = dirs.find((d) => existsSync(d));
-  if (!dir) throw new Error('no --text FILE given and ../shared/data/blimp-dev not found');
-  const sents: string[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl')).sort()) {
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      if (line.trim()) sents.push((JSON.parse(line) as { sentence_good: string }).sentence_good);
-    }
-  }
-  const out: string[] = [];
-  const stride = 997;
-  for (let i = 0, k = 0; i < sents.length; i++, k = (k + stride) % sents.length) out.push(sents[k]);
-  const paras: string[] = [];
-  for (let i = 0; i < out.length; i += 8) paras.push(out.slice(i, i + 8).join(' '));
-  return paras.join('\n\n');
-}
+import { arg, benchText } from './common';
 
 /** Linear-layer shapes [K, N] of one decoder layer, and parameter counts, from config.json. */
 function architecture(raw: Record<string, unknown>, cfg: Engine['config']) {

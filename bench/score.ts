@@ -8,39 +8,15 @@
  * sentences from ../shared/data/blimp-dev joined into paragraphs), --no-torch (engine only).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Engine } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg, benchText } from './common';
 
 const ROOT = resolve(__dirname, '..', '..');
-
-function benchText(): string {
-  const file = arg('text');
-  if (file) return readFileSync(file, 'utf8');
-  const dirs = [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'];
-  const dir = dirs.find((d) => existsSync(d));
-  if (!dir) throw new Error('no --text FILE given and ../shared/data/blimp-dev not found');
-  const sents: string[] = [];
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl')).sort()) {
-    for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
-      if (line.trim()) sents.push((JSON.parse(line) as { sentence_good: string }).sentence_good);
-    }
-  }
-  // Interleave paradigms deterministically, 8 sentences per paragraph.
-  const out: string[] = [];
-  const stride = 997;
-  for (let i = 0, k = 0; i < sents.length; i++, k = (k + stride) % sents.length) out.push(sents[k]);
-  const paras: string[] = [];
-  for (let i = 0; i < out.length; i += 8) paras.push(out.slice(i, i + 8).join(' '));
-  return paras.join('\n\n');
-}
 
 async function main(): Promise<void> {
   const modelDir = arg('model') ?? defaultModelDir(__dirname);

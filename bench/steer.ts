@@ -34,10 +34,7 @@ import { DEFAULT_STEER, generateReranked, generateSteered, promptPrefix } from '
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const badwords: { array: string[] } = require('badwords-list');
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg } from './common';
 function num(name: string, def: number): number {
   const v = arg(name);
   if (v === undefined) return def;

@@ -20,10 +20,7 @@ import { join } from 'node:path';
 import { Engine, inferTags, loadConditioning } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
-function arg(name: string, def?: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : def;
-}
+import { arg } from './common';
 
 interface Rec {
   id: string;

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import type { Engine } from './engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from './errors';
+import { mulberry32 } from './math';
 
 export const HEAD_FORMAT = 'plausibility.classifier-head';
 export const HEAD_FILE = 'head.json';
@@ -91,17 +92,6 @@ export function engineFingerprint(engine: Engine): ModelFingerprint {
   return modelFingerprint(engine.info.modelDir, engine.config.hiddenSize);
 }
 
-/** Seeded PRNG (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A linear classifier over mean-pooled final hidden states. */
 export class ClassifierHead {

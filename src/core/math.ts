@@ -121,3 +121,15 @@ export function topK(logits: Float32Array, off: number, V: number, k: number): n
   }
   return idx;
 }
+
+/** Seeded PRNG (mulberry32): uniform floats in [0, 1), reproducible from the seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -16,17 +16,8 @@ export function engine(): Promise<Engine> {
   return enginePromise;
 }
 
-/** Mulberry32 seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG for property tests: the engine's own mulberry32. */
+export { mulberry32 as rng } from '../../src/core/math';
 
 /** A random string mixing ASCII, Latin, CJK, emoji (surrogate pairs), ZWJ sequences, combining marks, RTL, CRLF. */
 export function randomUnicode(r: () => number, maxLen = 40): string {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ClassifierHead, engineFingerprint, mulberry32 } from '../../src/core/discriminator';
+import { ClassifierHead, engineFingerprint } from '../../src/core/discriminator';
+import { mulberry32 } from '../../src/core/math';
 import { generate } from '../../src/core/generate';
 import {
   generateReranked,
