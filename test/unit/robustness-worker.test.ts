@@ -100,7 +100,7 @@ describe('robustness: typing storm through the worker protocol', function () {
       }
     };
     // Warm-up (allocations of first use: arenas, caches), then the measured storm.
-    await storm(2, 1);
+    await storm(10, 1);
     await last;
     const rssBefore = await settledRssMb();
     passes = cancelled = completed = 0;
