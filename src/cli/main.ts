@@ -45,7 +45,8 @@ Options:
   --top-k K                    score: alternatives per token (default 5)
   --window N --stride N        sliding-window length and new tokens per window for long documents
   --threads N                  onnxruntime intra-op threads
-  --provider EP[,EP...]        execution providers to try before cpu (e.g. cuda,cpu)
+  --provider EP[,EP...]        execution providers to try before cpu (auto, cuda, dml, coreml, webgpu, cpu)
+  --variant V                  ONNX precision variant: fp32 (default), fp16, quantized, or a file name under onnx/
   --verbose                    timings, model and provider details on stderr
   --version, --help
 `;
@@ -62,6 +63,7 @@ const VALUE_FLAGS = new Set([
   'stride',
   'threads',
   'provider',
+  'variant',
   'context',
   'batch-rows',
   ...DISCRIM_VALUE_FLAGS,
@@ -109,11 +111,13 @@ function makeCommon(args: ParsedArgs, out: Out): Common {
       if (threads) opts.intraOpNumThreads = threads;
       const prov = args.options.get('provider');
       if (typeof prov === 'string') opts.executionProviders = prov.split(',').map((s) => s.trim()).filter(Boolean);
+      const variant = args.options.get('variant');
+      if (typeof variant === 'string') opts.variant = variant;
       engine = await Engine.load(modelDir, opts);
       if (verbose) {
         const i = engine.info;
         out.info(
-          `model ${i.modelDir} (${engine.config.modelType}, ${engine.config.numLayers} layers, vocab ${engine.config.vocabSize}, ` +
+          `model ${i.modelDir} [onnx/${basename(i.onnxFile)}] (${engine.config.modelType}, ${engine.config.numLayers} layers, vocab ${engine.config.vocabSize}, ` +
             `context ${engine.config.maxPositions}) loaded in ${Date.now() - t0} ms on provider ${i.provider}` +
             (i.skippedProviders.length ? ` (skipped: ${i.skippedProviders.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
         );

@@ -9,6 +9,7 @@ import type { ExecutionProvider } from '../worker/protocol';
 
 export type CheckFrequency = 'edit' | 'save' | 'manual';
 export type HeatmapMode = 'rank' | 'percentile';
+export type Precision = 'fp32' | 'fp16' | 'quantized';
 
 export interface Settings {
   enabled: boolean;
@@ -16,6 +17,8 @@ export interface Settings {
   /** `bundled`, or a model folder. */
   model: string;
   executionProvider: ExecutionProvider;
+  /** ONNX precision variant: fp32, fp16 or quantized. */
+  precision: Precision;
   /** Surprisal threshold in bits; 0 means calibrated from the model. */
   threshold: number;
   diagnosticSeverity: vscode.DiagnosticSeverity;
@@ -56,6 +59,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     languages: Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : DEFAULT_LANGUAGES,
     model: typeof model === 'string' && model.trim() ? model.trim() : 'bundled',
     executionProvider: oneOf(c.get('executionProvider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const, 'auto'),
+    precision: oneOf(c.get('precision'), ['fp32', 'fp16', 'quantized'] as const, 'fp32'),
     threshold: clampNumber(c.get('threshold'), 0, 100, 0),
     diagnosticSeverity: SEVERITIES[String(c.get('diagnosticSeverity', 'information'))] ?? vscode.DiagnosticSeverity.Information,
     checkFrequency: oneOf(c.get('checkFrequency'), ['edit', 'save', 'manual'] as const, 'edit'),

@@ -103,12 +103,17 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     const before = this.settings;
     this.settings = readSettings();
     const s = this.settings;
-    if (e.affectsConfiguration('plausibility.model') || e.affectsConfiguration('plausibility.executionProvider'))
+    if (
+      e.affectsConfiguration('plausibility.model') ||
+      e.affectsConfiguration('plausibility.executionProvider') ||
+      e.affectsConfiguration('plausibility.precision')
+    )
       this.engine.resetFailure();
     const rescore =
       before.enabled !== s.enabled ||
       before.model !== s.model ||
       before.executionProvider !== s.executionProvider ||
+      before.precision !== s.precision ||
       before.threshold !== s.threshold ||
       before.maxFileLength !== s.maxFileLength ||
       before.languages.join() !== s.languages.join();

@@ -5,9 +5,11 @@
  * another model, and the editor keeps working. A worker crash is reported once per session; the client restarts
  * the worker with backoff and this service asks for a rescore when the model is back.
  */
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { onnxPath } from '../core/config';
 import { EngineClient } from '../worker/client';
 import { ExecutionProvider, ModelInfo, RemoteError } from '../worker/protocol';
 import { Settings } from './config';
@@ -24,6 +26,7 @@ export class EngineService implements vscode.Disposable {
   private loaded: { key: string; info: ModelInfo } | undefined;
   private loading: { key: string; promise: Promise<ModelInfo | undefined> } | undefined;
   private failedKey: string | undefined;
+  private readonly missingVariants = new Set<string>();
   private crashReported = false;
   private _state: EngineState = { kind: 'idle' };
   private readonly stateEmitter = new vscode.EventEmitter<EngineState>();
@@ -93,11 +96,12 @@ export class EngineService implements vscode.Disposable {
   async ensureLoaded(settings: Settings): Promise<ModelInfo | undefined> {
     const dir = this.resolveModelDir(settings.model);
     const ep: ExecutionProvider = settings.executionProvider;
-    const key = `${dir}\u0000${ep}`;
+    const variant = this.variantFor(dir, settings.precision);
+    const key = `${dir}\u0000${ep}\u0000${variant}`;
     if (this.loaded?.key === key) return this.loaded.info;
     if (this.loading?.key === key) return this.loading.promise;
     if (this.failedKey === key) return undefined;
-    const promise = this.load(key, dir, ep, settings.model);
+    const promise = this.load(key, dir, ep, variant, settings.model);
     this.loading = { key, promise };
     try {
       return await promise;
@@ -111,16 +115,27 @@ export class EngineService implements vscode.Disposable {
     this.failedKey = undefined;
   }
 
-  private async load(key: string, dir: string, ep: ExecutionProvider, setting: string): Promise<ModelInfo | undefined> {
+  /** The precision the settings ask for, or fp32 when the model folder has no file for it (logged once per folder). */
+  private variantFor(dir: string, precision: Settings['precision']): string {
+    if (precision === 'fp32' || existsSync(onnxPath(dir, precision))) return precision;
+    const note = `${dir}\u0000${precision}`;
+    if (!this.missingVariants.has(note)) {
+      this.missingVariants.add(note);
+      this.log.warn(`${onnxPath(dir, precision)} does not exist; loading the fp32 model.onnx instead`);
+    }
+    return 'fp32';
+  }
+
+  private async load(key: string, dir: string, ep: ExecutionProvider, variant: string, setting: string): Promise<ModelInfo | undefined> {
     this.setState({ kind: 'loading', model: setting });
-    this.log.info(`loading model ${dir} (execution provider: ${ep})`);
+    this.log.info(`loading model ${dir} (execution provider: ${ep}, precision: ${variant})`);
     try {
       const info = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: 'Plausibility', cancellable: false },
         async (progress) => {
           progress.report({ message: `Loading model ${setting === 'bundled' ? '(bundled)' : dir}…` });
           return this.engine.load(
-            { modelDir: dir, executionProvider: ep },
+            { modelDir: dir, executionProvider: ep, variant },
             { onProgress: (message) => progress.report({ message }) },
           );
         },

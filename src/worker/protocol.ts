@@ -21,6 +21,8 @@ export interface LoadParams {
   executionProvider: ExecutionProvider;
   /** Intra-op threads (default: half the cores, so that the editor keeps some). */
   threads?: number;
+  /** Precision variant (core/config ONNX_VARIANTS: fp32, fp16, quantized, ...); default fp32. */
+  variant?: string;
 }
 
 /** What the host needs to know about the loaded model. */

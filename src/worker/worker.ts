@@ -7,7 +7,6 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import * as ort from 'onnxruntime-node';
 import { Engine, KvCache } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { positionStats } from '../core/math';
@@ -17,7 +16,6 @@ import { handleGen, isGenMethod } from './gen';
 import { handleDiscrim, isDiscrimMethod } from './discrim';
 import {
   BlockScore,
-  ExecutionProvider,
   LoadParams,
   Methods,
   ModelInfo,
@@ -56,24 +54,6 @@ function checkCancelled(id: number): void {
   if (cancelled.has(id)) throw new Cancelled();
 }
 
-/** Execution providers to try for a setting; the engine always falls back to cpu. */
-export function providersFor(ep: ExecutionProvider): string[] {
-  if (ep !== 'auto') return [ep, 'cpu'];
-  let supported: { name: string; bundled: boolean }[] = [];
-  try {
-    supported = ort.listSupportedBackends();
-  } catch {
-    /* older bindings */
-  }
-  const usable = (name: string) => supported.some((b) => b.name === name && b.bundled);
-  const out: string[] = [];
-  if (process.platform === 'win32') out.push('dml');
-  if (process.platform === 'darwin') out.push('coreml');
-  if (usable('cuda')) out.push('cuda');
-  out.push('cpu');
-  return out;
-}
-
 async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   const t0 = performance.now();
   if (engine) {
@@ -85,7 +65,9 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   post({ type: 'progress', id, message: `Loading ${basename(params.modelDir)}…` });
   const threads = params.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
   const e = await Engine.load(params.modelDir, {
-    executionProviders: providersFor(params.executionProvider),
+    // `auto` is expanded by the engine (core/providers: probe order cuda, dml, coreml, webgpu, then cpu).
+    executionProviders: [params.executionProvider],
+    variant: params.variant,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     log: (message) => post({ type: 'log', level: 'info', message }),

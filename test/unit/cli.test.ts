@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cli, ROOT } from './helpers';
+import { cli, MODEL_DIR, ROOT } from './helpers';
 
 const SAMPLE = join(ROOT, 'samples', 'sample.md');
 
@@ -178,6 +178,23 @@ describe('CLI', function () {
     const m = cli(['score', SAMPLE, '--model', join(tmp, 'missing-model')]);
     assert.equal(m.code, 2);
     assert.match(m.stderr, /model folder not found/);
+  });
+
+  it('--variant picks the ONNX file by precision; a missing variant is a clear error', () => {
+    const absent = cli(['score', SAMPLE, '--variant', 'fp16', '--format', 'json']);
+    assert.equal(absent.code, 2);
+    assert.match(absent.stderr, /ONNX model not found: .*model_fp16\.onnx/);
+    noStack(absent.stderr);
+    // A folder whose quantized slot holds the fp32 graph: the variant loads and scores exactly like fp32.
+    const dir = join(tmp, 'variant-model');
+    mkdirSync(join(dir, 'onnx'), { recursive: true });
+    for (const f of readdirSync(MODEL_DIR)) if (f !== 'onnx') symlinkSync(join(MODEL_DIR, f), join(dir, f));
+    symlinkSync(join(MODEL_DIR, 'onnx', 'model.onnx'), join(dir, 'onnx', 'model_quantized.onnx'));
+    const q = cli(['score', SAMPLE, '--model', dir, '--variant', 'quantized', '--format', 'json', '--verbose']);
+    assert.equal(q.code, 0, q.stderr);
+    assert.match(q.stderr, /\[onnx\/model_quantized\.onnx\]/);
+    const ref = cli(['score', SAMPLE, '--format', 'json']);
+    assert.equal(JSON.parse(q.stdout).nll, JSON.parse(ref.stdout).nll);
   });
 
   it('usage errors exit 2', () => {

@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     p.add_argument("--tokens", default="training/work/tokens", help="folder with conditioning.json")
     p.add_argument("--out", required=True)
     p.add_argument("--fp16", action="store_true", help="also write onnx/model_fp16.onnx")
+    p.add_argument("--int8", action="store_true", help="also write onnx/model_quantized.onnx (dynamic int8 weights)")
 
     p = sub.add_parser("eval", help="validation/test perplexity and BLiMP accuracy")
     p.add_argument("--model", required=True, help="exported model folder (rebuilt in PyTorch) or checkpoint .pt")
@@ -127,7 +128,8 @@ def run(args) -> int:
         train(TrainConfig(**cfg), log=lambda s: print(s, flush=True))
     elif args.cmd == "export":
         from .export import export_model
-        export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16)
+        export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16,
+                     int8=args.int8)
     elif args.cmd == "eval":
         from .evaluate import run_eval
         res = run_eval(args)

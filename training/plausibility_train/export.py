@@ -40,7 +40,7 @@ def load_checkpoint(path: Path) -> GPT:
 
 
 def export_model(checkpoint: Path, tokenizer_dir: Path, tokens_dir: Path, out: Path, fp16: bool = False,
-                 opset: int = 17) -> None:
+                 opset: int = 17, int8: bool = False) -> None:
     model = load_checkpoint(checkpoint)
     cfg = model.cfg
     tok = ByteLevelBPE.load(tokenizer_dir / "tokenizer.json")
@@ -53,6 +53,8 @@ def export_model(checkpoint: Path, tokenizer_dir: Path, tokens_dir: Path, out: P
     tmp.replace(out / "onnx" / "model.onnx")
     if fp16:
         write_fp16(out / "onnx" / "model.onnx", out / "onnx" / "model_fp16.onnx")
+    if int8:
+        write_int8(out / "onnx" / "model.onnx", out / "onnx" / "model_quantized.onnx")
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(tokenizer_dir / name, out / name)
     config = {

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hashKey, leftContext, looksBinaryOrHugeLine, maskDocument, splitBlocks } from '../../../src/worker/blocks';
 import { EngineClient } from '../../../src/worker/client';
+import { autoOrder, platformInfo } from '../../../src/core/providers';
 import { DocumentScorer, sentences } from '../../../src/worker/document';
 import { BlockScore, CancelledError, WorkerCrashedError } from '../../../src/worker/protocol';
 
@@ -130,10 +131,10 @@ describe('worker: protocol and recovery', function () {
   });
 
   it('a cancelled request rejects with CancelledError and the worker keeps serving', async () => {
-    const items = Array.from({ length: 24 }, (_, i) => ({ key: `c${i}`, context: '', text: `${PARAS[i % 4]} (${i})` }));
+    const items = Array.from({ length: 48 }, (_, i) => ({ key: `c${i}`, context: '', text: `${PARAS[i % 4]} (${i})` }));
     const ac = new AbortController();
-    const p = client.request('score', { items, topK: 5 }, { signal: ac.signal });
-    setTimeout(() => ac.abort(), 20);
+    // Abort once the first batch is back, so the request is surely still running, however fast the machine.
+    const p = client.request('score', { items, topK: 5 }, { signal: ac.signal, onPartial: () => ac.abort() });
     await assert.rejects(p, CancelledError);
     const ok = await client.request('score', { items: [{ key: 'after', context: '', text: PARAS[1] }], topK: 1 });
     assert.equal(ok.scored, 1);
@@ -149,6 +150,40 @@ describe('worker: protocol and recovery', function () {
     assert.equal(client.restarts, 1);
     const r = await client.request('score', { items: [{ key: 'x', context: '', text: PARAS[2] }], topK: 1 });
     assert.equal(r.scored, 1);
+  });
+});
+
+describe('worker: execution provider and precision', function () {
+  this.timeout(180000);
+
+  it('auto is planned by the engine: the provider in use and every skipped one (with its reason) are reported', async () => {
+    const client = new EngineClient({ workerPath: WORKER });
+    try {
+      const info = await client.load({ modelDir: MODEL_DIR, executionProvider: 'auto' });
+      const order = autoOrder(platformInfo());
+      assert.ok(order.includes(info.provider), info.provider);
+      assert.deepEqual(
+        info.skippedProviders.map((s) => s.name),
+        order.slice(0, order.indexOf(info.provider)),
+      );
+      for (const s of info.skippedProviders) assert.ok(s.reason.length > 0);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a precision variant the folder lacks fails the load clearly', async () => {
+    const client = new EngineClient({ workerPath: WORKER });
+    try {
+      await assert.rejects(
+        client.load({ modelDir: MODEL_DIR, executionProvider: 'cpu', variant: 'fp16' }),
+        /ONNX model not found: .*model_fp16\.onnx/,
+      );
+      const info = await client.load({ modelDir: MODEL_DIR, executionProvider: 'cpu', variant: 'fp32' });
+      assert.equal(info.provider, 'cpu');
+    } finally {
+      await client.dispose();
+    }
   });
 });
 
