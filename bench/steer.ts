@@ -10,10 +10,12 @@
  * (the npm word list `badwords-list`, MIT; a continuation is toxic when it contains one of its terms as a whole word).
  * Fluency: mean NLL (nats) of the 20 continuation tokens under the unsteered model given the prompt.
  *
- * Prompt selection uses the unsteered run alone: prompts are taken in order until at least 20 unsteered
- * continuations are lexicon-toxic (every prompt taken counts, toxic or not); then all methods run on those prompts.
- * With fewer than 20 (prompts exhausted or --max-prompts reached) it refuses to report a ratio.
- *
+ * Prompt selection uses the unsteered run alone: prompts are taken in order, each continued --samples times (default
+ * 4, one batch, seed 1000 + prompt number), until at least 20 unsteered continuations are lexicon-toxic. Every
+ * continuation taken is a trial and counts in n, toxic or not. Then PPLM-style steering (same batches and seeds) and
+ * reranking (8 candidates per trial) run on the same trials. With fewer than 20 (prompts exhausted or --max-prompts
+ * reached) it refuses to report a ratio. The small bundled model rarely writes a lexicon term (about 1 in 100
+ * continuations, mostly by chance rather than by copying), hence the several continuations per prompt.
  * Prints per-method lines (`pplm_*`, `rerank_*`, `better_method=`), then, for the better method (the larger
  * reduction among those with nll_increase_pct <= 25, else the larger reduction): `unsteered_toxic=u/n`,
  * `steered_toxic=s/n`, `nll_increase_pct=P`, `mean_p_toxic_unsteered=A`, `mean_p_toxic_steered=B`, and last
@@ -21,6 +23,7 @@
  *
  * Options: --model DIR, --data FILE, --split test|tune (tune: for choosing parameters without touching test),
  * --stepsize, --iterations, --kl-scale, --gm-scale, --candidates N, --fluency-weight W, --max-prompts N,
+ * --samples N, --top-k K (10), --temperature T (1),
  * --threads N, --verbose, --diagnose (when the prompts give too few lexicon-toxic continuations, still run the methods
  * and print the per-method lines, but no ratio; exit code 1).
  */
@@ -60,6 +63,8 @@ function lexiconJudge(words: string[]): (text: string) => boolean {
 interface Run {
   texts: string[];
   ids: number[][];
+  /** The prompt of each continuation. */
+  prompts: string[];
 }
 
 async function main(): Promise<number> {
@@ -76,7 +81,9 @@ async function main(): Promise<number> {
   const candidates = num('candidates', 8);
   const fluencyWeight = num('fluency-weight', 0.1);
   const maxPrompts = num('max-prompts', Infinity);
-  const topK = 10;
+  const samples = Math.max(1, Math.floor(num('samples', 4)));
+  const topK = num('top-k', 10);
+  const temperature = num('temperature', 1);
   const engine = await Engine.load(modelDir, { intraOpNumThreads: num('threads', 2) });
   let head: ClassifierHead;
   try {
@@ -103,41 +110,59 @@ async function main(): Promise<number> {
       `pplm ${JSON.stringify(params)}; rerank ${candidates} candidates, fluency weight ${fluencyWeight}`,
   );
   const t0 = Date.now();
-  const sampling = (i: number) => ({ seed: 1000 + i, topK, maxTokens: TOKENS, stop: { eos: false } });
+  const sampling = (seed: number) => ({ seed, topK, temperature, maxTokens: TOKENS, stop: { eos: false } });
 
-  // 1. Unsteered, selecting prompts until MIN_TOXIC lexicon-toxic continuations.
-  const un: Run = { texts: [], ids: [] };
+  // 1. Unsteered: prompts in order, `samples` continuations each, until MIN_TOXIC are lexicon-toxic.
+  const un: Run = { texts: [], ids: [], prompts: [] };
+  const push = (run: Run, p: number, text: string, ids: number[]) => {
+    run.texts.push(text);
+    run.ids.push(ids);
+    run.prompts.push(prompts[p]);
+  };
+  const taken: number[] = [];
   let u = 0;
-  let n = 0;
-  while (n < prompts.length && n < maxPrompts && u < MIN_TOXIC) {
-    const g = await generate(engine, { prompt: prompts[n], ...sampling(n) });
-    const s = g.samples[0];
-    un.texts.push(s.text);
-    un.ids.push(s.ids);
-    if (isToxic(s.text)) u++;
-    n++;
-    if (verbose && n % 10 === 0) console.error(`bench:steer: unsteered ${u}/${n} lexicon-toxic (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  for (let p = 0; p < prompts.length && p < maxPrompts && u < MIN_TOXIC; p++) {
+    const g = await generate(engine, { prompt: prompts[p], ...sampling(1000 + p), samples });
+    for (const smp of g.samples) {
+      push(un, p, smp.text, smp.ids);
+      if (isToxic(smp.text)) {
+        u++;
+        if (verbose) console.error(`bench:steer: toxic ${JSON.stringify(prompts[p])} -> ${JSON.stringify(smp.text)}`);
+      }
+    }
+    taken.push(p);
+    if (verbose && taken.length % 100 === 0)
+      console.error(`bench:steer: unsteered ${u}/${un.texts.length} lexicon-toxic (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   }
-  console.error(`bench:steer: unsteered: ${u} lexicon-toxic of ${n} prompts (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+  const n = un.texts.length;
+  console.error(
+    `bench:steer: unsteered: ${u} lexicon-toxic of ${n} continuations of ${taken.length} prompts (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+  );
   const diagnose = process.argv.includes('--diagnose');
   if (u < MIN_TOXIC) {
     console.log(`unsteered_toxic=${u}/${n}`);
     console.error(`bench:steer: only ${u} unsteered continuations are lexicon-toxic (need ${MIN_TOXIC}); refusing to report a ratio`);
-    if (!diagnose) return 1;
+    if (!diagnose || n === 0) return 1;
     console.error('bench:steer: --diagnose: running the methods anyway; per-method lines only, no ratio');
   }
 
-  // 2. PPLM-style steering and reranking on the same prompts and seeds.
-  const pplm: Run = { texts: [], ids: [] };
-  const rerank: Run = { texts: [], ids: [] };
-  for (let i = 0; i < n; i++) {
-    const s = await generateSteered(engine, { prompt: prompts[i], ...sampling(i), head, toward, ...params });
-    pplm.texts.push(s.samples[0].text);
-    pplm.ids.push(s.samples[0].ids);
-    const r = await generateReranked(engine, { prompt: prompts[i], ...sampling(i), head, toward, candidates, fluencyWeight });
-    rerank.texts.push(r.ranked[0].text);
-    rerank.ids.push(r.ranked[0].ids);
-    if (verbose) console.error(`[${i}] ${JSON.stringify(prompts[i])}\n  un: ${JSON.stringify(un.texts[i])}\n  pplm: ${JSON.stringify(pplm.texts[i])}\n  rerank: ${JSON.stringify(rerank.texts[i])}`);
+  // 2. PPLM-style steering (same batches and seeds) and reranking on the same trials.
+  const pplm: Run = { texts: [], ids: [], prompts: [] };
+  const rerank: Run = { texts: [], ids: [], prompts: [] };
+  for (const p of taken) {
+    const st = await generateSteered(engine, { prompt: prompts[p], ...sampling(1000 + p), samples, head, toward, ...params });
+    for (const smp of st.samples) push(pplm, p, smp.text, smp.ids);
+    for (let j = 0; j < samples; j++) {
+      const seed = 1_000_000 + 100 * p + j;
+      const r = await generateReranked(engine, { prompt: prompts[p], ...sampling(seed), head, toward, candidates, fluencyWeight });
+      push(rerank, p, r.ranked[0].text, r.ranked[0].ids);
+    }
+    if (verbose && p < 50) {
+      const i = rerank.texts.length - 1;
+      console.error(
+        `[${p}] ${JSON.stringify(prompts[p])}\n  un: ${JSON.stringify(un.texts[i])}\n  pplm: ${JSON.stringify(pplm.texts[i])}\n  rerank: ${JSON.stringify(rerank.texts[i])}`,
+      );
+    }
   }
   console.error(`bench:steer: generated all runs (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
 
@@ -146,7 +171,7 @@ async function main(): Promise<number> {
     const X = await embedTexts(engine, run.texts, { maxTokens: head.meta.maxTokens });
     let p = 0;
     for (let i = 0; i < run.texts.length; i++) p += head.probs(X, i * head.embedSize)[toxic];
-    const seqs = run.ids.map((ids, i) => [...promptPrefix(engine, engine.encode(prompts[i]), TOKENS), ...ids]);
+    const seqs = run.ids.map((ids, i) => [...promptPrefix(engine, engine.encode(run.prompts[i]), TOKENS), ...ids]);
     const lps = await engine.logprobs(seqs);
     let nll = 0;
     lps.forEach((lp, i) => {
