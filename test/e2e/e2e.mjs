@@ -7,7 +7,10 @@
 //   2. the heatmap decoration is present;
 //   3. the hover lists alternatives;
 //   4. the quick fix applies, and undo restores the text;
-//   5. with --report: the token report webview renders its charts (under its strict Content-Security-Policy).
+//   5. the rewrite quick fix replaces the planted word with a candidate whose sentence NLL is lower (checked again,
+//      independently, with the CLI's `rank`), and undo restores the text;
+//   6. the rank-alternatives command replaces a `{a|b}` selection with the option picked from its ranked QuickPick;
+//   7. with --report: the token report webview renders its charts (under its strict Content-Security-Policy).
 // Screenshots go to test/e2e/artifacts/ (git-ignored). The server is stopped by its PID, whatever happens.
 import { fork, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -109,6 +112,11 @@ async function main() {
         'chat.disableAIFeatures': true,
         'editor.hover.delay': 200,
         'editor.minimap.enabled': false,
+        // Typed text must stay as typed for the {a|b} step: no auto-closing, no suggestion widget taking Enter.
+        'editor.autoClosingBrackets': 'never',
+        'editor.quickSuggestions': { other: 'off', comments: 'off', strings: 'off' },
+        'editor.suggestOnTriggerCharacters': false,
+        'editor.wordBasedSuggestions': 'off',
         'plausibility.heatmap': true,
         'plausibility.debounceMs': 200,
       },
@@ -266,7 +274,91 @@ async function main() {
       return `"${title}" -> "${sentence(replaced)}"; undo restored "${sentence(restored)}"`;
     });
 
-    // 5. The token report webview renders its charts under its Content-Security-Policy (opt-in: --report).
+    // 5. The rewrite quick fix replaces the planted word with a candidate whose sentence NLL is lower.
+    await step(results, 'rewrite quick fix lowers the sentence NLL', async () => {
+      await page.keyboard.press('Escape');
+      // After the undo the document is rescored: the diagnostic (and its quick fixes) come back with the new pass.
+      await page.locator('.markers-panel .monaco-list-row', { hasText: PLANTED }).first().waitFor({ timeout: T(30_000) });
+      const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Rewrite with the model' });
+      for (let attempt = 1; ; attempt++) {
+        const box = await wordBox(page, PLANTED);
+        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+        await page.keyboard.press('Control+.');
+        try {
+          await item.first().waitFor({ timeout: T(8_000) });
+          break;
+        } catch (e) {
+          if (attempt >= 4) throw e;
+          await page.keyboard.press('Escape');
+          await page.waitForTimeout(1000);
+        }
+      }
+      await item.first().click();
+      // Titled with the flagged span, which starts with the planted word (it may be a phrase).
+      const pick = page.locator('.quick-input-widget', { hasText: `Rewrite "${PLANTED}` });
+      await pick.first().waitFor({ state: 'visible', timeout: T(60_000) });
+      const first = page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first();
+      await first.waitFor({ timeout: T(10_000) });
+      const row = (await first.innerText()).replace(/\s+/g, ' ');
+      await page.screenshot({ path: join(ARTIFACTS, '7-rewrite-pick.png') });
+      const m = /sentence NLL ([\d.]+) vs ([\d.]+)/.exec(row);
+      if (!m) throw new Error(`rewrite candidate lacks its sentence NLL: ${row}`);
+      if (!(Number(m[1]) < Number(m[2]))) throw new Error(`candidate NLL ${m[1]} is not below the original's ${m[2]}`);
+      await page.keyboard.press('Enter');
+      const norm = (t) => t.replace(/\s+/g, ' ');
+      const sentence = (t) => /The captain[^.]*\./.exec(norm(t))?.[0] ?? '';
+      const rewritten = sentence(await waitForText(editor, (t) => !t.includes(PLANTED) && sentence(t) !== '', T(10_000)));
+      const before = sentence(original);
+      if (rewritten === before) throw new Error('the rewrite changed nothing');
+      await page.screenshot({ path: join(ARTIFACTS, '8-after-rewrite.png') });
+      // Independent check with the CLI (same engine, outside VS Code): the new sentence reads better after the
+      // text that precedes it.
+      const left = norm(original.slice(0, original.indexOf('The captain')));
+      const r = spawnSync(node, [join(ROOT, 'dist', 'cli.js'), 'rank', '--context', left, '--format', 'json', before, rewritten], {
+        encoding: 'utf8',
+      });
+      if (r.status !== 0) throw new Error(`plausibility rank failed (${r.status}): ${r.stderr}`);
+      const ranked = JSON.parse(r.stdout);
+      if (ranked[0].text !== rewritten) throw new Error(`the CLI ranks the original first: ${r.stdout}`);
+      await page.keyboard.press('Control+Z');
+      await waitForText(editor, (t) => t.includes(PLANTED), T(10_000));
+      const nll = (t) => ranked.find((x) => x.text === t).nll.toFixed(1);
+      return `"${PLANTED}" -> "${rewritten}" (quick pick: NLL ${m[1]} vs ${m[2]}; CLI rank: ${nll(rewritten)} vs ${nll(before)} nats); undo restored`;
+    });
+
+    // 6. Rank alternatives: a typed {a|b} selection is replaced by the option picked from the ranked QuickPick.
+    await step(results, 'rank alternatives replaces a {a|b} selection', async () => {
+      await page.keyboard.press('Escape');
+      const box = await wordBox(page, 'water'); // one word: heatmap decorations split lines into spans
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.keyboard.press('Control+End'); // the empty last line (soft wraps make End unreliable)
+      const options = ['the cat sat on the mat', 'the mat sat on the cat'];
+      const braces = `{${options.join('|')}}`;
+      await page.keyboard.press('Enter');
+      await page.keyboard.type(`Every morning ${braces} by the door.`, { delay: 5 });
+      for (let i = 0; i < ' by the door.'.length; i++) await page.keyboard.press('ArrowLeft');
+      for (let i = 0; i < braces.length; i++) await page.keyboard.press('Shift+ArrowLeft');
+      await page.keyboard.press('F1');
+      await page.keyboard.type('Plausibility: Rank Alternatives');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Rank Alternatives' }).first().waitFor({ timeout: T(10_000) });
+      await page.keyboard.press('Enter');
+      const pick = page.locator('.quick-input-widget', { hasText: 'Rank alternatives in context' });
+      await pick.first().waitFor({ state: 'visible', timeout: T(60_000) });
+      const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+      await rows.nth(1).waitFor({ timeout: T(10_000) });
+      const texts = (await rows.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+      await page.screenshot({ path: join(ARTIFACTS, '9-rank-alternatives.png') });
+      if (texts.length !== 2 || !texts.every((t) => /NLL [\d.]+ nats/.test(t))) throw new Error(`unexpected options: ${JSON.stringify(texts)}`);
+      const best = options.find((o) => texts[0].startsWith(o));
+      if (!best || !/\(best\)/.test(texts[0])) throw new Error(`first row is not an option marked best: ${texts[0]}`);
+      await page.keyboard.press('Enter');
+      const line = `Every morning ${best} by the door.`;
+      await waitForText(editor, (t) => t.replace(/\s+/g, ' ').includes(line) && !t.includes('{'), T(10_000));
+      await page.screenshot({ path: join(ARTIFACTS, '10-after-rank.png') });
+      return `ranked ${JSON.stringify(texts)}; the selection became "${line}"`;
+    });
+
+    // 7. The token report webview renders its charts under its Content-Security-Policy (opt-in: --report).
     if (REPORT) await step(results, 'token report webview', async () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
@@ -279,7 +371,7 @@ async function main() {
       const bars = await frame.locator('svg.chart rect.bar').count();
       if (bars < 4) throw new Error(`only ${bars} bars rendered`);
       const summary = await frame.locator('.summary').first().innerText();
-      await page.screenshot({ path: join(ARTIFACTS, '7-token-report.png') });
+      await page.screenshot({ path: join(ARTIFACTS, '11-token-report.png') });
       return `${bars} bars; ${summary}`;
     });
   } catch (e) {
@@ -302,7 +394,7 @@ async function main() {
     console.log(`${r.ok ? 'PASS' : 'FAIL'} ${r.name}${r.detail ? ` — ${r.detail}` : ''}`);
     if (!r.ok) failed++;
   }
-  const expected = REPORT ? 5 : 4;
+  const expected = REPORT ? 7 : 6;
   const passed = results.filter((r) => r.ok).length;
   console.log(`e2e: ${passed}/${expected} passed in ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${ARTIFACTS}`);
   process.exit(failed === 0 && passed === expected ? 0 : 1);
