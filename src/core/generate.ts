@@ -10,6 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Engine, KvCache } from './engine';
 import { InputError, PlausibilityError } from './errors';
+import { topK } from './math';
 
 /** When to stop a sample (EOS always stops it). */
 export interface StopOptions {
@@ -118,29 +119,6 @@ function argmax(a: Float64Array): number {
   return best;
 }
 
-/** Indices of the k largest finite entries, largest first (ties: lower index first). */
-function topIndices(a: Float64Array, k: number): number[] {
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let j = 0; j < a.length; j++) {
-    const x = a[j];
-    if (x === -Infinity || (idx.length === k && x <= val[k - 1])) continue;
-    let p = idx.length < k ? idx.length : k - 1;
-    if (idx.length < k) {
-      idx.push(j);
-      val.push(x);
-    }
-    while (p > 0 && val[p - 1] < x) {
-      idx[p] = idx[p - 1];
-      val[p] = val[p - 1];
-      p--;
-    }
-    idx[p] = j;
-    val[p] = x;
-  }
-  return idx;
-}
-
 /**
  * Picks a token from a log-probability row: greedy (temperature 0), or a draw from softmax(logp / T) restricted to
  * the top-k tokens and the top-p nucleus. Consumes exactly one random number unless greedy.
@@ -153,7 +131,7 @@ export function chooseToken(logp: Float64Array, opts: SamplingOptions, rng: Rng)
   const p = opts.topP !== undefined && opts.topP > 0 && opts.topP < 1 ? opts.topP : 1;
   let cand: number[];
   if (k < V) {
-    cand = topIndices(logp, k);
+    cand = topK(logp, 0, logp.length, k);
   } else if (p < 1) {
     cand = Array.from({ length: V }, (_, j) => j).filter((j) => logp[j] > -Infinity);
     cand.sort((a, b) => logp[b] - logp[a] || a - b);

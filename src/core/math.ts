@@ -96,8 +96,8 @@ export function positionStats(logits: Float32Array, off: number, V: number, targ
   return { logprob: t - lse, rank: greater + 1, entropy, top };
 }
 
-/** Indices of the k largest entries of logits[off .. off+V), largest first. */
-export function topK(logits: Float32Array, off: number, V: number, k: number): number[] {
+/** Indices of the k largest finite entries of logits[off .. off+V), largest first (ties: lower index first). */
+export function topK(logits: ArrayLike<number>, off: number, V: number, k: number): number[] {
   k = Math.min(k, V);
   if (k <= 0) return [];
   // Small sorted buffer (k is small, typically 5).
@@ -105,7 +105,8 @@ export function topK(logits: Float32Array, off: number, V: number, k: number): n
   const val: number[] = [];
   for (let j = 0; j < V; j++) {
     const x = logits[off + j];
-    if (idx.length === k && x <= val[k - 1]) continue;
+    // -Infinity marks an excluded token (masked, or outside top-k/top-p): never a candidate.
+    if (x === -Infinity || (idx.length === k && x <= val[k - 1])) continue;
     let p = idx.length < k ? idx.length : k - 1;
     if (idx.length < k) {
       idx.push(j);
