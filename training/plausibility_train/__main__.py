@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .corpus import CorpusError
 
-DEFAULT_WEIGHTS = {"brown": 2.0, "nlp-corpus": 2.0, "python-doc": 1.5, "linux-doc": 0.7, "wordnet": 0.35, "fortunes": 1.0}
+DEFAULT_WEIGHTS = {"brown": 3.0, "nlp-corpus": 2.5, "python-doc": 1.2, "linux-doc": 0.25, "wordnet": 0.1, "fortunes": 1.0}
 
 
 def main(argv=None) -> int:
@@ -76,6 +76,7 @@ def main(argv=None) -> int:
     p.add_argument("--tokens", default="training/work/tokens")
     p.add_argument("--eval", default="training/runs/default/eval.json")
     p.add_argument("--conditioning", default="training/runs/default/conditioning.json")
+    p.add_argument("--notes", default=None, help="Markdown appended to the card (hand-written findings)")
 
     args = ap.parse_args(argv)
     try:
@@ -113,6 +114,7 @@ def run(args) -> int:
             arr = build_stream(docs, tok, args.tag_fraction, weights if split == "train" else None)
             save_stream(arr, out / f"{split}.bin")
             print(f"{split}: {arr.size} tokens")
+        (out / "weights.json").write_text(json.dumps(weights, indent=1, sort_keys=True) + "\n")
         (out / "conditioning.json").write_text(json.dumps(conditioning_manifest(
             args.tag_fraction, all_tags, [g.replace("_", " ") for g in BROWN_GENRES]), indent=1) + "\n")
     elif args.cmd == "train":
@@ -146,7 +148,7 @@ def run(args) -> int:
     elif args.cmd == "card":
         from .card import write_card
         write_card(Path(args.model), Path(args.run), Path(args.corpus), Path(args.tokens), Path(args.eval),
-                   Path(args.conditioning))
+                   Path(args.conditioning), Path(args.notes) if args.notes else None)
         print(f"wrote {args.model}/MODEL_CARD.md")
     return 0
 

@@ -22,7 +22,7 @@ def _j(p: Path) -> dict:
 
 
 def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Path, eval_json: Path,
-               cond_json: Path) -> str:
+               cond_json: Path, notes: Path | None = None) -> str:
     cfg = _j(model_dir / "config.json")
     summary = _j(run_dir / "summary.json")
     ev = _j(eval_json)
@@ -31,6 +31,7 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     stats = _j(model_dir / "surprisal_stats.json")
     tox = _j(model_dir / "discriminators" / "toxicity" / "metrics.json")
     tokens_meta = _j(tokens_dir / "train.json")
+    weights = _j(tokens_dir / "weights.json")
     hist = summary.get("history", {})
     evals = hist.get("evals", [])
     logs = hist.get("log", [])
@@ -60,6 +61,9 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
                          for k, v in manifest.get("splits", {}).items()) + ".")
     L.append(f"Training token stream (source-weighted copies, half with a tag header): "
              f"{tokens_meta.get('tokens', 0):,} tokens. No BLiMP or toxicity data was used.\n")
+    if weights:
+        L.append("Copies of each document in the training stream, by source (fractions are drawn per document): "
+                 + ", ".join(f"{k} {v:g}" for k, v in sorted(weights.items())) + ".\n")
     L.append("## Training run\n")
     L.append(f"- Steps: {summary.get('steps', 0):,}; tokens seen: {summary.get('tokens', 0):,} "
              f"({summary.get('tokens', 0) / max(1, tokens_meta.get('tokens', 1)):.2f} epochs of the weighted stream).")
@@ -113,14 +117,18 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     L.append("- Tiny by modern standards and trained on a few million words: it knows common English syntax "
              "but little about the world, so factual or rare-but-correct phrasing is often flagged.")
     L.append("- Context is 256 tokens; longer documents are scored in overlapping windows.")
-    L.append("- Trained mostly on edited American English of the 1960s (Brown), technical documentation and "
-             "dictionary glosses: informal, modern, non-English and code-heavy text is scored as surprising.")
+    L.append("- Trained mostly on edited American English of the 1960s (Brown), short varied sentences "
+             "(nlp-corpus), fortunes and technical documentation: informal, modern, non-English and code-heavy text "
+             "is scored as surprising.")
     L.append("- Generation is short-range and repetitive; rewrites are suggestions to be reviewed, never applied "
              "automatically.")
     L.append("- No safety tuning. The toxicity head is a small linear probe with the limits of its tweet data.\n")
     L.append(f"Figures above come from `{run_dir}/summary.json`, `{eval_json}`, `{cond_json}` "
              "and `surprisal_stats.json`, written by the pipeline's `train`, `eval`, `conditioning` and "
              "`calibrate` steps; regenerate this card with `python -m plausibility_train card`.")
+    if notes and notes.exists():
+        L.append("")
+        L.append(notes.read_text().rstrip())
     text = "\n".join(L) + "\n"
     (model_dir / "MODEL_CARD.md").write_text(text)
     return text
