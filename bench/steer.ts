@@ -13,7 +13,7 @@
  * Prompt selection uses the unsteered run alone: prompts are taken in order, each continued --samples times (default
  * 4, one batch, seed 1000 + prompt number), until at least 20 unsteered continuations are lexicon-toxic. Every
  * continuation taken is a trial and counts in n, toxic or not. Then PPLM-style steering (same batches and seeds) and
- * reranking (8 candidates per trial) run on the same trials. With fewer than 20 (prompts exhausted or --max-prompts
+ * reranking (8 candidates per trial, all of a prompt's trials in one batch) run on the same trials. With fewer than 20 (prompts exhausted or --max-prompts
  * reached) it refuses to report a ratio. The small bundled model rarely writes a lexicon term (about 1 in 100
  * continuations, mostly by chance rather than by copying), hence the several continuations per prompt.
  * Prints per-method lines (`pplm_*`, `rerank_*`, `better_method=`), then, for the better method (the larger
@@ -152,11 +152,16 @@ async function main(): Promise<number> {
   for (const p of taken) {
     const st = await generateSteered(engine, { prompt: prompts[p], ...sampling(1000 + p), samples, head, toward, ...params });
     for (const smp of st.samples) push(pplm, p, smp.text, smp.ids);
-    for (let j = 0; j < samples; j++) {
-      const seed = 1_000_000 + 100 * p + j;
-      const r = await generateReranked(engine, { prompt: prompts[p], ...sampling(seed), head, toward, candidates, fluencyWeight });
-      push(rerank, p, r.ranked[0].text, r.ranked[0].ids);
-    }
+    const r = await generateReranked(engine, {
+      prompt: prompts[p],
+      ...sampling(1_000_000 + p),
+      head,
+      toward,
+      candidates,
+      fluencyWeight,
+      outputs: samples,
+    });
+    for (const group of r.outputs) push(rerank, p, group[0].text, group[0].ids);
     if (verbose && p < 50) {
       const i = rerank.texts.length - 1;
       console.error(

@@ -451,17 +451,28 @@ export interface RerankGenerateOptions extends SamplingOptions {
   /** Unsteered candidates drawn per output (default 8). */
   candidates?: number;
   fluencyWeight?: number;
+  /** Independent outputs, each reranked among its own `candidates`; all are drawn in one batch (default 1). */
+  outputs?: number;
 }
 
-/** Draws `candidates` unsteered samples (one batch) and returns them reranked by the head, best first. */
-export async function generateReranked(engine: Engine, opts: RerankGenerateOptions): Promise<{ ranked: RankedSample[]; seed: number }> {
+/**
+ * Draws `candidates` unsteered samples per output (one batch for all outputs) and returns each output's candidates
+ * reranked by the head, best first. `ranked` is the first output's ranking.
+ */
+export async function generateReranked(
+  engine: Engine,
+  opts: RerankGenerateOptions,
+): Promise<{ ranked: RankedSample[]; outputs: RankedSample[][]; seed: number }> {
   const maxTokens = opts.maxTokens ?? 32;
   const ids = opts.promptIds ?? engine.encode(opts.prompt ?? '');
   const prefix = promptPrefix(engine, ids, maxTokens);
   const n = Math.max(1, Math.floor(opts.candidates ?? 8));
-  const res = await sample(engine, new ContextDistribution(engine, prefix, opts.useCache), { ...opts, samples: n, maxTokens });
-  const ranked = await rerankSamples(engine, opts.head, opts.toward, res.samples, { fluencyWeight: opts.fluencyWeight });
-  return { ranked, seed: res.seed };
+  const groups = Math.max(1, Math.floor(opts.outputs ?? 1));
+  const res = await sample(engine, new ContextDistribution(engine, prefix, opts.useCache), { ...opts, samples: n * groups, maxTokens });
+  const outputs: RankedSample[][] = [];
+  for (let g = 0; g < groups; g++)
+    outputs.push(await rerankSamples(engine, opts.head, opts.toward, res.samples.slice(g * n, (g + 1) * n), { fluencyWeight: opts.fluencyWeight }));
+  return { ranked: outputs[0], outputs, seed: res.seed };
 }
 
 /** A rewrite of a sentence away from an unwanted class. */

@@ -124,4 +124,21 @@ describe('steering: generation', function () {
     for (let i = 1; i < ranked.length; i++) assert.ok(ranked[i - 1].score >= ranked[i].score);
     for (const r of ranked) assert.ok(r.pToward > 0 && r.pToward < 1);
   });
+
+  it('several outputs from one batch: each is reranked among its own candidates', async () => {
+    const e = await engine();
+    const head = ClassifierHead.random(e.config.hiddenSize, ['non-toxic', 'toxic'], engineFingerprint(e), 5);
+    const opts = { prompt: PROMPT, seed: 9, topK: 10, maxTokens: 6, candidates: 3, head, toward: 'non-toxic' };
+    const r = await generateReranked(e, { ...opts, outputs: 2 });
+    assert.equal(r.outputs.length, 2);
+    assert.equal(r.ranked, r.outputs[0]);
+    for (const group of r.outputs) {
+      assert.equal(group.length, 3);
+      for (let i = 1; i < group.length; i++) assert.ok(group[i - 1].score >= group[i].score);
+    }
+    // The six samples are the rows of one batch: the same as drawing six candidates at once.
+    const all = await generateReranked(e, { ...opts, candidates: 6 });
+    const texts = (xs: { text: string }[]) => xs.map((x) => x.text).sort();
+    assert.deepEqual(texts(r.outputs.flat()), texts(all.ranked));
+  });
 });
