@@ -118,8 +118,8 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
              "but little about the world, so factual or rare-but-correct phrasing is often flagged.")
     L.append("- Context is 256 tokens; longer documents are scored in overlapping windows.")
     L.append("- Trained mostly on edited American English of the 1960s (Brown), short varied sentences "
-             "(nlp-corpus), fortunes and technical documentation: informal, modern, non-English and code-heavy text "
-             "is scored as surprising.")
+             "(nlp-corpus), technical documentation and dictionary glosses: informal, modern, non-English and "
+             "code-heavy text is scored as surprising.")
     L.append("- Generation is short-range and repetitive; rewrites are suggestions to be reviewed, never applied "
              "automatically.")
     L.append("- No safety tuning. The toxicity head is a small linear probe with the limits of its tweet data.\n")
