@@ -10,6 +10,11 @@ export function arg(name: string, def?: string): string | undefined {
 
 const ROOT = resolve(__dirname, '..', '..');
 
+/** ../shared/data/blimp-dev beside the project, if present. */
+export function blimpDir(): string | undefined {
+  return [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'].find((d) => existsSync(d));
+}
+
 /**
  * The scoring benchmarks' text (bench:score and bench:roofline use the same one): `--text FILE`, or the
  * BLiMP-dev good sentences interleaved across paradigms, 8 per paragraph.
@@ -17,8 +22,7 @@ const ROOT = resolve(__dirname, '..', '..');
 export function benchText(): string {
   const file = arg('text');
   if (file) return readFileSync(file, 'utf8');
-  const dirs = [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'];
-  const dir = dirs.find((d) => existsSync(d));
+  const dir = blimpDir();
   if (!dir) throw new Error('no --text FILE given and ../shared/data/blimp-dev not found');
   const sents: string[] = [];
   for (const f of readdirSync(dir).filter((x) => x.endsWith('.jsonl')).sort()) {

@@ -30,25 +30,10 @@ import { join, resolve } from 'node:path';
 import { Engine } from '../src/core';
 import { defaultModelDir } from '../src/core/paths';
 
-import { arg } from './common';
+import { arg, benchText, blimpDir } from './common';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BLIMP = [join(ROOT, '..', 'shared', 'data', 'blimp-dev'), '/work/shared/data/blimp-dev'].find((d) => existsSync(d));
-
-function benchText(): string {
-  if (!BLIMP) throw new Error('../shared/data/blimp-dev not found');
-  const sents: string[] = [];
-  for (const f of readdirSync(BLIMP).filter((x) => x.endsWith('.jsonl')).sort()) {
-    for (const line of readFileSync(join(BLIMP, f), 'utf8').split('\n')) {
-      if (line.trim()) sents.push((JSON.parse(line) as { sentence_good: string }).sentence_good);
-    }
-  }
-  const out: string[] = [];
-  for (let i = 0, k = 0; i < sents.length; i++, k = (k + 997) % sents.length) out.push(sents[k]);
-  const paras: string[] = [];
-  for (let i = 0; i < out.length; i += 8) paras.push(out.slice(i, i + 8).join(' '));
-  return paras.join('\n\n');
-}
+const BLIMP = blimpDir();
 
 /** A model folder that is `src` with onnx/model.onnx replaced by `onnxFile` (other files are symlinks). */
 function variantFolder(src: string, dst: string, onnxFile: string): void {

@@ -93,37 +93,26 @@ export async function cmdGenerate(c: Common, experts: Expert[]): Promise<number>
   for (const s of stopList)
     if (!['eos', 'newline', 'sentence', 'max'].includes(s)) throw new PlausibilityError(`--stop must list eos, newline, sentence (got "${s}")`, 'USAGE');
   const prompt = str(c, 'prompt') ?? '';
-  if (str(c, 'steer-head'))
-    return cmdGenerateSteered(c, {
-      prompt,
-      temperature,
-      topK,
-      topP,
-      seed,
-      greedy: c.args.options.has('greedy'),
-      maxTokens,
-      useCache: !c.args.options.has('no-cache'),
-      stop: { newline: stopList.includes('newline'), sentence: stopList.includes('sentence'), eos: stopList.includes('eos') || undefined },
-      experts: experts.length,
-    });
+  // EOS always stops a sample (stop.eos defaults to true); --stop adds newline and sentence ends.
+  const sampling = {
+    prompt,
+    temperature,
+    topK,
+    topP,
+    seed,
+    greedy: c.args.options.has('greedy'),
+    maxTokens,
+    useCache: !c.args.options.has('no-cache'),
+    stop: { newline: stopList.includes('newline'), sentence: stopList.includes('sentence') },
+  };
+  if (str(c, 'steer-head')) return cmdGenerateSteered(c, { ...sampling, experts: experts.length });
   const engine = await c.loadEngine();
   const ac = new AbortController();
   const onInt = () => ac.abort();
   process.once('SIGINT', onInt);
   let res;
   try {
-    res = await generatePoe(engine, experts, {
-      prompt,
-      temperature,
-      topK,
-      topP,
-      seed,
-      greedy: c.args.options.has('greedy'),
-      maxTokens,
-      useCache: !c.args.options.has('no-cache'),
-      stop: { newline: stopList.includes('newline'), sentence: stopList.includes('sentence') },
-      signal: ac.signal,
-    });
+    res = await generatePoe(engine, experts, { ...sampling, signal: ac.signal });
   } finally {
     process.removeListener('SIGINT', onInt);
   }

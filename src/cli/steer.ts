@@ -5,7 +5,7 @@
  */
 import { ClassifierHead } from '../core/discriminator';
 import { PlausibilityError } from '../core/errors';
-import type { SamplingOptions } from '../core/generate';
+import type { Sample, SamplingOptions } from '../core/generate';
 import { DEFAULT_STEER, generateReranked, generateSteered } from '../core/steering';
 import type { Common } from './main';
 
@@ -38,11 +38,7 @@ export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { pr
       const r = await generateReranked(engine, { ...opts, head, toward: t, candidates: rerank, signal: ac.signal });
       const best = r.ranked[0];
       doc = {
-        text: best.text,
-        tokens: best.ids.length,
-        stop_reason: best.stopReason,
-        seed: r.seed,
-        nll: -best.logprobs.reduce((a, b) => a + b, 0),
+        ...sampleFields(best, r.seed),
         steer: { method: 'rerank', head: head.meta.path ?? head.meta.name, toward: head.classNames[t], candidates: rerank },
         p_toward: best.pToward,
         candidates: r.ranked.map((x) => ({ text: x.text, p_toward: x.pToward, nll_per_token: x.nllPerToken, score: x.score })),
@@ -53,11 +49,7 @@ export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { pr
       const tr = r.traces[0];
       const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : NaN);
       doc = {
-        text: s.text,
-        tokens: s.ids.length,
-        stop_reason: s.stopReason,
-        seed: r.seed,
-        nll: -s.logprobs.reduce((a, b) => a + b, 0),
+        ...sampleFields(s, r.seed),
         nll_unsteered: -s.componentLogprobs.reduce((a, x) => a + x[0], 0),
         steer: {
           method: 'hidden',
@@ -81,4 +73,9 @@ export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { pr
     if (c.verbose) c.out.info(`${doc.tokens} tokens, stopped at ${doc.stop_reason}, seed ${doc.seed}, steered toward ${head.classNames[t]}`);
   }
   return 0;
+}
+
+/** The fields every `generate --steer-head` JSON document starts with. */
+function sampleFields(s: Sample, seed: number): Record<string, unknown> {
+  return { text: s.text, tokens: s.ids.length, stop_reason: s.stopReason, seed, nll: -s.logprobs.reduce((a, b) => a + b, 0) };
 }
