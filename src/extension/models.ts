@@ -23,6 +23,7 @@ import { EngineClient } from '../worker/client';
 import type { BlockScore } from '../worker/protocol';
 import { SECTION } from './config';
 import type { EngineService } from './engine';
+import { withCancellableProgress } from './progress';
 
 export const COMMAND_SELECT_MODEL = 'plausibility.selectModel';
 
@@ -196,38 +197,29 @@ export class ModelManager {
     this.log.info(`downloading ${repo}@${revision} (${dtype}) from ${endpoint} into ${dest}`);
     let result: Awaited<ReturnType<typeof downloadModel>> | undefined;
     try {
-      result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Downloading ${repo} (${dtype})`, cancellable: true },
-        async (progress, token) => {
-          const ctl = new AbortController();
-          const sub = token.onCancellationRequested(() => ctl.abort());
-          let reported = 0;
-          let lastMessage = 0;
-          try {
-            return await downloadModel({
-              repo,
-              revision,
-              dtype,
-              dest,
-              endpoint,
-              signal: ctl.signal,
-              onProgress: (p) => {
-                const pct = p.total > 0 ? (100 * p.bytes) / p.total : 0;
-                const now = Date.now();
-                if (pct - reported < 0.5 && now - lastMessage < 500) return;
-                lastMessage = now;
-                progress.report({
-                  increment: Math.max(0, pct - reported),
-                  message: `${p.file} · ${formatMb(p.bytes)} of ${formatMb(p.total)}${p.resumedBytes > 0 ? ' (resumed)' : ''}`,
-                });
-                reported = Math.max(reported, pct);
-              },
+      result = await withCancellableProgress(`Downloading ${repo} (${dtype})`, (signal, progress) => {
+        let reported = 0;
+        let lastMessage = 0;
+        return downloadModel({
+          repo,
+          revision,
+          dtype,
+          dest,
+          endpoint,
+          signal,
+          onProgress: (p) => {
+            const pct = p.total > 0 ? (100 * p.bytes) / p.total : 0;
+            const now = Date.now();
+            if (pct - reported < 0.5 && now - lastMessage < 500) return;
+            lastMessage = now;
+            progress.report({
+              increment: Math.max(0, pct - reported),
+              message: `${p.file} · ${formatMb(p.bytes)} of ${formatMb(p.total)}${p.resumedBytes > 0 ? ' (resumed)' : ''}`,
             });
-          } finally {
-            sub.dispose();
-          }
-        },
-      );
+            reported = Math.max(reported, pct);
+          },
+        });
+      });
     } catch (e) {
       if (e instanceof DownloadError && e.code === 'DOWNLOAD_CANCELLED') {
         this.log.info(`download of ${repo} cancelled; the partial files are kept to resume later`);

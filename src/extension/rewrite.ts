@@ -12,6 +12,7 @@ import { CancelledError } from '../worker/protocol';
 import type { DocumentController } from './documents';
 import { SOURCE } from './documents';
 import type { EngineService } from './engine';
+import { withCancellableProgress } from './progress';
 
 export const COMMAND_REWRITE = 'plausibility.rewriteSpan';
 
@@ -124,11 +125,10 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     this.pending = ac;
     let res: RewriteInfo;
     try {
-      res = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Plausibility: rewriting with the model…', cancellable: true },
-        (_p, token) => {
-          token.onCancellationRequested(() => ac.abort());
-          return this.engine.engine.request(
+      res = await withCancellableProgress(
+        'Plausibility: rewriting with the model…',
+        (signal) =>
+          this.engine.engine.request(
             'rewrite',
             {
               text: doc.getText(),
@@ -140,9 +140,9 @@ export class RewriteProvider implements vscode.CodeActionProvider {
               cfgWeight: s.cfgWeight,
               markdown: doc.languageId === 'markdown',
             },
-            { signal: ac.signal },
-          );
-        },
+            { signal },
+          ),
+        ac,
       );
     } catch (e) {
       if (e instanceof CancelledError) return undefined;

@@ -22,6 +22,7 @@ import { readSettings } from './config';
 import type { DocumentController } from './documents';
 import type { EngineService } from './engine';
 import { userLevelSetting } from './models';
+import { withCancellableProgress } from './progress';
 
 export const TOXICITY_SOURCE = 'plausibility-toxicity';
 export const TOXICITY_CODE = 'toxicity';
@@ -204,13 +205,8 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     const version = doc.version;
     let r: DiscrimRewriteResult;
     try {
-      r = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Plausibility: rewriting away from toxicity…', cancellable: true },
-        (_p, token) => {
-          const ac = new AbortController();
-          token.onCancellationRequested(() => ac.abort());
-          return this.engine.engine.request('discrimRewrite', { head: resolveHead(ts.head), text, start, end, count: 5 }, { signal: ac.signal });
-        },
+      r = await withCancellableProgress('Plausibility: rewriting away from toxicity…', (signal) =>
+        this.engine.engine.request('discrimRewrite', { head: resolveHead(ts.head), text, start, end, count: 5 }, { signal }),
       );
     } catch (e) {
       if (e instanceof CancelledError) return;
@@ -279,27 +275,22 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     if (!(await this.engine.ensureLoaded(readSettings()))) return;
     let r: DiscrimTrainResult;
     try {
-      r = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: 'Plausibility: training discriminator', cancellable: true },
-        (progress, token) => {
-          const ac = new AbortController();
-          token.onCancellationRequested(() => ac.abort());
-          let lastPct = 0;
-          return this.engine.engine.request(
-            'discrimTrain',
-            { data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined },
-            {
-              signal: ac.signal,
-              onProgress: (message) => {
-                const m = /\((\d+)%\)/.exec(message);
-                const pct = m ? Number(m[1]) : lastPct;
-                progress.report({ message, increment: Math.max(0, pct - lastPct) });
-                lastPct = pct;
-              },
+      r = await withCancellableProgress('Plausibility: training discriminator', (signal, progress) => {
+        let lastPct = 0;
+        return this.engine.engine.request(
+          'discrimTrain',
+          { data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined },
+          {
+            signal,
+            onProgress: (message) => {
+              const m = /\((\d+)%\)/.exec(message);
+              const pct = m ? Number(m[1]) : lastPct;
+              progress.report({ message, increment: Math.max(0, pct - lastPct) });
+              lastPct = pct;
             },
-          );
-        },
-      );
+          },
+        );
+      });
     } catch (e) {
       if (e instanceof CancelledError) return;
       void vscode.window.showErrorMessage(`Plausibility: training failed, nothing was written. ${(e as Error).message}`);
