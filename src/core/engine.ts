@@ -47,6 +47,11 @@ export interface EngineOptions {
   interOpNumThreads?: number;
   /** onnxruntime graph optimisation level (default `all`). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * onnxruntime's memory-pattern planning (default false). It caches an allocation plan per distinct input shape, and
+   * an editor sends ever-new (batch, length, past) shapes, so with it on the process grows for as long as it runs.
+   */
+  memoryPattern?: boolean;
   /** Precision variant: `fp32` (onnx/model.onnx, default), `fp16`, `quantized`, or a file name under onnx/. */
   variant?: string;
   /**
@@ -273,6 +278,7 @@ function baseSessionOptions(ep: string, opts: EngineOptions): ort.InferenceSessi
     executionProviders: [ep],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     logSeverityLevel: 3,
+    enableMemPattern: opts.memoryPattern ?? false,
   };
   if (opts.intraOpNumThreads) so.intraOpNumThreads = opts.intraOpNumThreads;
   if (opts.interOpNumThreads) so.interOpNumThreads = opts.interOpNumThreads;
