@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 
 /** Packages that must not be bundled (native binaries, the VS Code API). */
-const external = ['onnxruntime-node', 'vscode'];
+const external = ['onnxruntime-node', 'onnxruntime-web', 'vscode'];
 
 const common = {
   bundle: true,

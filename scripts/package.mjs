@@ -10,8 +10,8 @@
 // the onnxruntime-node binaries of every other platform, and the packages onnxruntime-node needs only for its
 // install script. So each VSIX holds dist/, media/, the fp32 default model and exactly its platform's onnxruntime
 // binding. Prints one line per target (`target=... vsix=... size_mb=...`) and checks the size budget (linux-x64 under
-// 60 MB). A target whose onnxruntime binary is not shipped by onnxruntime-node is skipped with a notice (an
-// extension that cannot load its runtime must not be published for that platform).
+// 60 MB). A target onnxruntime-node ships no binary for (darwin-x64 since 1.30) gets onnxruntime-web's WebAssembly
+// build instead (runtime=wasm: CPU only, slower), which src/core/ort.ts falls back to when the native binding is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,7 @@ function ortBinaryDirs() {
 }
 
 /** Packages that only `pkgs` pull in (their dependency closure minus what the rest of production needs). */
-function installOnlyClosure(pkgs) {
+function onlyNeededBy(pkgs) {
   const seen = new Set();
   const visit = (name) => {
     if (seen.has(name)) return;
@@ -79,7 +79,7 @@ function installOnlyClosure(pkgs) {
     for (const d of Object.keys(deps)) if (!pkgs.includes(d)) visitKeep(d);
   };
   const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const d of Object.keys(root.dependencies ?? {})) visitKeep(d);
+  for (const d of Object.keys(root.dependencies ?? {})) if (!pkgs.includes(d)) visitKeep(d);
   return [...seen].filter((n) => !keep.has(n) || pkgs.includes(n));
 }
 
@@ -88,13 +88,22 @@ export function ignoreFileFor(target) {
   const [os, arch] = target.split('-');
   const lines = [readFileSync(join(ROOT, '.vscodeignore'), 'utf8').trimEnd(), '', `# --- per-target (${target}), added by scripts/package.mjs`];
   for (const [p, a, rel] of ortBinaryDirs()) if (p !== os || a !== arch) lines.push(`${rel}/**`);
-  for (const name of installOnlyClosure(INSTALL_ONLY)) lines.push(`node_modules/${name}/**`);
+  for (const name of onlyNeededBy(INSTALL_ONLY)) lines.push(`node_modules/${name}/**`);
   // Every precision variant but the fp32 model (transformers.js names them model_<dtype>.onnx), with their data files.
   lines.push('models/*/onnx/model_*');
-  // The ES-module copy of onnxruntime-common: onnxruntime-node loads the CommonJS one.
+  // The ES-module copy of onnxruntime-common: onnxruntime-node (and onnxruntime-web's Node build) load the CommonJS one.
   lines.push('node_modules/onnxruntime-common/dist/esm/**');
+  // onnxruntime-web is the fallback runtime for a platform onnxruntime-node ships no binary for: there, only its Node
+  // build and the plain SIMD-threaded WebAssembly module; everywhere else, nothing of it.
+  lines.push('node_modules/onnxruntime-web/**');
+  // Its other dependencies serve the browser builds; the Node build requires only onnxruntime-common.
+  for (const name of onlyNeededBy(['onnxruntime-web'])) if (name !== 'onnxruntime-web') lines.push(`node_modules/${name}/**`);
+  if (!hasBinary(target)) for (const f of WASM_FILES) lines.push(`!node_modules/onnxruntime-web/${f}`);
   return lines.join('\n') + '\n';
 }
+
+/** The files of onnxruntime-web a WebAssembly-only VSIX needs. */
+const WASM_FILES = ['package.json', 'dist/ort.node.min.js', 'dist/ort-wasm-simd-threaded.mjs', 'dist/ort-wasm-simd-threaded.wasm'];
 
 function hasBinary(target) {
   const [os, arch] = target.split('-');
@@ -121,9 +130,11 @@ function main() {
   let failed = false;
   try {
     for (const target of opts.targets) {
-      if (!hasBinary(target)) {
-        console.log(`target=${target} status=skipped reason="onnxruntime-node ${readOrtVersion()} ships no ${target} binary"`);
-        continue;
+      const runtime = hasBinary(target) ? 'native' : 'wasm';
+      if (runtime === 'wasm') {
+        for (const f of WASM_FILES)
+          if (!existsSync(join(ROOT, 'node_modules', 'onnxruntime-web', f))) throw new Error(`node_modules/onnxruntime-web/${f} is missing: run npm ci`);
+        console.log(`target=${target}: onnxruntime-node ${readOrtVersion()} ships no ${target} binary; this VSIX runs on onnxruntime-web's WebAssembly build (CPU)`);
       }
       const out = resolve(opts.out ?? join(ROOT, 'out', 'vsix', `${pkg.name}-${target}-${pkg.version}.vsix`));
       mkdirSync(dirname(out), { recursive: true });
@@ -138,7 +149,7 @@ function main() {
       const budget = BUDGET_MB[target];
       const over = budget !== undefined && mb >= budget;
       if (over) failed = true;
-      console.log(`target=${target} vsix=${relative(ROOT, out)} size_mb=${mb.toFixed(1)}${budget ? ` budget_mb=${budget}${over ? ' OVER' : ''}` : ''}`);
+      console.log(`target=${target} vsix=${relative(ROOT, out)} runtime=${runtime} size_mb=${mb.toFixed(1)}${budget ? ` budget_mb=${budget}${over ? ' OVER' : ''}` : ''}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -118,7 +118,7 @@ function makeCommon(args: ParsedArgs, out: Out): Common {
         const i = engine.info;
         out.info(
           `model ${i.modelDir} [onnx/${basename(i.onnxFile)}] (${engine.config.modelType}, ${engine.config.numLayers} layers, vocab ${engine.config.vocabSize}, ` +
-            `context ${engine.config.maxPositions}) loaded in ${Date.now() - t0} ms on provider ${i.provider}` +
+            `context ${engine.config.maxPositions}) loaded in ${Date.now() - t0} ms on provider ${i.provider}${i.runtime === 'wasm' ? ' (WebAssembly)' : ''}` +
             (i.skippedProviders.length ? ` (skipped: ${i.skippedProviders.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
         );
         if (!i.hasHiddenState) out.info('this model does not export last_hidden_state (discriminator features unavailable)');

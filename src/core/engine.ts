@@ -5,7 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ortTypes from 'onnxruntime-node';
+import { ort, ortRuntime, setWasmThreads } from './ort';
 import {
   checkModelDir,
   ModelConfig,
@@ -69,6 +70,8 @@ export interface EngineInfo {
   onnxFile: string;
   /** The execution provider actually running. */
   provider: string;
+  /** `native` (onnxruntime-node) or `wasm` (onnxruntime-web's WebAssembly build, where no native binding ships). */
+  runtime: 'native' | 'wasm';
   /** Providers that were tried and failed, with the reason. */
   skippedProviders: { name: string; reason: string }[];
   inputNames: string[];
@@ -95,9 +98,9 @@ export interface KvCache {
   length: number;
   batch: number;
   /** present.N.key tensors, one per layer, [batch, kvHeads, length, headDim]. */
-  keys: ort.Tensor[];
+  keys: ortTypes.Tensor[];
   /** present.N.value tensors, one per layer. */
-  values: ort.Tensor[];
+  values: ortTypes.Tensor[];
 }
 
 /** Options for {@link Engine.forward}. */
@@ -262,7 +265,7 @@ function halfToFloat(src: Uint16Array): Float32Array {
   return out;
 }
 
-function toFloat32(t: ort.Tensor): Float32Array {
+function toFloat32(t: ortTypes.Tensor): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;
   if (t.type === 'float16') {
     const d = t.data as unknown;
@@ -273,8 +276,8 @@ function toFloat32(t: ort.Tensor): Float32Array {
 }
 
 /** Session options shared by every provider. */
-function baseSessionOptions(ep: string, opts: EngineOptions): ort.InferenceSession.SessionOptions {
-  const so: ort.InferenceSession.SessionOptions = {
+function baseSessionOptions(ep: string, opts: EngineOptions): ortTypes.InferenceSession.SessionOptions {
+  const so: ortTypes.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     logSeverityLevel: 3,
@@ -286,8 +289,8 @@ function baseSessionOptions(ep: string, opts: EngineOptions): ort.InferenceSessi
 }
 
 /** Feeds for a one-token warm-up run (BOS, empty past), built from the session's own input metadata. */
-function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
+function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig): Record<string, ortTypes.Tensor> {
+  const feeds: Record<string, ortTypes.Tensor> = {};
   for (const name of session.inputNames) {
     if (name === 'input_ids') feeds[name] = int64([config.bosTokenId], [1, 1]);
     else if (name === 'attention_mask') feeds[name] = int64([1], [1, 1]);
@@ -306,7 +309,7 @@ function warmUpFeeds(session: ort.InferenceSession, config: ModelConfig): Record
   return feeds;
 }
 
-function int64(values: ArrayLike<number>, dims: number[]): ort.Tensor {
+function int64(values: ArrayLike<number>, dims: number[]): ortTypes.Tensor {
   const a = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) a[i] = BigInt(values[i]);
   return new ort.Tensor('int64', a, dims);
@@ -334,13 +337,13 @@ export class Engine {
   readonly maxLogitsFloats: number;
 
   /** Session options the session was created with (for the CPU fallback after a device out-of-memory error). */
-  private sessionOptions: ort.InferenceSession.SessionOptions = {};
+  private sessionOptions: ortTypes.InferenceSession.SessionOptions = {};
   /** What the session was created from: the ONNX file, or its bytes with the scoring head appended. */
   private sessionSource: string | Uint8Array = '';
 
   private constructor(
     /** The ONNX session. Exposed for advanced callers; replaced by a CPU session after a device out-of-memory error. */
-    public session: ort.InferenceSession,
+    public session: ortTypes.InferenceSession,
     /** Normalised architecture facts. */
     readonly config: ModelConfig,
     /** Tokenizer with offsets. */
@@ -382,14 +385,16 @@ export class Engine {
     if (statSync(file).size < 64)
       throw new ModelLoadError(`ONNX model is empty or truncated: ${file}`, 'MODEL_CORRUPT_FILE');
 
+    setWasmThreads(opts.intraOpNumThreads);
+    if (ortRuntime.kind === 'wasm') log(`using onnxruntime's WebAssembly build on the CPU: ${ortRuntime.nativeError}`);
     const plan = await planProviders(
       opts.executionProviders && opts.executionProviders.length > 0 ? opts.executionProviders : ['cpu'],
       { log },
     );
     const wanted = plan.candidates;
     const skipped: { name: string; reason: string }[] = [...plan.skipped];
-    let session: ort.InferenceSession | undefined;
-    let sessionOptions: ort.InferenceSession.SessionOptions = {};
+    let session: ortTypes.InferenceSession | undefined;
+    let sessionOptions: ortTypes.InferenceSession.SessionOptions = {};
     let provider = 'cpu';
     // The scoring head is appended in memory; models with external data (or too big to hold twice) load from the file.
     let source: string | Uint8Array = file;
@@ -405,7 +410,7 @@ export class Engine {
       const so = baseSessionOptions(ep, opts);
       if (GPU_BUFFER_PROVIDERS.has(ep) && opts.gpuBuffers !== false) {
         // IO binding: the KV cache stays on the device; logits and hidden states come to the host.
-        const loc: Record<string, ort.Tensor.DataLocation> = {};
+        const loc: Record<string, ortTypes.Tensor.DataLocation> = {};
         for (let i = 0; i < config.numLayers; i++) loc[`present.${i}.key`] = loc[`present.${i}.value`] = 'gpu-buffer';
         so.preferredOutputLocation = loc;
       }
@@ -473,6 +478,7 @@ export class Engine {
       modelDir,
       onnxFile: file,
       provider,
+      runtime: ortRuntime.kind,
       skippedProviders: skipped,
       inputNames: inputs,
       outputNames: outputs,
@@ -549,7 +555,7 @@ export class Engine {
 
   /** A host-memory copy of a KV cache (a no-op for caches already on the host). */
   async cacheToCpu(cache: KvCache): Promise<KvCache> {
-    const host = async (t: ort.Tensor) =>
+    const host = async (t: ortTypes.Tensor) =>
       t.location === 'cpu' || t.location === undefined ? t : new ort.Tensor(t.type, await t.getData(), t.dims);
     return {
       length: cache.length,
@@ -571,7 +577,7 @@ export class Engine {
   private async fallBackToCpu(reason: string): Promise<void> {
     const from = this.info.provider;
     this.log(`execution provider ${from} ran out of memory (${reason}); retrying on the CPU`);
-    const so: ort.InferenceSession.SessionOptions = { ...this.sessionOptions, executionProviders: ['cpu'] };
+    const so: ortTypes.InferenceSession.SessionOptions = { ...this.sessionOptions, executionProviders: ['cpu'] };
     delete so.preferredOutputLocation;
     const cpu = await ort.InferenceSession.create(this.sessionSource as string, so);
     const old = this.session;
@@ -661,7 +667,7 @@ export class Engine {
     for (const x of flat)
       if (!Number.isInteger(x) || x < 0 || x >= V)
         throw new PlausibilityError(`token id ${x} out of range [0, ${V})`, 'BAD_TOKEN');
-    const feeds: Record<string, ort.Tensor> = { input_ids: int64(flat, [b, s]) };
+    const feeds: Record<string, ortTypes.Tensor> = { input_ids: int64(flat, [b, s]) };
     const inputs = this.info.inputNames;
     if (inputs.includes('attention_mask')) {
       const total = pastLen + s;
@@ -715,7 +721,7 @@ export class Engine {
     }
     if (opts.hidden) fetches.push('last_hidden_state');
     if (fetches.length === 0) fetches.push('logits');
-    let out: ort.InferenceSession.ReturnType;
+    let out: ortTypes.InferenceSession.ReturnType;
     try {
       out = await this.session.run(feeds, fetches);
     } catch (e) {
@@ -746,7 +752,7 @@ export class Engine {
       };
     }
     if (wantLogits) {
-      const t = out['logits'] as ort.Tensor;
+      const t = out['logits'] as ortTypes.Tensor;
       const dims = t.dims;
       if (dims[dims.length - 1] !== V)
         throw new PlausibilityError(`logits have ${dims[dims.length - 1]} columns but vocab_size is ${V}`, 'MODEL_BAD_OUTPUT');
@@ -756,11 +762,11 @@ export class Engine {
       res.presents = {
         length: pastLen + s,
         batch: b,
-        keys: this.presentNames.map((n) => out[n.key] as ort.Tensor),
-        values: this.presentNames.map((n) => out[n.value] as ort.Tensor),
+        keys: this.presentNames.map((n) => out[n.key] as ortTypes.Tensor),
+        values: this.presentNames.map((n) => out[n.value] as ortTypes.Tensor),
       };
     }
-    if (opts.hidden) res.hidden = toFloat32(out['last_hidden_state'] as ort.Tensor);
+    if (opts.hidden) res.hidden = toFloat32(out['last_hidden_state'] as ortTypes.Tensor);
     return res;
   }
 

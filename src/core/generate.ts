@@ -7,7 +7,8 @@
  * product of experts (src/core/poe.ts). Several samples of the same distribution can be drawn at once: each sample is
  * one row of a batch, so the model runs once per step for all of them.
  */
-import * as ort from 'onnxruntime-node';
+import type * as ortTypes from 'onnxruntime-node';
+import { ort } from './ort';
 import type { Engine, KvCache } from './engine';
 import { InputError, PlausibilityError } from './errors';
 import { topK } from './math';
@@ -164,7 +165,7 @@ export function chooseToken(logp: Float64Array, opts: SamplingOptions, rng: Rng)
 }
 
 /** Repeats a [1, ...] tensor along the batch axis. */
-function tileTensor(t: ort.Tensor, n: number): ort.Tensor {
+function tileTensor(t: ortTypes.Tensor, n: number): ortTypes.Tensor {
   if (n === 1) return t;
   const src = t.data as Float32Array | Uint16Array;
   const Ctor = src.constructor as { new (len: number): Float32Array | Uint16Array };

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { ort, ortRuntime } from './ort';
 
 /** Values of the `executionProvider` setting (and of the CLI's `--provider`). */
 export const PROVIDER_SETTINGS = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
@@ -35,6 +35,8 @@ export interface PlatformInfo {
   backends: { name: string; bundled: boolean }[];
   /** The CUDA provider library sits next to the binding (installed with --onnxruntime-node-install=cuda12). */
   cudaInstalled: boolean;
+  /** Set when the process runs on onnxruntime-web's WebAssembly build (no native binding): why. CPU only then. */
+  wasmBecause?: string;
 }
 
 const CUDA_HINT = 'install it with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64, CUDA 12)';
@@ -62,7 +64,9 @@ export function platformInfo(): PlatformInfo {
   const cudaInstalled =
     backends.some((b) => b.name === 'cuda' && b.bundled) ||
     (!!dir && existsSync(join(dir, 'libonnxruntime_providers_cuda.so')));
-  return { platform: process.platform, arch: process.arch, backends, cudaInstalled };
+  const info: PlatformInfo = { platform: process.platform, arch: process.arch, backends, cudaInstalled };
+  if (ortRuntime.kind === 'wasm') info.wasmBecause = ortRuntime.nativeError ?? 'the native binding is unavailable';
+  return info;
 }
 
 const has = (info: PlatformInfo, name: string) => info.backends.some((b) => b.name === name);
@@ -72,6 +76,8 @@ const has = (info: PlatformInfo, name: string) => info.backends.some((b) => b.na
  * what the user can do about it.
  */
 export function unavailableReason(name: string, info: PlatformInfo): string | undefined {
+  if (info.wasmBecause && name !== 'cpu' && (PROVIDER_SETTINGS as readonly string[]).includes(name))
+    return `running on onnxruntime's WebAssembly build, which has the CPU only (${info.wasmBecause})`;
   switch (name) {
     case 'cpu':
       return undefined;

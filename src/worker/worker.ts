@@ -78,7 +78,7 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   return {
     name,
     dir: e.info.modelDir,
-    provider: e.info.provider,
+    provider: e.info.runtime === 'wasm' ? `${e.info.provider} (WebAssembly)` : e.info.provider,
     contextLength: e.maxWindow,
     vocabSize: e.vocabSize,
     stats: e.stats,

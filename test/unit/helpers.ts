@@ -52,14 +52,17 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (dist/cli.js) with the model under test unless --model is given. */
-export function cli(args: string[], opts: { input?: string | Buffer; cwd?: string; noModel?: boolean } = {}): CliResult {
+export function cli(
+  args: string[],
+  opts: { input?: string | Buffer; cwd?: string; noModel?: boolean; env?: Record<string, string> } = {},
+): CliResult {
   const full = opts.noModel || args.includes('--model') ? args : [...args, '--model', MODEL_DIR];
   const r = spawnSync(process.execPath, [CLI, ...full], {
     input: opts.input,
     cwd: opts.cwd ?? ROOT,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
-    env: { ...process.env },
+    env: { ...process.env, ...opts.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -33,6 +33,17 @@ describe('packaging: per-target ignore files', function () {
       for (const p of ['src/**', 'test/**', 'training/**', 'bench/**', 'models/*/onnx/model_*', 'node_modules/adm-zip/**', 'node_modules/global-agent/**'])
         assert.ok(lines.includes(p), `${p} ignored`);
       assert.ok(!lines.some((l) => l.startsWith('!models')), 'no pattern re-includes model variants');
+      // onnxruntime-web: pruned where a native binding ships; only its Node build and one .wasm where none does.
+      assert.ok(lines.includes('node_modules/onnxruntime-web/**'));
+      assert.ok(lines.includes('node_modules/protobufjs/**'), 'the browser builds\' dependencies are pruned');
+      const native = dirs.some((d) => d.endsWith(`/${os}/${arch}`));
+      const reincluded = lines.filter((l) => l.startsWith('!node_modules/onnxruntime-web/'));
+      if (native) assert.deepEqual(reincluded, [], 'a native target ships no WebAssembly runtime');
+      else {
+        assert.ok(reincluded.includes('!node_modules/onnxruntime-web/dist/ort.node.min.js'));
+        assert.ok(reincluded.includes('!node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'));
+        for (const l of reincluded) assert.ok(existsSync(join(ROOT, l.slice(1))), `${l.slice(1)} exists`);
+      }
     });
   }
 });

@@ -109,6 +109,13 @@ describe('execution providers', function () {
     assert.deepEqual(d, { candidates: ['cpu'], skipped: [] });
     const e = await planProviders([], { info: win, probe });
     assert.deepEqual(e.candidates, ['cpu']);
+
+    probed.length = 0;
+    const wasm = { ...linux(true), wasmBecause: 'no native binding for darwin-x64' };
+    const f = await planProviders('auto', { info: wasm, probe });
+    assert.deepEqual(f.candidates, ['cpu'], 'the WebAssembly build runs on the CPU only');
+    assert.deepEqual(probed, [], 'nothing is probed');
+    for (const s of f.skipped) assert.match(s.reason, /WebAssembly build.*no native binding for darwin-x64/);
   });
 
   it('the probe model is a valid ONNX MatMul', async () => {
@@ -258,5 +265,36 @@ describe('execution providers', function () {
     const a = cli(['perplexity', '-', '--provider', 'auto', '--verbose'], { input: 'The cat sat on the mat.' });
     assert.equal(a.code, 0, a.stderr);
     assert.match(a.stderr, /on provider \w+/);
+  });
+});
+
+describe('WebAssembly runtime (the fallback where onnxruntime-node ships no binary, e.g. darwin-x64)', function () {
+  this.timeout(120_000);
+  const text = 'The committee reviewed the proposal.\r\nCafé 👩‍👩‍👧 naïve e\u0301 — 東京.';
+
+  it('scores exactly like the native binding, and says which runtime it runs on', () => {
+    const native = cli(['score', '-', '--format', 'json'], { input: text });
+    const wasm = cli(['score', '-', '--format', 'json', '--verbose', '--provider', 'auto'], {
+      input: text,
+      env: { PLAUSIBILITY_ORT_RUNTIME: 'wasm' },
+    });
+    assert.equal(native.code, 0, native.stderr);
+    assert.equal(wasm.code, 0, wasm.stderr);
+    assert.match(wasm.stderr, /WebAssembly/);
+    const a = JSON.parse(native.stdout) as { tokens: { text: string; nll: number; rank: number }[]; nll: number };
+    const b = JSON.parse(wasm.stdout) as typeof a;
+    assert.deepEqual(b.tokens.map((t) => t.text), a.tokens.map((t) => t.text));
+    for (let i = 0; i < a.tokens.length; i++) assert.ok(Math.abs(a.tokens[i].nll - b.tokens[i].nll) < 1e-3, `token ${i}`);
+    assert.ok(Math.abs(a.nll - b.nll) < 1e-2);
+  });
+
+  it('ranks candidates the same way', () => {
+    const args = ['rank', '--context', 'Every morning', 'the cat sat on the mat.', 'the mat sat on the cat.', '--format', 'json'];
+    const a = JSON.parse(cli(args).stdout) as { text: string; nll: number }[];
+    const r = cli(args, { env: { PLAUSIBILITY_ORT_RUNTIME: 'wasm' } });
+    assert.equal(r.code, 0, r.stderr);
+    const b = JSON.parse(r.stdout) as typeof a;
+    assert.deepEqual(b.map((x) => x.text), a.map((x) => x.text));
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i].nll - b[i].nll) < 1e-2);
   });
 });
