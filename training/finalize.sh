@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-training/runs/default}
 OUT=${2:-models/default}
-TOKENS=${TOKENS:-training/work/tokens}
+TOKENS=${TOKENS:-training/work/tokens-prose}
 BLIMP=${BLIMP:-../shared/data/blimp-dev}
 NOTES=${NOTES:-training/results/default/card_notes.md}
 export PYTHONPATH=training
