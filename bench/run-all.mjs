@@ -195,7 +195,11 @@ function render(results, soakSeconds) {
       continue;
     }
     const mi = machineIds.length > 1 ? ` on ${String.fromCharCode(65 + machineIds.indexOf(JSON.stringify(r.machine)))}` : '';
-    const when = `${r.date}${mi}, ${r.seconds.toFixed(0)} s${name === 'soak' && r.status === 'ok' ? `, SOAK_SECONDS=${r.soakSeconds}` : ''}`;
+    // Rows kept from an earlier run on another model say so (the model's sha256 prefix).
+    const m = /sha256 (\w+)/.exec(r.model ?? '')?.[1];
+    const cur = /sha256 (\w+)/.exec(results.__model ?? '')?.[1];
+    const other = m && cur && m !== cur ? `, model ${m}` : '';
+    const when = `${r.date}${mi}, ${r.seconds.toFixed(0)} s${name === 'soak' && r.status === 'ok' ? `, SOAK_SECONDS=${r.soakSeconds}` : ''}${other}`;
     if (r.status === 'missing') {
       lines.push(`| ${tag} | — | not run: no npm script \`bench:${name}\` yet | | | ${r.date} |`);
       continue;
@@ -241,6 +245,9 @@ async function main() {
   const scripts = pkg.scripts ?? {};
   const results = opts.only ? previous() : {};
   const mach = machine();
+  const model = await modelSummary();
+  // Rows from before per-row models were recorded ran on the model the table named then.
+  for (const [k, v] of Object.entries(results)) if (!k.startsWith('__') && v && !v.model) v.model = results.__model;
   for (const name of BENCHES) {
     if (opts.only && !opts.only.includes(name)) continue;
     const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -262,11 +269,12 @@ async function main() {
       machine: mach,
       figures: f,
       seconds: r.seconds,
+      model,
       soakSeconds: name === 'soak' ? opts.soakSeconds : undefined,
     };
     console.error(`== bench:${name}: ${failed ? 'FAILED' : 'ok'} in ${r.seconds.toFixed(0)} s, ${f.length} figures`);
   }
-  results.__model = await modelSummary();
+  results.__model = model;
   const md = render(results, opts.soakSeconds);
   if (opts.dryRun) process.stdout.write(md);
   else {
