@@ -11,7 +11,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Engine, EngineOptions } from '../core/engine';
+import { Engine, EngineOptions, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { defaultModelDir } from '../core/paths';
 import { parseArgs, ParsedArgs } from './args';
@@ -118,7 +118,7 @@ function makeCommon(args: ParsedArgs, out: Out): Common {
         const i = engine.info;
         out.info(
           `model ${i.modelDir} [onnx/${basename(i.onnxFile)}] (${engine.config.modelType}, ${engine.config.numLayers} layers, vocab ${engine.config.vocabSize}, ` +
-            `context ${engine.config.maxPositions}) loaded in ${Date.now() - t0} ms on provider ${i.provider}${i.runtime === 'wasm' ? ' (WebAssembly)' : ''}` +
+            `context ${engine.config.maxPositions}) loaded in ${Date.now() - t0} ms on provider ${providerLabel(i)}` +
             (i.skippedProviders.length ? ` (skipped: ${i.skippedProviders.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''),
         );
         if (!i.hasHiddenState) out.info('this model does not export last_hidden_state (discriminator features unavailable)');

@@ -50,7 +50,7 @@ export interface EngineOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /**
    * onnxruntime's memory-pattern planning (default true). It caches an allocation plan per input shape; turning it
-   * off did not lower the soak benchmark's RSS growth (117.7 MB over 600 s against 56.1 MB with it on).
+   * off did not lower the 600 s soak benchmark's RSS growth (117.7 MB off, 56.1 MB on, measured on two models).
    */
   memoryPattern?: boolean;
   /** Precision variant: `fp32` (onnx/model.onnx, default), `fp16`, `quantized`, or a file name under onnx/. */
@@ -273,6 +273,11 @@ function toFloat32(t: ortTypes.Tensor): Float32Array {
     return Float32Array.from(d as ArrayLike<number>);
   }
   throw new PlausibilityError(`unexpected output tensor type ${t.type}`, 'MODEL_BAD_OUTPUT');
+}
+
+/** The provider in use as users see it: `cpu (WebAssembly)` on onnxruntime-web's build. */
+export function providerLabel(info: Pick<EngineInfo, 'provider' | 'runtime'>): string {
+  return info.runtime === 'wasm' ? `${info.provider} (WebAssembly)` : info.provider;
 }
 
 /** Session options shared by every provider. */

@@ -7,7 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { Engine, KvCache } from '../core/engine';
+import { Engine, KvCache, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { positionStats } from '../core/math';
 import { findSpans } from '../core/spans';
@@ -78,7 +78,7 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   return {
     name,
     dir: e.info.modelDir,
-    provider: e.info.runtime === 'wasm' ? `${e.info.provider} (WebAssembly)` : e.info.provider,
+    provider: providerLabel(e.info),
     contextLength: e.maxWindow,
     vocabSize: e.vocabSize,
     stats: e.stats,
