@@ -40,6 +40,7 @@ class TrainConfig:
     log_every: int = 20
     seed: int = 1234
     threads: int = 0
+    precision: str = "fp32"  # "bf16": autocast matmuls to bfloat16 (about 3x faster on CPUs with AVX512-BF16); weights stay fp32
     stop_at_step: int = 0  # pause the run here (checkpointed); a later call with the same config resumes it
     save_rank_weights: bool = False  # each rank writes rank{N}.pt at the end (DDP consistency checks)
     model: dict = field(default_factory=dict)
@@ -109,6 +110,8 @@ def save_checkpoint(path: Path, model, opt, step: int, tc: TrainConfig, extra: d
 def train(tc: TrainConfig, log=print) -> dict:
     from .data import load_stream
 
+    if tc.precision not in ("fp32", "bf16"):
+        raise ValueError(f"precision must be fp32 or bf16, not {tc.precision!r}")
     rank, world, device = setup_distributed()
     if tc.threads or device.type == "cpu":
         torch.set_num_threads(tc.threads or os.cpu_count() or 1)
@@ -167,7 +170,8 @@ def train(tc: TrainConfig, log=print) -> dict:
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = get_batch(train_stream, tc, step, rank, device)
-        loss = net(x, y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=tc.precision == "bf16"):
+            loss = net(x, y)  # cross-entropy runs in fp32 under autocast
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
