@@ -14,7 +14,8 @@
  *   docs, soak_seconds, rss_loaded_mb (model loaded, every document scored once), rss_start_mb (after the warm-up),
  *   rss_end_mb,
  *   rss_peak_mb, requests (scoring passes sent through the worker protocol), completed, errors, cancelled,
- *   worker_restarts, and last rss_growth_mb (end - start, both after a garbage collection). Target: growth under
+ *   worker_restarts, worker_gc (whether the worker's isolate could be collected), worker_heap_start_mb/_end_mb, and last
+ *   rss_growth_mb (end - start, each the median of five samples after full collections of both isolates). Target: growth under
  *   50 MB with zero errors.
  *
  * Options: --model DIR (default: the bundled model), --seconds N, --threads N (worker intra-op threads),
@@ -38,12 +39,31 @@ const gc = runInNewContext('gc') as () => void;
 const rssMb = () => process.memoryUsage().rss / 1048576;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function settledRss(): Promise<number> {
+/**
+ * RSS after full collections of both isolates (this one and the engine worker's, which holds the KV caches'
+ * tensors), as the median of five samples: a single sample can land on a transient allocation.
+ */
+async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc: boolean; workerHeapMb: number }> {
+  let workerGc = false;
+  let workerHeapMb = 0;
+  const before = await client.request('ping', {});
+  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
   for (let i = 0; i < 3; i++) {
     gc();
+    const p = await client.request('ping', { gc: true });
+    workerGc = p.gcRan;
+    workerHeapMb = p.heapUsedMb;
     await sleep(200);
   }
-  return rssMb();
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(rssMb());
+    await sleep(200);
+  }
+  samples.sort((a, b) => a - b);
+  const after = await client.request('ping', {});
+  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB, worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
+  return { rss: samples[2], workerGc, workerHeapMb };
 }
 
 const WORDS = (
@@ -189,7 +209,8 @@ async function main(): Promise<void> {
 
   // Every document scored once; then a warm-up of the same editing as the soak (counters reset afterwards).
   await Promise.all(docs.map((d) => pass(d)));
-  const rssLoaded = await settledRss();
+  const loaded = await settledRss(client);
+  const rssLoaded = loaded.rss;
   let focus = 0;
   const warmupSeconds = Number(arg('warmup', process.env.SOAK_WARMUP_SECONDS ?? '60'));
   process.stderr.write(`loaded: rss ${rssLoaded.toFixed(1)} MB; warming up for ${warmupSeconds} s\n`);
@@ -223,7 +244,8 @@ async function main(): Promise<void> {
   const idleWarm = Date.now() + 60_000;
   while (client.inFlight > 0 && Date.now() < idleWarm) await sleep(50);
   requests = completed = errors = cancelled = 0;
-  const rssStart = await settledRss();
+  const start = await settledRss(client);
+  const rssStart = start.rss;
   let rssPeak = rssStart;
   process.stderr.write(`warm: rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
 
@@ -250,7 +272,8 @@ async function main(): Promise<void> {
   }
   const idleBy = Date.now() + 60_000;
   while (client.inFlight > 0 && Date.now() < idleBy) await sleep(50);
-  const rssEnd = await settledRss();
+  const endState = await settledRss(client);
+  const rssEnd = endState.rss;
   rssPeak = Math.max(rssPeak, rssEnd);
   await client.dispose();
   for (const e of firstErrors) process.stderr.write(`error: ${e}\n`);
@@ -265,6 +288,9 @@ async function main(): Promise<void> {
   console.log(`errors=${errors}`);
   console.log(`cancelled=${cancelled}`);
   console.log(`worker_restarts=${client.restarts}`);
+  console.log(`worker_gc=${endState.workerGc}`);
+  console.log(`worker_heap_start_mb=${start.workerHeapMb.toFixed(1)}`);
+  console.log(`worker_heap_end_mb=${endState.workerHeapMb.toFixed(1)}`);
   console.log(`rss_growth_mb=${(rssEnd - rssStart).toFixed(1)}`);
 }
 

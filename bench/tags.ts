@@ -6,7 +6,8 @@
  * is scored in one window after the header (the text is cut to what fits). The baseline always answers the most
  * frequent category of the test records themselves (a stricter baseline than the training majority).
  *
- * Prints `records=`, `majority_accuracy=M`, `tag_accuracy=A`, and last `tag_accuracy_over_chance=X` (X = A × 15).
+ * Prints `records=`, `documents=` and `document_accuracy=` (the chunks of each whole Brown text summed, for
+ * reference), `majority_accuracy=M`, `tag_accuracy=A` (per record), and last `tag_accuracy_over_chance=X` (X = A × 15).
  *
  * The test split is made by the training pipeline and is not in git (training/work is ignored). Create it with
  * step 1 of training/README.md (`python -m plausibility_train prepare ...`).
@@ -56,13 +57,13 @@ async function main(): Promise<number> {
     if (r.genre) return known.get(r.genre.replace(/_/g, ' ').toLowerCase());
     return undefined;
   };
-  let recs: { text: string; label: string }[] = [];
+  let recs: { text: string; label: string; doc: string }[] = [];
   for (const line of readFileSync(testFile, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const r = JSON.parse(line) as Rec;
     if (r.source !== 'brown') continue;
     const l = label(r);
-    if (l && r.text.trim()) recs.push({ text: r.text, label: l });
+    if (l && r.text.trim()) recs.push({ text: r.text, label: l, doc: r.id.split('#')[0] });
   }
   const every = Number(arg('every', '1'));
   if (every > 1) recs = recs.filter((_, i) => i % every === 0);
@@ -81,9 +82,14 @@ async function main(): Promise<number> {
   const t0 = performance.now();
   let correct = 0;
   const perClass = new Map<string, { n: number; ok: number }>();
+  // Whole Brown texts: the records (chunks) of one text summed, log P(text | tag) = sum over its chunks.
+  const perDoc = new Map<string, { label: string; logprob: Map<string, number> }>();
   for (const [i, r] of recs.entries()) {
     const res = await inferTags(engine, cond, r.text, { candidates: genres, maxTokens, baseline: false });
     const pred = res.ranking[0].tag;
+    const doc = perDoc.get(r.doc) ?? { label: r.label, logprob: new Map<string, number>() };
+    for (const s of res.ranking) doc.logprob.set(s.tag, (doc.logprob.get(s.tag) ?? 0) + s.logprob);
+    perDoc.set(r.doc, doc);
     const pc = perClass.get(r.label) ?? { n: 0, ok: 0 };
     pc.n++;
     if (pred === r.label) {
@@ -94,6 +100,8 @@ async function main(): Promise<number> {
     if ((i + 1) % 50 === 0) console.error(`bench:tags: ${i + 1}/${recs.length} records, accuracy so far ${(correct / (i + 1)).toFixed(3)}`);
   }
   const A = correct / recs.length;
+  const docs = [...perDoc.values()];
+  const docCorrect = docs.filter((d) => [...d.logprob.entries()].sort((a, b) => b[1] - a[1])[0][0] === d.label).length;
   const M = majorityCount / recs.length;
   console.log(`model=${engine.info.modelDir}`);
   console.log(`test_file=${testFile}`);
@@ -105,6 +113,8 @@ async function main(): Promise<number> {
   console.log(`seconds=${((performance.now() - t0) / 1000).toFixed(1)}`);
   console.log(`chance=${(1 / genres.length).toFixed(4)}`);
   console.log(`majority_class=${majority.replace(/ /g, '_')}`);
+  console.log(`documents=${docs.length}`);
+  console.log(`document_accuracy=${(docCorrect / docs.length).toFixed(4)}`);
   console.log(`majority_accuracy=${M.toFixed(4)}`);
   console.log(`tag_accuracy=${A.toFixed(4)}`);
   console.log(`tag_accuracy_over_chance=${(A * genres.length).toFixed(3)}`);

@@ -106,7 +106,12 @@ export interface Methods extends GenMethods, DiscrimMethods {
   score: { params: ScoreParams; result: ScoreResult };
   /** Crash the worker on purpose (robustness tests only). */
   crash: { params: { how: 'throw' | 'exit' }; result: void };
-  ping: { params: Record<string, never>; result: { pid: number; rssMb: number } };
+  /**
+   * Liveness and memory. `gc: true` first runs a full garbage collection of the worker's isolate when the process
+   * exposes `gc` (benchmarks start with --expose-gc): the worker's heap holds the KV caches' tensors, and a leak
+   * measurement must not count what its next collection would free.
+   */
+  ping: { params: { gc?: boolean }; result: { pid: number; rssMb: number; heapUsedMb: number; externalMb: number; gcRan: boolean } };
 }
 
 export type Method = keyof Methods;

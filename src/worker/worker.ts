@@ -256,6 +256,14 @@ function emptyBlock(key: string, n: number, k: number): BlockScore {
   };
 }
 
+function ping(collect: boolean): Methods['ping']['result'] {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (collect && gc) gc();
+  const m = process.memoryUsage();
+  const mb = (n: number) => n / 1048576;
+  return { pid: process.pid, rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), externalMb: mb(m.external), gcRan: collect && !!gc };
+}
+
 async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
   if (isGenMethod(req.method)) return handleGen(engine, req.method, req.params, () => cancelled.has(req.id));
   if (isDiscrimMethod(req.method))
@@ -266,7 +274,7 @@ async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise
     case 'score':
       return score(req.params, req.id);
     case 'ping':
-      return { pid: process.pid, rssMb: process.memoryUsage().rss / 1048576 } satisfies Methods['ping']['result'];
+      return ping(req.params.gc === true);
     case 'crash':
       if (req.params.how === 'exit') process.exit(3);
       setImmediate(() => {
