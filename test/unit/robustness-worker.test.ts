@@ -22,9 +22,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-async function settledRssMb(): Promise<number> {
+/** RSS after full collections of this isolate and the worker's (which holds the tensors of its KV caches). */
+async function settledRssMb(client: EngineClient): Promise<number> {
   for (let i = 0; i < 3; i++) {
     gc();
+    const p = await client.request('ping', { gc: true });
+    assert.ok(p.gcRan, 'the worker isolate was collected');
     await sleep(150);
   }
   return process.memoryUsage().rss / 1048576;
@@ -102,7 +105,7 @@ describe('robustness: typing storm through the worker protocol', function () {
     // Warm-up (allocations of first use: arenas, caches), then the measured storm.
     await storm(10, 1);
     await last;
-    const rssBefore = await settledRssMb();
+    const rssBefore = await settledRssMb(client);
     passes = cancelled = completed = 0;
     maxInFlight = 0;
     const t0 = Date.now();
@@ -116,7 +119,7 @@ describe('robustness: typing storm through the worker protocol', function () {
     // The final text is scored; the cache makes a second pass free.
     const final = await scorer.score(text, 'markdown');
     const again = await scorer.score(text, 'markdown');
-    const rssAfter = await settledRssMb();
+    const rssAfter = await settledRssMb(client);
     assert.deepEqual(errors, []);
     assert.equal(passes, 500);
     assert.ok(stormMs < 15_000, `storm took ${stormMs} ms`);
