@@ -70,8 +70,12 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     L.append(f"- Wall time: {summary.get('wall_s', 0) / 60:.1f} min on {platform.machine()} CPU, 2 cores "
              f"(torch {__import__('torch').__version__}), median {sorted(tps)[len(tps) // 2]:,} tokens/s "
              "(the cores were shared with development work during the run).")
-    L.append("- Recipe: `training/configs/default.json` (AdamW lr 2e-3, betas 0.9/0.95, wd 0.1, 300 warm-up steps, "
-             "cosine to 10% over the wall-time budget, batch 16 x 256 tokens, clip 1.0).")
+    rc = _j(Path("training/configs/default.json"))
+    if rc:
+        L.append(f"- Recipe: `training/configs/default.json` (AdamW lr {rc['lr']:g}, betas 0.9/0.95, wd 0.1, "
+                 f"{rc['warmup_steps']} warm-up steps, cosine to {rc['min_lr_ratio']:.0%} over the "
+                 f"{rc.get('time_budget_min', 0):g}-minute wall-time budget, batch {rc['batch_size']} x {rc['context']} "
+                 f"tokens, clip 1.0, {'bfloat16 autocast (fp32 weights)' if rc.get('precision') == 'bf16' else 'fp32'}).")
     if evals:
         L.append("- Validation curve (nats/token -> perplexity): " + "; ".join(
             f"step {e['step']}: {e['val_loss']:.3f} -> {e['val_ppl']:.1f}" for e in evals[:: max(1, len(evals) // 8)]
