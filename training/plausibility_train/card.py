@@ -70,12 +70,17 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     L.append(f"- Wall time: {summary.get('wall_s', 0) / 60:.1f} min on {platform.machine()} CPU, 2 cores "
              f"(torch {__import__('torch').__version__}), median {sorted(tps)[len(tps) // 2]:,} tokens/s "
              "(the cores were shared with development work during the run).")
-    rc = _j(Path("training/configs/default.json"))
-    if rc:
-        L.append(f"- Recipe: `training/configs/default.json` (AdamW lr {rc['lr']:g}, betas 0.9/0.95, wd 0.1, "
+    # The shipped recipe, over TrainConfig's defaults (found from this file, not the working directory).
+    recipe = _j(Path(__file__).resolve().parents[1] / "configs" / "default.json")
+    if recipe:
+        from dataclasses import asdict
+
+        from .train import TrainConfig
+        rc = {**asdict(TrainConfig()), **recipe}
+        L.append(f"- Recipe: `training/configs/default.json` (AdamW lr {rc['lr']:g}, betas 0.9/0.95, wd {rc['weight_decay']:g}, "
                  f"{rc['warmup_steps']} warm-up steps, cosine to {rc['min_lr_ratio']:.0%} over the "
-                 f"{rc.get('time_budget_min', 0):g}-minute wall-time budget, batch {rc['batch_size']} x {rc['context']} "
-                 f"tokens, clip 1.0, {'bfloat16 autocast (fp32 weights)' if rc.get('precision') == 'bf16' else 'fp32'}).")
+                 f"{rc['time_budget_min']:g}-minute wall-time budget, batch {rc['batch_size']} x {rc['context']} "
+                 f"tokens, clip {rc['grad_clip']:.1f}, {'bfloat16 autocast (fp32 weights)' if rc['precision'] == 'bf16' else 'fp32'}).")
     if evals:
         L.append("- Validation curve (nats/token -> perplexity): " + "; ".join(
             f"step {e['step']}: {e['val_loss']:.3f} -> {e['val_ppl']:.1f}" for e in evals[:: max(1, len(evals) // 8)]
