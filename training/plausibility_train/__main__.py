@@ -35,6 +35,9 @@ def main(argv=None) -> int:
     p.add_argument("--corpus", default="training/work/corpus")
     p.add_argument("--tokenizer", default="training/work/tokenizer")
     p.add_argument("--tag-fraction", type=float, default=0.5)
+    p.add_argument("--tag-fractions", default="{}", help="JSON source -> tag fraction, overriding --tag-fraction")
+    p.add_argument("--synopsis-fraction", type=float, default=0.7, help="of the tagged copies, those with a synopsis")
+    p.add_argument("--synopsis-fractions", default="{}", help="JSON source -> synopsis fraction")
     p.add_argument("--weights", default=json.dumps(DEFAULT_WEIGHTS), help="JSON source -> copies")
     p.add_argument("--out", default="training/work/tokens")
 
@@ -106,17 +109,20 @@ def run(args) -> int:
         tok = ByteLevelBPE.load(_need(Path(args.tokenizer) / "tokenizer.json"))
         out = Path(args.out)
         weights = json.loads(args.weights)
+        tag_fractions, synopsis_fractions = json.loads(args.tag_fractions), json.loads(args.synopsis_fractions)
         all_tags = []
         for split in ("train", "validation", "test"):
             docs = load_split(_need(Path(args.corpus) / f"{split}.jsonl"))
             all_tags += [t for d in docs for t in d["tags"]]
             # Validation/test streams: one copy each, no source weighting, same tag fraction.
-            arr = build_stream(docs, tok, args.tag_fraction, weights if split == "train" else None)
+            arr = build_stream(docs, tok, args.tag_fraction, weights if split == "train" else None,
+                               tag_fractions=tag_fractions, synopsis_fraction=args.synopsis_fraction,
+                               synopsis_fractions=synopsis_fractions)
             save_stream(arr, out / f"{split}.bin")
             print(f"{split}: {arr.size} tokens")
         (out / "weights.json").write_text(json.dumps(weights, indent=1, sort_keys=True) + "\n")
         (out / "conditioning.json").write_text(json.dumps(conditioning_manifest(
-            args.tag_fraction, all_tags, [g.replace("_", " ") for g in BROWN_GENRES]), indent=1) + "\n")
+            args.tag_fraction, all_tags, [g.replace("_", " ") for g in BROWN_GENRES], tag_fractions), indent=1) + "\n")
     elif args.cmd == "train":
         from .train import TrainConfig, train
         cfg = json.loads(Path(args.config).read_text()) if args.config else {}

@@ -33,9 +33,15 @@ def example_text(doc: dict, copy: int, tag_fraction: float, synopsis_fraction: f
 
 
 def build_stream(docs: list[dict], tok: ByteLevelBPE, tag_fraction: float, weights: dict[str, float] | None = None,
-                 seed: int = 0) -> np.ndarray:
-    """Concatenate BOS + example for every (weighted) copy of every document, in a seeded order."""
+                 seed: int = 0, tag_fractions: dict[str, float] | None = None, synopsis_fraction: float = 0.7,
+                 synopsis_fractions: dict[str, float] | None = None) -> np.ndarray:
+    """Concatenate BOS + example for every (weighted) copy of every document, in a seeded order.
+
+    `tag_fractions` and `synopsis_fractions` override the header fractions per source (for example more tags-only
+    headers on Brown, so that the genre tag alone has to carry what the text is like)."""
     weights = weights or {}
+    tag_fractions = tag_fractions or {}
+    synopsis_fractions = synopsis_fractions or {}
     items: list[tuple[dict, int]] = []
     for d in docs:
         w = weights.get(d["source"], 1.0)
@@ -45,16 +51,21 @@ def build_stream(docs: list[dict], tok: ByteLevelBPE, tag_fraction: float, weigh
     out: list[int] = []
     for d, c in items:
         out.append(tok.eos_id)
-        out.extend(tok.encode(example_text(d, c, tag_fraction)))
+        out.extend(tok.encode(example_text(d, c, tag_fractions.get(d["source"], tag_fraction),
+                                           synopsis_fractions.get(d["source"], synopsis_fraction))))
     if not out:
         raise ValueError("the token stream is empty: no documents to train on")
     arr = np.asarray(out, dtype=np.uint16 if len(tok.vocab) <= 65535 else np.uint32)
     return arr
 
 
-def conditioning_manifest(tag_fraction: float, tags: list[str], genres: list[str]) -> dict:
-    return {"header": HEADER, "header_tags_only": HEADER_TAGS_ONLY, "tag_separator": TAG_SEPARATOR,
-            "fraction": tag_fraction, "genres": genres, "tags": sorted(set(tags))}
+def conditioning_manifest(tag_fraction: float, tags: list[str], genres: list[str],
+                          fractions_by_source: dict[str, float] | None = None) -> dict:
+    m = {"header": HEADER, "header_tags_only": HEADER_TAGS_ONLY, "tag_separator": TAG_SEPARATOR,
+         "fraction": tag_fraction, "genres": genres, "tags": sorted(set(tags))}
+    if fractions_by_source:
+        m["fraction_by_source"] = fractions_by_source
+    return m
 
 
 def save_stream(arr: np.ndarray, path: Path) -> None:

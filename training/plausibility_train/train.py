@@ -43,6 +43,7 @@ class TrainConfig:
     precision: str = "fp32"  # "bf16": autocast matmuls to bfloat16 (about 3x faster on CPUs with AVX512-BF16); weights stay fp32
     stop_at_step: int = 0  # pause the run here (checkpointed); a later call with the same config resumes it
     save_rank_weights: bool = False  # each rank writes rank{N}.pt at the end (DDP consistency checks)
+    init_from: str = ""  # a final.pt or checkpoint.pt whose weights (and model shape) start a new run: continued pretraining
     model: dict = field(default_factory=dict)
 
 
@@ -128,6 +129,10 @@ def train(tc: TrainConfig, log=print) -> dict:
         saved = state["train_config"]
         tc.max_steps = saved["max_steps"]  # the schedule of the run being resumed
         tc.model = saved["model"]
+    init = None
+    if not state and tc.init_from:
+        init = torch.load(tc.init_from, map_location="cpu")
+        tc.model = init.get("config") or init["train_config"]["model"]  # the starting weights fix the shape
     cfg = GPTConfig(**tc.model)
     torch.manual_seed(tc.seed)
     model = GPT(cfg).to(device)
@@ -136,6 +141,10 @@ def train(tc: TrainConfig, log=print) -> dict:
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": tc.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=tc.lr, betas=(0.9, 0.95), eps=1e-8)
     step, history = 0, {"log": [], "evals": []}
+    if init:
+        model.load_state_dict(init["model"])  # fresh optimizer and schedule; only the weights carry over
+        if rank == 0:
+            log(f"initialised from {tc.init_from}")
     if state:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])

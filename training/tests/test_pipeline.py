@@ -174,6 +174,28 @@ class TrainingTests(unittest.TestCase):
             train(tiny_config(Fixture.get(), precision="fp8"), log=lambda *_: None)
         self.assertIn("precision", str(cm.exception))
 
+    def test_init_from_starts_a_new_run_from_earlier_weights(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            first = train(tiny_config(d, out_dir=a, max_steps=30), log=lambda *_: None)
+            # The model shape comes from the starting weights, not from the (deliberately wrong) config.
+            cont = train(tiny_config(d, out_dir=b, max_steps=5, lr=1e-9, init_from=str(Path(a) / "final.pt"),
+                                     model={"vocab_size": 400, "n_positions": 64, "n_embd": 16, "n_layer": 1,
+                                            "n_head": 1}), log=lambda *_: None)
+            self.assertEqual(cont["config"], first["config"])
+            # A negligible learning rate: the continued run evaluates where the first one ended.
+            self.assertAlmostEqual(cont["history"]["evals"][-1]["val_loss"], first["history"]["evals"][-1]["val_loss"],
+                                   places=3)
+            self.assertEqual(cont["steps"], 5)
+
+    def test_per_source_header_fractions(self):
+        tok = ByteLevelBPE.load(Fixture.get() / "tok" / "tokenizer.json")
+        docs = [{"id": f"{src}{i}", "source": src, "tags": ["news"], "synopsis": "A synopsis.", "text": "Some text."}
+                for src in ("a", "b") for i in range(200)]
+        text = tok.decode(build_stream(docs, tok, 0.0, tag_fractions={"a": 1.0}, synopsis_fractions={"a": 0.0}).tolist())
+        self.assertEqual(text.count("Tags: [news]\n\nSome text."), 200)  # every "a" copy, tags only; no "b" copy
+        self.assertNotIn("Synopsis:", text)
+
     def test_resume_continues_exactly(self):
         d = Fixture.get()
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
