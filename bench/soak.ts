@@ -7,6 +7,8 @@
  * to an earlier version. As in the extension, an edit cancels the document's pass in flight and schedules a new
  * pass after a short debounce. Documents are also closed (their caches released) and reopened now and then.
  *
+ * RSS figures are the host process plus the engine worker's process (the worker is a child process).
+ *
  * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of SOAK_WARMUP_SECONDS (default 60; or
  * --warmup N) of the same editing, so that the start RSS includes the bounded caches at their steady size (the
  * worker's KV prefix cache of up to 48 MB, onnxruntime's memory arena, the per-document block caches): what grows
@@ -21,6 +23,7 @@
  * Options: --model DIR (default: the bundled model), --seconds N, --threads N (worker intra-op threads),
  * --debounce MS (default 150), --seed N.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -36,7 +39,20 @@ import { mulberry32 as rng } from '../src/core/math';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const rssMb = () => process.memoryUsage().rss / 1048576;
+const hostRssMb = () => process.memoryUsage().rss / 1048576;
+let workerPid: number | undefined;
+let workerPingRssMb = 0;
+/** Resident set of the engine worker's process, read without a request (which would queue behind the passes). */
+function workerRssMb(): number {
+  if (workerPid === undefined) return workerPingRssMb;
+  try {
+    return (Number(readFileSync(`/proc/${workerPid}/statm`, 'utf8').split(' ')[1]) * 4096) / 1048576;
+  } catch {
+    return workerPingRssMb; // not Linux: the worker's own figure from its last ping
+  }
+}
+/** What the editor pays: this process (the extension host's part) plus the engine worker's process. */
+const rssMb = () => hostRssMb() + workerRssMb();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -47,11 +63,13 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   let workerGc = false;
   let workerHeapMb = 0;
   const before = await client.request('ping', {});
-  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
+  workerPid = client.workerPid;
+  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
   for (let i = 0; i < 3; i++) {
     gc();
     const p = await client.request('ping', { gc: true });
     workerGc = p.gcRan;
+    workerPingRssMb = p.rssMb;
     workerHeapMb = p.heapUsedMb;
     await sleep(200);
   }
@@ -62,7 +80,7 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   }
   samples.sort((a, b) => a - b);
   const after = await client.request('ping', {});
-  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB, worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
+  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${after.rssMb.toFixed(1)}), worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
   return { rss: samples[2], workerGc, workerHeapMb };
 }
 

@@ -1,11 +1,15 @@
 /**
- * Host side of the engine worker: spawns `dist/worker.js` in a `worker_threads` worker, sends typed requests,
- * cancels stale ones and restarts the worker with exponential backoff when it dies.
+ * Host side of the engine worker: runs `dist/worker.js` in a child process, sends typed requests, cancels stale ones
+ * and restarts the worker with exponential backoff when it dies.
  *
- * Inference never runs on the caller's thread, so the extension host's event loop stays free. No `vscode` import:
- * the benchmark uses this class too.
+ * Inference never runs on the caller's thread, so the extension host's event loop stays free. A process rather than a
+ * worker thread because (1) a native crash or a kill inside onnxruntime's run() takes down only the worker, and the
+ * worker can be killed at any moment (terminating a worker thread inside run() aborts the whole process); (2) its
+ * native memory is its own: onnxruntime's variable-sized buffers fragment glibc's per-thread malloc arenas, and the
+ * child is started with fewer arenas (MALLOC_ARENA_MAX), which a thread cannot set for itself. No `vscode` import:
+ * the benchmarks use this class too.
  */
-import { Worker } from 'node:worker_threads';
+import { ChildProcess, fork } from 'node:child_process';
 import {
   CancelledError,
   LoadParams,
@@ -31,6 +35,8 @@ export interface EngineClientOptions {
   stableAfterMs?: number;
   /** Heap limit for the worker, in MB. */
   maxOldGenerationSizeMb?: number;
+  /** How long a stopping worker may take to finish its current onnxruntime call before it is killed. Default 20 s. */
+  stopGraceMs?: number;
   log?: (message: string) => void;
 }
 
@@ -63,7 +69,9 @@ interface Pending {
 type Listener<T> = (value: T) => void;
 
 export class EngineClient {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
+  /** The end of the worker's stderr (an uncaught error's message, for the crash report). */
+  private stderrTail = '';
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private lastLoad: LoadParams | undefined;
@@ -82,7 +90,7 @@ export class EngineClient {
   restarts = 0;
 
   constructor(options: EngineClientOptions) {
-    this.opts = { initialBackoffMs: 500, maxBackoffMs: 30_000, stableAfterMs: 60_000, ...options };
+    this.opts = { initialBackoffMs: 500, maxBackoffMs: 30_000, stableAfterMs: 60_000, stopGraceMs: 20_000, ...options };
     this.spawn();
   }
 
@@ -123,7 +131,7 @@ export class EngineClient {
             if (!this.pending.has(id)) return;
             this.pending.delete(id);
             this.cancelledCount++;
-            if (p.sent) this.worker?.postMessage({ type: 'cancel', id } satisfies WorkerRequest);
+            if (p.sent) this.post({ type: 'cancel', id });
             reject(new CancelledError());
           },
           { once: true },
@@ -139,9 +147,9 @@ export class EngineClient {
     return this.pending.size;
   }
 
-  /** Thread id of the current worker (undefined while restarting). */
-  get threadId(): number | undefined {
-    return this.worker?.threadId;
+  /** Process id of the current worker (undefined while restarting). */
+  get workerPid(): number | undefined {
+    return this.worker?.pid;
   }
 
   /** Terminates the worker; pending requests are rejected. */
@@ -152,53 +160,83 @@ export class EngineClient {
     this.worker = undefined;
     for (const [, p] of this.pending) p.reject(new Error('engine client disposed'));
     this.pending.clear();
-    if (w) await EngineClient.stop(w, 0);
+    if (w) await this.stop(w, 0);
   }
 
   /**
-   * Stops a worker: asks it to exit at its next event-loop turn (between two inference calls), and only if it has
-   * not exited after `graceMs` terminates it from outside. Terminating a worker thread inside `session.run` aborts
-   * the whole process, so terminate() is the last resort for a worker stuck for that long.
+   * Stops a worker: asks it to exit at its next event-loop turn (between two inference calls, so its last answer is
+   * out), and kills it if it has not exited after the grace period.
    */
-  private static async stop(w: Worker, code: number, graceMs = 20_000): Promise<void> {
+  private async stop(w: ChildProcess, code: number): Promise<void> {
+    if (w.exitCode !== null || w.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
     try {
-      w.postMessage({ type: 'shutdown', code } satisfies WorkerRequest);
+      w.send({ type: 'shutdown', code } satisfies WorkerRequest);
     } catch {
-      /* already gone */
+      /* the channel is already closed */
     }
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.opts.stopGraceMs)));
     const r = await Promise.race([exited, timeout]);
     if (timer) clearTimeout(timer);
-    if (r === 'timeout') await w.terminate();
+    if (r === 'timeout') {
+      w.kill('SIGKILL');
+      await exited;
+    }
   }
 
   /**
-   * Kills the worker as if it had crashed, in the middle of whatever request it is running (tests: recovery after a
-   * worker dies mid-request). It exits at its next event-loop turn, with exit code 70.
+   * Kills the worker process outright, in the middle of whatever request it is running, as a native crash would
+   * (tests: recovery after a worker dies mid-request).
    */
   async killWorkerForTest(): Promise<void> {
-    if (this.worker) await EngineClient.stop(this.worker, 70);
+    const w = this.worker;
+    if (!w || w.exitCode !== null || w.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+    w.kill('SIGKILL');
+    await exited;
+  }
+
+  private post(m: WorkerRequest): void {
+    try {
+      this.worker?.send(m);
+    } catch {
+      /* the worker is exiting: its 'exit' handler settles what was in flight */
+    }
   }
 
   private send(id: number, p: Pending): void {
     p.sent = true;
-    this.worker!.postMessage(p.message);
+    this.post(p.message);
   }
 
   private spawn(): void {
-    const resourceLimits = this.opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.opts.maxOldGenerationSizeMb } : undefined;
-    const w = new Worker(this.opts.workerPath, { resourceLimits, stdout: false, stderr: false });
+    const execArgv = ['--expose-gc']; // lets `ping {gc: true}` collect the worker (leak measurements)
+    if (this.opts.maxOldGenerationSizeMb) execArgv.push(`--max-old-space-size=${this.opts.maxOldGenerationSizeMb}`);
+    const w = fork(this.opts.workerPath, [], {
+      execArgv,
+      serialization: 'advanced', // structured clone: typed arrays arrive as typed arrays
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: {
+        ...process.env,
+        ELECTRON_RUN_AS_NODE: '1', // under VS Code, process.execPath is Electron: run it as plain Node
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+      },
+    });
     this.worker = w;
     this.startedAt = Date.now();
     this.lastError = undefined;
+    this.stderrTail = '';
+    w.stderr?.setEncoding('utf8');
+    w.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4096);
+    });
     w.on('message', (m: WorkerMessage) => this.onMessage(m));
     w.on('error', (e) => {
-      this.lastError = e instanceof Error ? e.message : String(e);
+      this.lastError = e.message;
       this.opts.log?.(`engine worker error: ${this.lastError}`);
     });
-    w.on('exit', (code) => this.onExit(w, code));
+    w.on('exit', (code, signal) => this.onExit(w, code, signal));
   }
 
   /** Sends the requests queued while the worker was down, in order. */
@@ -230,11 +268,11 @@ export class EngineClient {
     else if (m.type === 'progress') p.options.onProgress?.(m.message);
   }
 
-  private onExit(w: Worker, code: number): void {
+  private onExit(w: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.worker !== w) return; // an old worker (already replaced or disposed)
     this.worker = undefined;
     if (this.disposed) return;
-    const reason = this.lastError ?? `exit code ${code}`;
+    const reason = this.lastError ?? uncaughtError(this.stderrTail) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
     const lived = Date.now() - this.startedAt;
     this.consecutiveCrashes = lived > this.opts.stableAfterMs ? 1 : this.consecutiveCrashes + 1;
     const delay = Math.min(this.opts.maxBackoffMs, this.opts.initialBackoffMs * 2 ** (this.consecutiveCrashes - 1));
@@ -270,4 +308,10 @@ export class EngineClient {
     }
     for (const l of this.restartListeners) l(info);
   }
+}
+
+/** The message of the uncaught error Node printed to stderr before exiting ("Error: ..." line), if any. */
+function uncaughtError(stderr: string): string | undefined {
+  const m = /^(?:Uncaught )?(?:[A-Z]\w*)?Error(?: \[\w+\])?: (.+)$/m.exec(stderr);
+  return m?.[1].trim();
 }

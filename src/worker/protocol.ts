@@ -1,6 +1,6 @@
 /**
  * The typed request/response protocol between the engine host (the extension host or a benchmark, on the main
- * thread) and the engine worker (a `worker_threads` worker that owns the ONNX session).
+ * thread) and the engine worker (a child process that owns the ONNX session; messages are structured clones).
  *
  * Every request carries a numeric id. The worker answers each request exactly once with a {@link WorkerResponse}
  * (`ok`, `error` or `cancelled`), and may send {@link WorkerEvent}s in between (partial results, progress).
@@ -108,7 +108,7 @@ export interface Methods extends GenMethods, DiscrimMethods {
   crash: { params: { how: 'throw' | 'exit' }; result: void };
   /**
    * Liveness and memory. `gc: true` first runs a full garbage collection of the worker's isolate when the process
-   * exposes `gc` (benchmarks start with --expose-gc): the worker's heap holds the KV caches' tensors, and a leak
+   * exposes `gc` (the client starts it with --expose-gc): the worker's heap holds the KV caches' tensors, and a leak
    * measurement must not count what its next collection would free.
    */
   ping: { params: { gc?: boolean }; result: { pid: number; rssMb: number; heapUsedMb: number; externalMb: number; gcRan: boolean } };
@@ -120,9 +120,8 @@ export type WorkerRequest =
   | { [M in Method]: { type: 'request'; id: number; method: M; params: Methods[M]['params'] } }[Method]
   | { type: 'cancel'; id: number }
   /**
-   * Exit the worker thread with `code` at its next event-loop turn, i.e. between two onnxruntime calls. Terminating a
-   * worker thread from outside while it is inside `session.run` aborts the whole process (a C++ exception escapes
-   * onnxruntime-node's binding), so the host stops a worker with this message, not with `Worker.terminate()`.
+   * Exit the worker with `code` at its next event-loop turn, i.e. between two onnxruntime calls, after its last answer
+   * is sent. The host kills the process only if it does not exit within a grace period.
    */
   | { type: 'shutdown'; code: number };
 

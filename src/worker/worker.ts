@@ -6,7 +6,6 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { parentPort } from 'node:worker_threads';
 import { Engine, KvCache, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { positionStats } from '../core/math';
@@ -28,16 +27,16 @@ import {
   WorkerResponse,
 } from './protocol';
 
-const port = parentPort;
-if (!port) throw new Error('worker.js must run in a worker thread');
+// The engine client forks this script with an IPC channel (src/worker/client.ts).
+if (!process.send) throw new Error('worker.js must be started by the engine client (child_process.fork with IPC)');
 
 let engine: Engine | undefined;
 const queue: Extract<WorkerRequest, { type: 'request' }>[] = [];
 const cancelled = new Set<number>();
 let running: number | undefined;
 
-function post(m: WorkerResponse | WorkerEvent, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(m, transfer);
+function post(m: WorkerResponse | WorkerEvent): void {
+  if (process.connected) process.send!(m);
 }
 
 function serialize(e: unknown): SerializedError {
@@ -303,7 +302,10 @@ async function pump(): Promise<void> {
   }
 }
 
-port.on('message', (m: WorkerRequest) => {
+// The host went away (extension host closed or crashed): nothing is left to answer.
+process.on('disconnect', () => process.exit(0));
+
+process.on('message', (m: WorkerRequest) => {
   // Message handlers run only between onnxruntime calls, so exiting here is always safe (see protocol.ts).
   if (m.type === 'shutdown') process.exit(m.code);
   if (m.type === 'cancel') {
