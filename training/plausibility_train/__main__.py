@@ -45,6 +45,10 @@ def main(argv=None) -> int:
     p.add_argument("--config", help="JSON file of TrainConfig fields")
     p.add_argument("--set", nargs="*", default=[], help="overrides key=value (model.n_layer=6 ...)")
 
+    p = sub.add_parser("average", help="weighted average of runs' final weights (a run and its continuation)")
+    p.add_argument("parts", nargs="+", help="FINAL.pt[:WEIGHT] (weight 1 if omitted)")
+    p.add_argument("--out", required=True, help="folder for final.pt and summary.json")
+
     p = sub.add_parser("export", help="export a checkpoint to a model folder")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--tokenizer", default="training/work/tokenizer")
@@ -134,6 +138,11 @@ def run(args) -> int:
             else:
                 cfg[k] = val
         train(TrainConfig(**cfg), log=lambda s: print(s, flush=True))
+    elif args.cmd == "average":
+        from .train import average_weights
+        parts = [(Path(a.rsplit(":", 1)[0]), float(a.rsplit(":", 1)[1])) if ":" in a else (Path(a), 1.0) for a in args.parts]
+        s = average_weights(parts, Path(args.out))
+        print(f"averaged {len(parts)} weight sets -> {args.out}/final.pt ({s['steps']} steps, {s['tokens']} tokens behind it)")
     elif args.cmd == "export":
         from .export import export_model
         export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16,

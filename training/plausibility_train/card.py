@@ -81,7 +81,14 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
                  f"{rc['warmup_steps']} warm-up steps, cosine to {rc['min_lr_ratio']:.0%} over the "
                  f"{rc['time_budget_min']:g}-minute wall-time budget, batch {rc['batch_size']} x {rc['context']} "
                  f"tokens, clip {rc['grad_clip']:.1f}, {'bfloat16 autocast (fp32 weights)' if rc['precision'] == 'bf16' else 'fp32'}).")
-    if evals:
+    if summary.get("averaged_from"):
+        L.append("- Shipped weights: the average of " + " and ".join(
+            f"`{a['weights']}` ({a['weight']:.0%})" for a in summary["averaged_from"]) + "; the steps, tokens and time "
+            "above add up the runs behind them (" + ", ".join(f"`{r}`" for r in summary.get("runs", [])) + "); "
+            "the recipe above is the first run's, and the notes below describe the others.")
+    if not evals:
+        L.append("")
+    else:
         L.append("- Validation curve (nats/token -> perplexity): " + "; ".join(
             f"step {e['step']}: {e['val_loss']:.3f} -> {e['val_ppl']:.1f}" for e in evals[:: max(1, len(evals) // 8)]
         ) + f"; final step {evals[-1]['step']}: {evals[-1]['val_ppl']:.1f}.\n")

@@ -149,27 +149,32 @@ def conditioning_check(folder: Path, corpus: Path, max_docs: int = 300) -> dict:
     rng.shuffle(docs)
     docs = docs[:max_docs]
 
-    def cond_nll(tags: list[str], text: str) -> float:
+    def head_len(tags: list[str]) -> int:
+        return len(tok.encode(format_header(tags, None)))
+
+    def cond_nll(tags: list[str], text: str, longest_head: int) -> float:
+        """Mean NLL of the text's first tokens that fit after the longest header compared, so that every
+        candidate is scored on the same tokens."""
         head = tok.encode(format_header(tags, None))
-        body = tok.encode(text)
-        ids = ([bos] + head + body)[: model.cfg.n_positions]
-        nb = len(ids) - 1 - len(head)
-        lp = sequence_logprobs(model, [ids])[0]
-        return -sum(lp[-nb:]) / nb
+        body = tok.encode(text)[: model.cfg.n_positions - 1 - longest_head]
+        lp = sequence_logprobs(model, [[bos] + head + body])[0]
+        return -sum(lp[-len(body):]) / len(body)
 
     true_n, wrong_n, wins = [], [], 0
     with torch.inference_mode():
         for d in docs:
             wrong = list(rng.choice([t for t in tag_sets if list(t) != d["tags"]]))
-            a, b = cond_nll(d["tags"], d["text"]), cond_nll(wrong, d["text"])
+            longest = max(head_len(d["tags"]), head_len(wrong))
+            a, b = cond_nll(d["tags"], d["text"], longest), cond_nll(wrong, d["text"], longest)
             true_n.append(a)
             wrong_n.append(b)
             wins += a < b
         brown = [d for d in load_split(corpus / "test.jsonl") if d["source"] == "brown"]
         genres = [g.replace("_", " ") for g in BROWN_GENRES]
         correct = 0
+        longest = max(head_len([g]) for g in genres)
         for d in brown:
-            scores = [cond_nll([g], d["text"]) for g in genres]
+            scores = [cond_nll([g], d["text"], longest) for g in genres]
             correct += genres[int(np.argmin(scores))] == d["tags"][0]
     counts = {}
     for d in brown:

@@ -216,3 +216,51 @@ def train(tc: TrainConfig, log=print) -> dict:
     if ddp:
         dist.destroy_process_group()
     return summary
+
+
+def average_weights(parts: list[tuple[Path, float]], out_dir: Path) -> dict:
+    """Weighted average of runs' final weights (runs of one shape, e.g. a run and its continuation from init_from).
+
+    Writes out_dir/final.pt and out_dir/summary.json. The summary's steps, tokens and wall time add up the distinct
+    runs behind the ingredients (a run whose weights started another is counted once), so the card reports the
+    compute that went into the average."""
+    if not parts:
+        raise ValueError("nothing to average")
+    total = sum(w for _, w in parts)
+    if total <= 0 or any(w < 0 for _, w in parts):
+        raise ValueError("averaging weights must be non-negative with a positive sum")
+    states = [torch.load(p, map_location="cpu") for p, _ in parts]
+    config = states[0]["config"]
+    for (p, _), st in zip(parts, states):
+        if st["config"] != config:
+            raise ValueError(f"{p} has a different model shape ({st['config']} vs {config})")
+    avg = {}
+    for k, v in states[0]["model"].items():
+        if v.is_floating_point():
+            avg[k] = sum(st["model"][k] * (w / total) for st, (_, w) in zip(states, parts))
+        else:
+            avg[k] = v
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": avg, "config": config}, out_dir / "final.pt")
+    runs: dict[str, dict] = {}
+
+    def collect(run: Path) -> None:
+        s = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
+        if str(run.resolve()) in runs or not s:
+            return
+        runs[str(run.resolve())] = s
+        ckpt = run / "checkpoint.pt"
+        init = torch.load(ckpt, map_location="cpu")["train_config"].get("init_from") if ckpt.exists() else ""
+        if init:
+            collect(Path(init).parent)
+
+    for p, _ in parts:
+        collect(Path(p).parent)
+    summary = {"averaged_from": [{"weights": str(p), "weight": w / total} for p, w in parts],
+               "runs": sorted(os.path.relpath(r) for r in runs), "params": sum(v.numel() for v in avg.values() if v.is_floating_point()),
+               "config": config, "steps": sum(s.get("steps", 0) for s in runs.values()),
+               "tokens": sum(s.get("tokens", 0) for s in runs.values()),
+               "wall_s": sum(s.get("wall_s", 0.0) for s in runs.values()),
+               "history": {"log": [r for s in runs.values() for r in s.get("history", {}).get("log", [])], "evals": []}}
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary

@@ -23,7 +23,7 @@ from plausibility_train.corpus import CorpusError, Sources, prepare  # noqa: E40
 from plausibility_train.data import build_stream, save_stream  # noqa: E402
 from plausibility_train.export import export_model  # noqa: E402
 from plausibility_train.model import GPT, GPTConfig, sequence_logprobs  # noqa: E402
-from plausibility_train.train import TrainConfig, train  # noqa: E402
+from plausibility_train.train import TrainConfig, average_weights, train  # noqa: E402
 
 SAMPLE = [
     "The committee met on Friday to discuss the budget. Members agreed that costs were too high.",
@@ -187,6 +187,27 @@ class TrainingTests(unittest.TestCase):
             self.assertAlmostEqual(cont["history"]["evals"][-1]["val_loss"], first["history"]["evals"][-1]["val_loss"],
                                    places=3)
             self.assertEqual(cont["steps"], 5)
+
+    def test_average_weights_of_a_run_and_its_continuation(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as t:
+            a, b, c = Path(t) / "a", Path(t) / "b", Path(t) / "c"
+            first = train(tiny_config(d, out_dir=str(a), max_steps=10), log=lambda *_: None)
+            second = train(tiny_config(d, out_dir=str(b), max_steps=6, init_from=str(a / "final.pt")), log=lambda *_: None)
+            s = average_weights([(a / "final.pt", 1.0), (b / "final.pt", 3.0)], c)
+            wa, wb = (torch.load(x / "final.pt")["model"] for x in (a, b))
+            avg = torch.load(c / "final.pt")["model"]
+            for k in avg:
+                self.assertTrue(torch.allclose(avg[k], 0.25 * wa[k] + 0.75 * wb[k], atol=1e-6), k)
+            # b continued from a: both runs count once each.
+            self.assertEqual(s["steps"], first["steps"] + second["steps"])
+            self.assertEqual(s["tokens"], first["tokens"] + second["tokens"])
+            other = Path(t) / "other"
+            train(tiny_config(d, out_dir=str(other), max_steps=2,
+                              model={"vocab_size": 400, "n_positions": 64, "n_embd": 16, "n_layer": 1, "n_head": 1}),
+                  log=lambda *_: None)
+            with self.assertRaises(ValueError):
+                average_weights([(a / "final.pt", 1.0), (other / "final.pt", 1.0)], Path(t) / "bad")
 
     def test_per_source_header_fractions(self):
         tok = ByteLevelBPE.load(Fixture.get() / "tok" / "tokenizer.json")
