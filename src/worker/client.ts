@@ -236,7 +236,8 @@ export class EngineClient {
       this.lastError = e.message;
       this.opts.log?.(`engine worker error: ${this.lastError}`);
     });
-    w.on('exit', (code, signal) => this.onExit(w, code, signal));
+    // 'close' rather than 'exit': it comes after stderr has drained, so an uncaught error's message is in the tail.
+    w.on('close', (code, signal) => this.onExit(w, code, signal));
   }
 
   /** Sends the requests queued while the worker was down, in order. */

@@ -153,6 +153,34 @@ describe('worker: protocol and recovery', function () {
   });
 });
 
+describe('worker: a crash is reported with its cause', function () {
+  this.timeout(180000);
+
+  it('an uncaught error in the worker process names the error; a kill names the signal', async () => {
+    const client = new EngineClient({ workerPath: WORKER, initialBackoffMs: 50 });
+    try {
+      const reasons: string[] = [];
+      client.onCrash((c) => reasons.push(c.reason));
+      let restarted = new Promise<void>((res) => client.onRestart(() => res()));
+      await client.request('ping', {});
+      // The worker answers, then throws on its next turn: the answer may or may not get out first.
+      void client.request('crash', { how: 'throw' }).catch(() => undefined);
+      await restarted;
+      assert.match(reasons[0], /crash requested/);
+      const pid = client.workerPid;
+      assert.ok(pid && pid !== process.pid, 'the worker is a separate process');
+      restarted = new Promise<void>((res) => client.onRestart(() => res()));
+      await client.killWorkerForTest();
+      await restarted;
+      assert.match(reasons[1], /SIGKILL/);
+      assert.notEqual(client.workerPid, pid);
+      assert.equal((await client.request('ping', {})).pid, client.workerPid);
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
 describe('worker: execution provider and precision', function () {
   this.timeout(180000);
 
