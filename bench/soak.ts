@@ -9,11 +9,14 @@
  *
  * RSS figures are the host process plus the engine worker's process (the worker is a child process).
  *
- * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of SOAK_WARMUP_SECONDS (default 60; or
- * --warmup N) of the same editing, so that the start RSS includes the bounded caches at their steady size (the
- * worker's KV prefix cache of up to 48 MB, onnxruntime's memory arena, the per-document block caches): what grows
- * after that is a leak. Prints key=value lines:
- *   docs, soak_seconds, rss_loaded_mb (model loaded, every document scored once), rss_start_mb (after the warm-up),
+ * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of the same editing, so that the start RSS
+ * includes the bounded caches at their steady size (the worker's KV prefix cache of up to 48 MB, onnxruntime's memory
+ * arena, the per-document block caches): what grows after that is a leak. The warm-up lasts at least
+ * SOAK_WARMUP_SECONDS (default 60; or --warmup N) and goes on until the documents' block caches have not grown by
+ * more than 2% for 60 s (at most SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N): with 20 documents that
+ * each keep 64 spare blocks, a fixed minute left them half full and the soak counted their filling as growth.
+ * Prints key=value lines:
+ *   docs, soak_seconds, warmup_seconds, rss_loaded_mb (model loaded, every document scored once), rss_start_mb (after the warm-up),
  *   rss_end_mb,
  *   rss_peak_mb, requests (scoring passes sent through the worker protocol), completed, errors, cancelled,
  *   worker_restarts, worker_gc (whether the worker's isolate could be collected), worker_heap_start_mb/_end_mb, and last
@@ -40,6 +43,10 @@ setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
 const hostRssMb = () => process.memoryUsage().rss / 1048576;
+const hostHeap = () => {
+  const m = process.memoryUsage();
+  return `host heap ${(m.heapUsed / 1048576).toFixed(1)} MB, host external ${(m.external / 1048576).toFixed(1)} MB`;
+};
 let workerPid: number | undefined;
 let workerPingRssMb = 0;
 /** Resident set of the engine worker's process, read without a request (which would queue behind the passes). */
@@ -64,7 +71,7 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   let workerHeapMb = 0;
   const before = await client.request('ping', {});
   workerPid = client.workerPid;
-  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
+  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
   for (let i = 0; i < 3; i++) {
     gc();
     const p = await client.request('ping', { gc: true });
@@ -80,7 +87,7 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   }
   samples.sort((a, b) => a - b);
   const after = await client.request('ping', {});
-  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${after.rssMb.toFixed(1)}), worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
+  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${after.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
   return { rss: samples[2], workerGc, workerHeapMb };
 }
 
@@ -197,6 +204,7 @@ async function main(): Promise<void> {
   const firstErrors: string[] = [];
 
   const docs: Doc[] = [];
+  const cachedBlocks = () => docs.reduce((n, d) => n + d.scorer.cachedBlocks, 0);
   for (let i = 0; i < 20; i++) {
     const { text, languageId } = makeDoc(r, i);
     const scorer = new DocumentScorer(client);
@@ -232,8 +240,8 @@ async function main(): Promise<void> {
   let focus = 0;
   const warmupSeconds = Number(arg('warmup', process.env.SOAK_WARMUP_SECONDS ?? '60'));
   process.stderr.write(`loaded: rss ${rssLoaded.toFixed(1)} MB; warming up for ${warmupSeconds} s\n`);
-  const edits = async (untilMs: number, onTick: () => void) => {
-    while (Date.now() < untilMs) {
+  const edits = async (goOn: () => boolean, onTick: () => void) => {
+    while (goOn()) {
       onTick();
       if (r() < 0.02) focus = Math.floor(r() * docs.length);
       const d = r() < 0.8 ? docs[focus] : docs[Math.floor(r() * docs.length)];
@@ -258,25 +266,41 @@ async function main(): Promise<void> {
       await sleep(20 + Math.floor(r() * 100));
     }
   };
-  await edits(Date.now() + warmupSeconds * 1000, () => undefined);
+  const warmStart = Date.now();
+  const warmMax = warmStart + Number(arg('warmup-max', process.env.SOAK_WARMUP_MAX_SECONDS ?? '600')) * 1000;
+  let mostBlocks = cachedBlocks();
+  let grewAt = warmStart;
+  await edits(
+    () => {
+      const now = Date.now();
+      if (cachedBlocks() > mostBlocks * 1.02) {
+        mostBlocks = cachedBlocks();
+        grewAt = now;
+      }
+      return now < warmStart + warmupSeconds * 1000 || (now - grewAt < 60_000 && now < warmMax);
+    },
+    () => undefined,
+  );
+  const warmedSeconds = (Date.now() - warmStart) / 1000;
   const idleWarm = Date.now() + 60_000;
   while (client.inFlight > 0 && Date.now() < idleWarm) await sleep(50);
   requests = completed = errors = cancelled = 0;
   const start = await settledRss(client);
   const rssStart = start.rss;
+  const blocksStart = cachedBlocks();
   let rssPeak = rssStart;
-  process.stderr.write(`warm: rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
+  process.stderr.write(`warm after ${warmedSeconds.toFixed(0)} s (${cachedBlocks()} cached blocks): rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
 
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
   let lastReport = t0;
-  await edits(end, () => {
+  await edits(() => Date.now() < end, () => {
     const now = Date.now();
     if (now - lastReport >= 1000) rssPeak = Math.max(rssPeak, rssMb());
     if (now - lastReport >= 30_000) {
       lastReport = now;
       process.stderr.write(
-        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb().toFixed(1)}MB requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
+        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb().toFixed(1)}MB (host ${hostRssMb().toFixed(1)}) cached_blocks=${cachedBlocks()} requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
       );
     }
   });
@@ -297,6 +321,7 @@ async function main(): Promise<void> {
   for (const e of firstErrors) process.stderr.write(`error: ${e}\n`);
   console.log(`docs=${docs.length}`);
   console.log(`soak_seconds=${seconds}`);
+  console.log(`warmup_seconds=${warmedSeconds.toFixed(0)}`);
   console.log(`rss_loaded_mb=${rssLoaded.toFixed(1)}`);
   console.log(`rss_start_mb=${rssStart.toFixed(1)}`);
   console.log(`rss_end_mb=${rssEnd.toFixed(1)}`);
@@ -309,6 +334,8 @@ async function main(): Promise<void> {
   console.log(`worker_gc=${endState.workerGc}`);
   console.log(`worker_heap_start_mb=${start.workerHeapMb.toFixed(1)}`);
   console.log(`worker_heap_end_mb=${endState.workerHeapMb.toFixed(1)}`);
+  console.log(`cached_blocks_start=${blocksStart}`);
+  console.log(`cached_blocks_end=${cachedBlocks()}`);
   console.log(`rss_growth_mb=${(rssEnd - rssStart).toFixed(1)}`);
 }
 
