@@ -47,19 +47,22 @@ const hostHeap = () => {
   const m = process.memoryUsage();
   return `host heap ${(m.heapUsed / 1048576).toFixed(1)} MB, host external ${(m.external / 1048576).toFixed(1)} MB`;
 };
-let workerPid: number | undefined;
 let workerPingRssMb = 0;
-/** Resident set of the engine worker's process, read without a request (which would queue behind the passes). */
-function workerRssMb(): number {
-  if (workerPid === undefined) return workerPingRssMb;
+/**
+ * Resident set of the engine worker's process, read from /proc without a request (which would queue behind the
+ * passes). The pid comes from the client each time, so a restarted worker is followed.
+ */
+function workerRssMb(client: EngineClient): number {
+  const pid = client.workerPid;
+  if (pid === undefined) return workerPingRssMb;
   try {
-    return (Number(readFileSync(`/proc/${workerPid}/statm`, 'utf8').split(' ')[1]) * 4096) / 1048576;
+    return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 1048576;
   } catch {
     return workerPingRssMb; // not Linux: the worker's own figure from its last ping
   }
 }
 /** What the editor pays: this process (the extension host's part) plus the engine worker's process. */
-const rssMb = () => hostRssMb() + workerRssMb();
+const rssMb = (client: EngineClient) => hostRssMb() + workerRssMb(client);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -70,8 +73,7 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   let workerGc = false;
   let workerHeapMb = 0;
   const before = await client.request('ping', {});
-  workerPid = client.workerPid;
-  process.stderr.write(`before collections: rss ${rssMb().toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
+  process.stderr.write(`before collections: rss ${rssMb(client).toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
   for (let i = 0; i < 3; i++) {
     gc();
     const p = await client.request('ping', { gc: true });
@@ -82,7 +84,7 @@ async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc
   }
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
-    samples.push(rssMb());
+    samples.push(rssMb(client));
     await sleep(200);
   }
   samples.sort((a, b) => a - b);
@@ -296,11 +298,11 @@ async function main(): Promise<void> {
   let lastReport = t0;
   await edits(() => Date.now() < end, () => {
     const now = Date.now();
-    if (now - lastReport >= 1000) rssPeak = Math.max(rssPeak, rssMb());
+    if (now - lastReport >= 1000) rssPeak = Math.max(rssPeak, rssMb(client));
     if (now - lastReport >= 30_000) {
       lastReport = now;
       process.stderr.write(
-        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb().toFixed(1)}MB (host ${hostRssMb().toFixed(1)}) cached_blocks=${cachedBlocks()} requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
+        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb(client).toFixed(1)}MB (host ${hostRssMb().toFixed(1)}) cached_blocks=${cachedBlocks()} requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
       );
     }
   });

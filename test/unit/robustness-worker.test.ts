@@ -27,15 +27,14 @@ const gc = runInNewContext('gc') as () => void;
  * holds the tensors of its KV caches).
  */
 async function settledRssMb(client: EngineClient): Promise<number> {
-  let workerRss = 0;
   for (let i = 0; i < 3; i++) {
     gc();
     const p = await client.request('ping', { gc: true });
     assert.ok(p.gcRan, 'the worker isolate was collected');
     await sleep(150);
-    workerRss = (await client.request('ping', {})).rssMb;
   }
-  return process.memoryUsage().rss / 1048576 + workerRss;
+  const worker = await client.request('ping', {});
+  return process.memoryUsage().rss / 1048576 + worker.rssMb;
 }
 
 const PARAS = [
