@@ -46,8 +46,111 @@ function splitLines(text: string): Line[] {
   return lines;
 }
 
+/** Counts characters visited by the inline scanners, so tests can check the masking is linear without timing it. */
+export interface WorkCounter {
+  steps: number;
+}
+
+/**
+ * Inline code: a maximal run of backticks closed by the next run of the same length (CommonMark). Each run's next
+ * same-length run is found with one right-to-left pass, so unmatched openers cost nothing extra.
+ */
+function scanInlineCode(text: string, out: SkipRange[], work: WorkCounter): void {
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  for (let i = text.indexOf('`'); i >= 0; i = text.indexOf('`', i)) {
+    let j = i;
+    while (j < text.length && text.charCodeAt(j) === 96) j++;
+    work.steps += j - i;
+    starts.push(i);
+    lengths.push(j - i);
+    i = j;
+  }
+  const nextSame = new Array<number>(starts.length).fill(-1);
+  const lastSeen = new Map<number, number>();
+  for (let r = starts.length - 1; r >= 0; r--) {
+    work.steps++;
+    nextSame[r] = lastSeen.get(lengths[r]) ?? -1;
+    lastSeen.set(lengths[r], r);
+  }
+  for (let r = 0; r < starts.length; r++) {
+    work.steps++;
+    const close = nextSame[r];
+    if (close < 0) continue;
+    out.push({ start: starts[r], end: starts[close] + lengths[close], kind: 'inline-code' });
+    r = close;
+  }
+}
+
+/** Reference definitions `[id]: dest` (the destination may be on the next line): bounded to two lines each. */
+function scanReferenceDefinitions(lines: Line[], out: SkipRange[], work: WorkCounter): void {
+  for (let n = 0; n < lines.length; n++) {
+    const t = lines[n].text;
+    let p = 0;
+    while (p < 3 && t.charCodeAt(p) === 32) p++;
+    work.steps += p + 1;
+    if (t.charCodeAt(p) !== 91 /* [ */) continue;
+    const close = t.indexOf(']', p + 1);
+    work.steps += (close < 0 ? t.length : close) - p;
+    if (close <= p + 1 || t.charCodeAt(close + 1) !== 58 /* : */) continue;
+    let q = close + 2;
+    while (q < t.length && /\s/.test(t[q])) q++;
+    work.steps += q - close;
+    let endLine = n;
+    if (q >= t.length) {
+      // Destination on the following line.
+      if (n + 1 >= lines.length || lines[n + 1].text.trim() === '') continue;
+      endLine = n + 1;
+      work.steps += lines[n + 1].text.length;
+    }
+    out.push({ start: lines[n].start, end: lines[endLine].end, kind: 'url' });
+  }
+}
+
+const isWordCode = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isLocalCode = (c: number): boolean => isWordCode(c) || c === 46 || c === 43 || c === 45; // . + -
+const isLabelCode = (c: number): boolean => isWordCode(c) || c === 45;
+
+/**
+ * E-mail addresses `local@domain.tld`. Anchored on each `@`: the local part is scanned backwards and the domain
+ * forwards, and neither scan crosses another `@`, so every character is visited a bounded number of times.
+ */
+function scanEmails(text: string, out: SkipRange[], work: WorkCounter): void {
+  let consumed = 0;
+  for (let at = text.indexOf('@'); at >= 0; at = text.indexOf('@', at + 1)) {
+    let from = at;
+    while (from > consumed && isLocalCode(text.charCodeAt(from - 1))) from--;
+    work.steps += at - from + 1;
+    // The address starts at the first word character of the local part (a word boundary).
+    while (from < at && !isWordCode(text.charCodeAt(from))) from++;
+    if (from >= at) continue;
+    // Domain: labels of [\w-] separated by single dots, at least two labels.
+    let p = at + 1;
+    let labels = 0;
+    let lastGood = -1;
+    while (p < text.length) {
+      const labelStart = p;
+      while (p < text.length && isLabelCode(text.charCodeAt(p))) p++;
+      work.steps += p - labelStart + 1;
+      if (p === labelStart) break;
+      labels++;
+      // The match must end at a word boundary: back off over trailing hyphens of this label.
+      let e = p;
+      while (e > labelStart && !isWordCode(text.charCodeAt(e - 1))) e--;
+      if (labels >= 2 && e > labelStart && !isWordCode(text.charCodeAt(e))) lastGood = e;
+      if (text.charCodeAt(p) !== 46 || !isLabelCode(text.charCodeAt(p + 1))) break;
+      p++;
+    }
+    if (lastGood < 0) continue;
+    out.push({ start: from, end: lastGood, kind: 'url' });
+    consumed = lastGood;
+    at = Math.max(at, lastGood - 1);
+  }
+}
+
 /** Computes the regions to skip, sorted by start, possibly overlapping. */
-export function skipRegions(text: string, opts: { markdown?: boolean } = {}): SkipRange[] {
+export function skipRegions(text: string, opts: { markdown?: boolean; work?: WorkCounter } = {}): SkipRange[] {
   const markdown = opts.markdown !== false;
   const out: SkipRange[] = [];
   const lines = splitLines(text);
@@ -123,7 +226,9 @@ export function skipRegions(text: string, opts: { markdown?: boolean } = {}): Sk
   }
   if (disabledFrom >= 0) out.push({ start: disabledFrom, end: text.length, kind: 'directive' });
 
-  // Inline patterns.
+  // Inline patterns. The three that could backtrack (inline code, reference definitions, e-mail addresses) are
+  // hand-written scanners that visit each character a bounded number of times; the remaining regexes stop at a
+  // delimiter that bounds every attempt, so the whole pass is linear in the text length.
   const add = (re: RegExp, kind: SkipKind, group = 0) => {
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -141,12 +246,12 @@ export function skipRegions(text: string, opts: { markdown?: boolean } = {}): Sk
       out.push({ start, end: start + len, kind });
     }
   };
+  const work = opts.work ?? { steps: 0 };
   if (markdown) {
-    // Inline code: a run of backticks closed by a run of the same length, within a paragraph.
-    add(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, 'inline-code');
-    // Link destinations: [text](dest) and reference definitions [id]: dest
+    scanInlineCode(text, out, work);
+    // Link destinations: [text](dest)
     add(/\]\(([^)\s]*(?:\s+"[^"]*")?)\)/g, 'url', 1);
-    add(/^ {0,3}\[[^\]]+\]:\s*\S+.*$/gm, 'url');
+    scanReferenceDefinitions(lines, out, work);
     // Autolinks and HTML
     add(/<(?:https?|ftp|mailto):[^>\s]*>/gi, 'url');
     add(/<!--[\s\S]*?(?:-->|$)/g, 'html');
@@ -154,7 +259,7 @@ export function skipRegions(text: string, opts: { markdown?: boolean } = {}): Sk
   }
   add(/\b(?:https?|ftp|file):\/\/[^\s<>()"'`]+/gi, 'url');
   add(/\bwww\.[^\s<>()"'`]+/gi, 'url');
-  add(/\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b/g, 'url');
+  scanEmails(text, out, work);
   out.sort((a, b) => a.start - b.start || b.end - a.end);
   return out;
 }
