@@ -4,7 +4,10 @@ import { InputError, PlausibilityError } from '../core/errors';
 import { lintText, Span, SpanOptions } from '../core/spans';
 import { chunkText, LineIndex } from '../core/text';
 import type { Common } from './main';
-import { CHUNK_CHARS, readInput } from './score';
+import { expandInputs } from './files';
+import { readInput } from './input';
+import { STDIN_NAME, toSarif } from './sarif';
+import { CHUNK_CHARS } from './score';
 
 /** One finding in a file. Lines and columns are 1-based; columns count UTF-16 code units. */
 export interface Finding {
@@ -34,79 +37,19 @@ export interface FileResult {
   error?: string;
 }
 
-const RULES = {
-  'plausibility/word': 'A word the model finds implausible in its context (surprisal above the calibrated threshold).',
-  'plausibility/phrase': 'A run of words the model finds implausible together (mean surprisal far above typical).',
-};
-
-/** Converts results to a SARIF 2.1.0 log. */
-export function toSarif(results: FileResult[], modelDir: string, version: string): unknown {
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: 'plausibility',
-            version,
-            informationUri: 'https://github.com/plausibility/plausibility',
-            rules: Object.entries(RULES).map(([id, text]) => ({
-              id,
-              shortDescription: { text },
-              defaultConfiguration: { level: 'warning' },
-            })),
-          },
-        },
-        columnKind: 'utf16CodeUnits',
-        properties: { model: modelDir },
-        results: results.flatMap((r) =>
-          r.findings.map((f) => ({
-            ruleId: f.rule,
-            level: f.severity === 'warning' ? 'warning' : 'note',
-            message: { text: f.message },
-            locations: [
-              {
-                physicalLocation: {
-                  artifactLocation: { uri: r.path.split('\\').join('/') },
-                  region: {
-                    startLine: f.line,
-                    startColumn: f.column,
-                    endLine: f.endLine,
-                    endColumn: f.endColumn,
-                    charOffset: f.start,
-                    charLength: f.end - f.start,
-                    snippet: { text: f.text },
-                  },
-                },
-              },
-            ],
-            properties: { bits: f.bits, threshold: f.threshold, suggestions: f.suggestions },
-          })),
-        ),
-        invocations: [
-          {
-            executionSuccessful: !results.some((r) => r.error),
-            toolExecutionNotifications: results
-              .filter((r) => r.error || r.skipped)
-              .map((r) => ({
-                level: r.error ? 'error' : 'note',
-                message: { text: `${r.path}: ${r.error ?? r.skipped}` },
-              })),
-          },
-        ],
-      },
-    ],
-  };
-}
+export { toSarif } from './sarif';
 
 /** `plausibility lint FILES...` */
 export async function cmdLint(c: Common): Promise<number> {
-  const files = c.args.positionals;
-  if (files.length === 0) throw new PlausibilityError('lint needs at least one FILE (or - for stdin)', 'USAGE');
+  if (c.args.positionals.length === 0) throw new PlausibilityError('lint needs at least one FILE (or - for stdin)', 'USAGE');
+  // Folders are walked and quoted globs matched here; a glob that matches nothing is an error.
+  const { files, unmatched } = expandInputs(c.args.positionals);
+  if (unmatched.length) throw new PlausibilityError(`no files match ${unmatched.map((g) => JSON.stringify(g)).join(', ')}`, 'USAGE');
+  if (files.length === 0) throw new PlausibilityError(`no prose files (.md .markdown .txt .tex .rst) under ${c.args.positionals.join(', ')}`, 'USAGE');
+  const skipLarge = c.args.options.has('skip-large');
   const spanOpts: SpanOptions = {
     thresholdBits: c.num('threshold'),
-    percentile: (c.args.options.get('percentile') as string | undefined) ?? undefined,
+    percentile: c.num('percentile') === undefined ? undefined : String(c.num('percentile')),
     markdown: !c.args.options.has('no-markdown'),
   };
   const cal = c.args.options.get('calibration');
@@ -122,7 +65,7 @@ export async function cmdLint(c: Common): Promise<number> {
   let errors = 0;
   let findings = 0;
   for (const path of files) {
-    const display = path === '-' ? '<stdin>' : relative(process.cwd(), path) || path;
+    const display = path === '-' ? STDIN_NAME : relative(process.cwd(), path) || path;
     let input;
     try {
       input = readInput(path, c);
@@ -130,6 +73,14 @@ export async function cmdLint(c: Common): Promise<number> {
       if (!(e instanceof InputError)) throw e;
       c.out.error(e.message);
       results.push({ path: display, findings: [], error: e.message });
+      errors++;
+      continue;
+    }
+    if (input.kind === 'skip' && input.tooLarge && !skipLarge) {
+      // Passing CI on a file that was never checked would be silent; only --skip-large makes it a notice.
+      const message = `${display}: ${input.reason}; pass --skip-large to skip such files without failing`;
+      c.out.error(message);
+      results.push({ path: display, findings: [], error: message });
       errors++;
       continue;
     }

@@ -21,6 +21,7 @@ import { cmdLint } from './lint';
 import { cmdRewrite } from './rewrite';
 import { cmdTags } from './tags';
 import { cmdScore, cmdPerplexity, readInput } from './score';
+import { checkModelLimits, validateNumericOptions } from './options';
 import { Out } from './out';
 
 const VERSION = '0.1.0';
@@ -29,7 +30,9 @@ const USAGE = `Usage: plausibility <command> [options]
 
 Commands:
   score FILE|-                 Per-token surprisal (nll, prob, rank, entropy, top-k alternatives)
-  lint FILES...                Flag implausible words and phrases; exit 0 = none, 1 = findings, 2 = error
+  lint FILES...                Flag implausible words and phrases; exit 0 = none, 1 = findings, 2 = error.
+                               FILES may be folders (walked for .md .markdown .txt .tex .rst, skipping
+                               dot-folders and node_modules) or quoted globs ('docs/**/*.md')
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
   perplexity FILE|-            Token perplexity, bits per byte, word perplexity
   eval blimp DIR               Minimal-pair accuracy over DIR/*.jsonl (sentence_good/sentence_bad)
@@ -40,7 +43,9 @@ Options:
   --threshold BITS             lint: token surprisal threshold in bits (default: calibrated from the model)
   --percentile P               lint: calibrated percentile (default 99)
   --calibration model|document lint: threshold source (default model when surprisal_stats.json exists)
-  --max-bytes N                lint/score/perplexity: skip files larger than N bytes (default 2000000; 0 = no limit)
+  --max-bytes N                lint/score/perplexity: files larger than N bytes are an error (exit 2), not
+                               checked (default 2000000; 0 = no limit)
+  --skip-large                 lint: skip files over --max-bytes with a notice instead of failing
   --per-token                  rank: rank by NLL per token instead of total NLL
   --top-k K                    score: alternatives per token (default 5)
   --window N --stride N        sliding-window length and new tokens per window for long documents
@@ -69,7 +74,7 @@ const VALUE_FLAGS = new Set([
   ...DISCRIM_VALUE_FLAGS,
   ...GEN_VALUE_FLAGS,
 ]);
-const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', ...GEN_BOOL_FLAGS]);
+const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', ...GEN_BOOL_FLAGS]);
 
 /** Options shared by all commands. */
 export interface Common {
@@ -82,13 +87,15 @@ export interface Common {
   num(name: string, def?: number): number | undefined;
 }
 
-function makeCommon(args: ParsedArgs, out: Out): Common {
+function makeCommon(args: ParsedArgs, out: Out, command: string): Common {
   const fmt = (args.options.get('format') as string | undefined) ?? 'text';
   if (fmt !== 'text' && fmt !== 'json' && fmt !== 'sarif')
     throw new PlausibilityError(`--format must be text, json or sarif (got "${fmt}")`, 'USAGE');
   const verbose = args.options.has('verbose');
   const modelDir = (args.options.get('model') as string | undefined) ?? defaultModelDir(__dirname);
+  const numbers = validateNumericOptions(args.options, command);
   const num = (name: string, def?: number): number | undefined => {
+    if (numbers.has(name)) return numbers.get(name);
     const v = args.options.get(name);
     if (v === undefined || v === true) return def;
     const n = Number(v);
@@ -113,7 +120,14 @@ function makeCommon(args: ParsedArgs, out: Out): Common {
       if (typeof prov === 'string') opts.executionProviders = prov.split(',').map((s) => s.trim()).filter(Boolean);
       const variant = args.options.get('variant');
       if (typeof variant === 'string') opts.variant = variant;
-      engine = await Engine.load(modelDir, opts);
+      const loaded = await Engine.load(modelDir, opts);
+      try {
+        checkModelLimits(numbers, loaded.config);
+      } catch (e) {
+        await loaded.dispose();
+        throw e;
+      }
+      engine = loaded;
       if (verbose) {
         const i = engine.info;
         out.info(
@@ -250,7 +264,7 @@ export async function main(argv: string[], out: Out = new Out()): Promise<number
   }
   let c: Common;
   try {
-    c = makeCommon(args, out);
+    c = makeCommon(args, out, cmd);
   } catch (e) {
     out.error((e as Error).message);
     return 2;

@@ -1,61 +1,16 @@
 /** `plausibility score` and `plausibility perplexity`. */
-import { readFileSync, statSync } from 'node:fs';
 import { countWords, TextScore } from '../core/engine';
-import { InputError, PlausibilityError } from '../core/errors';
-import { chunkText, decodeText, LineIndex, readFileChecked } from '../core/text';
+import { PlausibilityError } from '../core/errors';
+import { chunkText, LineIndex } from '../core/text';
 import { utf8Bytes } from '../core/bytes';
+import { readInput } from './input';
 import type { Common } from './main';
 import { cmdScoreTags } from './tags';
 
-/** Default size limit for one input file (bytes). Larger files are skipped with a notice unless --max-bytes 0. */
-export const DEFAULT_MAX_BYTES = 2_000_000;
 /** Chunk size (UTF-16 units) for scoring long documents with bounded memory. */
 export const CHUNK_CHARS = 40_000;
 
-/** A readable input, or the reason it is skipped. */
-export type Input = { kind: 'text'; name: string; text: string } | { kind: 'skip'; name: string; reason: string };
-
-/**
- * Reads FILE or `-` (stdin). Missing paths throw InputError; empty, whitespace-only, binary and oversized inputs are
- * returned as skipped with a reason; invalid UTF-8 is decoded with U+FFFD and a warning.
- */
-export function readInput(path: string, c: Common): Input {
-  const name = path === '-' ? '<stdin>' : path;
-  const maxBytes = c.num('max-bytes', DEFAULT_MAX_BYTES) ?? DEFAULT_MAX_BYTES;
-  let buf: Uint8Array;
-  if (path === '-') {
-    try {
-      buf = readFileSync(0);
-    } catch (e) {
-      throw new InputError(`cannot read stdin: ${(e as Error).message}`, 'EREAD');
-    }
-  } else {
-    let size = 0;
-    try {
-      const st = statSync(path);
-      size = st.isFile() ? st.size : 0;
-    } catch {
-      throw new InputError(`no such file: ${path}`, 'ENOENT');
-    }
-    if (maxBytes > 0 && size > maxBytes) {
-      return {
-        kind: 'skip',
-        name,
-        reason: `file is ${(size / 1e6).toFixed(1)} MB, over the --max-bytes limit of ${maxBytes} bytes; skipped (pass --max-bytes 0 to score it in windows)`,
-      };
-    }
-    buf = readFileChecked(path);
-  }
-  if (maxBytes > 0 && buf.length > maxBytes)
-    return { kind: 'skip', name, reason: `input is over the --max-bytes limit of ${maxBytes} bytes; skipped` };
-  const d = decodeText(buf);
-  if (d.kind === 'empty') return { kind: 'skip', name, reason: 'empty file; nothing to check' };
-  if (d.kind === 'binary') return { kind: 'skip', name, reason: 'looks like a binary file; skipped' };
-  if (d.invalidUtf8At !== undefined)
-    c.out.warn(`${name}: invalid UTF-8 at byte ${d.invalidUtf8At}; bad bytes were replaced with U+FFFD`);
-  if (d.text.trim() === '') return { kind: 'skip', name, reason: 'only whitespace; nothing to check' };
-  return { kind: 'text', name, text: d.text };
-}
+export { DEFAULT_MAX_BYTES, readInput, type Input } from './input';
 
 /**
  * Scores a document chunk by chunk (bounded memory for long documents) and calls `each` with every chunk's score and
