@@ -26,6 +26,12 @@ import { Out } from './out';
 
 const VERSION = '0.1.0';
 
+// onnxruntime 1.30 on Linux starts a telemetry client when its environment is created (the first session). That
+// client reads /proc/self/cmdline and scans it recursively, so a command line over ~29 KB (570 paths from
+// `git ls-files`) overflows the main thread's stack: SIGSEGV inside libonnxruntime. Opting out skips that code.
+// It must be set before the first session is created; an explicit value from the user is kept.
+process.env.ORT_DISABLE_TELEMETRY ??= '1';
+
 const USAGE = `Usage: plausibility <command> [options]
 
 Commands:
