@@ -3,7 +3,7 @@
  * comes from stat() alone: pipes and FIFOs report 0, so they are read to EOF. A FIFO is opened without blocking, and
  * if no writer connects within the wait it is an error rather than a hang. Devices and sockets are refused.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, Stats } from 'node:fs';
+import { closeSync, constants, openSync, readSync, statSync, Stats } from 'node:fs';
 import { decodeText } from '../core/text';
 import { InputError } from '../core/errors';
 import type { Common } from './main';
@@ -88,13 +88,7 @@ function refuseSpecial(st: Stats, path: string): void {
 function readBytes(path: string, name: string, opts: ReadOptions): Input | Buffer {
   const waitMs = opts.fifoWaitMs ?? DEFAULT_FIFO_WAIT_MS;
   if (path === '-') {
-    let st: Stats | undefined;
-    try {
-      st = fstatSync(0);
-    } catch {
-      /* stdin closed: read gives EOF */
-    }
-    if (st) refuseSpecial(st, name);
+    // Whatever stdin is (a pipe, a socket pair from a parent process, a terminal), read it to EOF.
     const r = readToEof(0, opts.maxBytes, name, false, waitMs);
     return r.over ? tooLarge(name, opts.maxBytes) : r.bytes;
   }

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { utf8Bytes } from '../../src/core/bytes';
 import { Engine } from '../../src/core/engine';
-import { splitBlocks } from '../../src/worker/blocks';
+import { splitBlocks } from '../../src/core/text/blocks';
 import { EngineClient } from '../../src/worker/client';
 import { DocumentResult, DocumentScorer } from '../../src/worker/document';
-import { skipReason } from '../../src/worker/limits';
+import { skipReason } from '../../src/core/text/limits';
 import { BlockScore, ModelInfo } from '../../src/worker/protocol';
 import { CLI, engine, MODEL_DIR, randomUnicode, rng, ROOT } from './helpers';
 
@@ -241,7 +241,7 @@ describe('robustness: huge documents are turned away cheaply, with a notice', fu
       const preload = join(dir, 'rss.js');
       writeFileSync(preload, "process.on('exit', () => process.stderr.write(`\\nmaxrss_kb=${process.resourceUsage().maxRSS}\\n`));");
       const t0 = Date.now();
-      const r = spawnSync(process.execPath, ['--require', preload, CLI, 'lint', big, line, '--max-bytes', '1000000', '--model', MODEL_DIR], {
+      const r = spawnSync(process.execPath, ['--require', preload, CLI, 'lint', big, line, '--max-bytes', '1000000', '--skip-large', '--model', MODEL_DIR], {
         encoding: 'utf8',
       });
       assert.equal(r.status, 0, r.stderr);
