@@ -13,11 +13,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Engine, EngineOptions, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
+import { checkModelFiles } from '../core/modelCheck';
 import { defaultModelDir } from '../core/paths';
 import { parseArgs, ParsedArgs } from './args';
 import { cmdDiscrim, DISCRIM_USAGE, DISCRIM_VALUE_FLAGS } from './discrim';
 import { cmdGenerate, GEN_BOOL_FLAGS, GEN_USAGE, GEN_VALUE_FLAGS, takeExperts } from './generate';
 import { cmdLint } from './lint';
+import { cmdEvalDetect } from './evalDetect';
 import { cmdRewrite } from './rewrite';
 import { cmdTags } from './tags';
 import { cmdScore, cmdPerplexity, readInput } from './score';
@@ -42,11 +44,17 @@ Commands:
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
   perplexity FILE|-            Token perplexity, bits per byte, word perplexity
   eval blimp DIR               Minimal-pair accuracy over DIR/*.jsonl (sentence_good/sentence_bad)
+  eval detect FILE.jsonl       Error detection on erroneous/corrected sentence pairs (gec-dev format): sentence
+                               recall, false-alarm rate, precision, F0.5, and span precision/recall/F0.5
 ${DISCRIM_USAGE}${GEN_USAGE}
 Options:
   --format text|json|sarif     Output format (sarif: lint only). Default text.
   --model DIR                  Model folder (default: the bundled models/default)
-  --threshold BITS             lint: token surprisal threshold in bits (default: calibrated from the model)
+  --surprise                   lint: also flag surprising words and phrases (plausibility/word, /phrase; off by default)
+  --disable RULE[,RULE]        lint: turn rules off (spelling, word-choice, missing-word, extra-word, word-order,
+                               capitalization, front-matter, word, phrase)
+  --dialect en-US|en-GB        lint: the writer's English (default en-US); --only-dialect rejects the other's spellings
+  --threshold BITS             lint --surprise: token surprisal threshold in bits (default: calibrated from the model)
   --percentile P               lint: calibrated percentile (default 99)
   --calibration model|document lint: threshold source (default model when surprisal_stats.json exists)
   --max-bytes N                lint/score/perplexity: files larger than N bytes are an error (exit 2), not
@@ -77,10 +85,12 @@ const VALUE_FLAGS = new Set([
   'variant',
   'context',
   'batch-rows',
+  'disable',
+  'dialect',
   ...DISCRIM_VALUE_FLAGS,
   ...GEN_VALUE_FLAGS,
 ]);
-const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', ...GEN_BOOL_FLAGS]);
+const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', 'surprise', 'only-dialect', ...GEN_BOOL_FLAGS]);
 
 /** Options shared by all commands. */
 export interface Common {
@@ -126,6 +136,8 @@ function makeCommon(args: ParsedArgs, out: Out, command: string): Common {
       if (typeof prov === 'string') opts.executionProviders = prov.split(',').map((s) => s.trim()).filter(Boolean);
       const variant = args.options.get('variant');
       if (typeof variant === 'string') opts.variant = variant;
+      // Damaged folders get coded errors here (exit 2) instead of failing at inference.
+      checkModelFiles(modelDir, opts.variant ?? 'fp32');
       const loaded = await Engine.load(modelDir, opts);
       try {
         checkModelLimits(numbers, loaded.config);
@@ -180,7 +192,8 @@ async function cmdRank(c: Common): Promise<number> {
 
 async function cmdEval(c: Common): Promise<number> {
   const [what, dir] = c.args.positionals;
-  if (what !== 'blimp') throw new PlausibilityError('usage: plausibility eval blimp DIR [--format json]', 'USAGE');
+  if (what === 'detect') return cmdEvalDetect(c, dir);
+  if (what !== 'blimp') throw new PlausibilityError('usage: plausibility eval blimp DIR | eval detect FILE.jsonl [--format json]', 'USAGE');
   if (!dir) throw new PlausibilityError('eval blimp needs a folder of *.jsonl files', 'USAGE');
   let files: string[];
   try {

@@ -56,12 +56,25 @@ export function readJsonFile<T = Record<string, unknown>>(path: string, what: st
   }
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function describeJson(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
+}
+
 function num(cfg: Record<string, unknown>, ...keys: string[]): number | undefined {
   for (const k of keys) {
     const v = cfg[k];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
   }
   return undefined;
+}
+
+/** The context length config.json declares (GPT-2 or Llama keys), 1024 when it declares none. */
+export function contextLength(cfg: Record<string, unknown>): number {
+  return num(cfg, 'n_positions', 'max_position_embeddings', 'n_ctx') ?? 1024;
 }
 
 /**
@@ -73,8 +86,12 @@ export function parseModelConfig(
   tokenizerConfig: Record<string, unknown> = {},
   tokenToId: (t: string) => number | undefined = () => undefined,
 ): ModelConfig {
+  if (!isPlainObject(cfg)) throw new ModelLoadError(`config.json must hold a JSON object (got ${describeJson(cfg)})`, 'MODEL_BAD_CONFIG');
+  if (!isPlainObject(tokenizerConfig))
+    throw new ModelLoadError(`tokenizer_config.json must hold a JSON object (got ${describeJson(tokenizerConfig)})`, 'MODEL_BAD_CONFIG');
   const need = (name: string, v: number | undefined): number => {
     if (v === undefined) throw new ModelLoadError(`config.json lacks ${name}`, 'MODEL_BAD_CONFIG');
+    if (!Number.isSafeInteger(v) || v < 1) throw new ModelLoadError(`config.json: ${name} must be a positive integer (got ${v})`, 'MODEL_BAD_CONFIG');
     return v;
   };
   const numLayers = need('n_layer / num_hidden_layers', num(cfg, 'n_layer', 'num_hidden_layers', 'num_layers'));
@@ -82,7 +99,7 @@ export function parseModelConfig(
   const hiddenSize = need('n_embd / hidden_size', num(cfg, 'n_embd', 'hidden_size', 'd_model'));
   const numKvHeads = num(cfg, 'num_key_value_heads', 'n_kv_head') ?? numHeads;
   const headDim = num(cfg, 'head_dim') ?? Math.floor(hiddenSize / numHeads);
-  const maxPositions = num(cfg, 'n_positions', 'max_position_embeddings', 'n_ctx') ?? 1024;
+  const maxPositions = need('n_positions', contextLength(cfg));
   const vocabSize = need('vocab_size', num(cfg, 'vocab_size'));
   const tokId = (v: unknown): number | undefined => {
     if (typeof v === 'string') return tokenToId(v);
@@ -126,24 +143,91 @@ export function onnxPath(dir: string, variant = 'fp32'): string {
   return join(dir, 'onnx', file);
 }
 
-/** Checks that `dir` is a model folder and returns its absolute path; throws ModelLoadError otherwise. */
+/**
+ * Checks that `dir` is a model folder and returns its absolute path; throws ModelLoadError otherwise. The required
+ * files must be regular files (a FIFO in their place would block the read forever), config.json must be an object,
+ * and every token id in tokenizer.json must fit config.json's vocab_size (else scores index past the logits).
+ */
 export function checkModelDir(dir: string): string {
   const abs = resolve(dir);
   if (!existsSync(abs)) throw new ModelLoadError(`model folder not found: ${abs}`, 'MODEL_MISSING_DIR');
   if (!statSync(abs).isDirectory()) throw new ModelLoadError(`model path is not a folder: ${abs}`, 'MODEL_MISSING_DIR');
-  for (const f of ['config.json', 'tokenizer.json']) {
-    if (!existsSync(join(abs, f)))
-      throw new ModelLoadError(`model folder ${abs} lacks ${f} (see MODEL_LAYOUT.md)`, 'MODEL_MISSING_FILE');
+  for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'surprisal_stats.json']) {
+    const p = join(abs, f);
+    if (!existsSync(p)) {
+      if (f === 'config.json' || f === 'tokenizer.json')
+        throw new ModelLoadError(`model folder ${abs} lacks ${f} (see MODEL_LAYOUT.md)`, 'MODEL_MISSING_FILE');
+      continue;
+    }
+    if (!statSync(p).isFile()) throw new ModelLoadError(`${f} in ${abs} is not a regular file`, 'MODEL_CORRUPT_FILE');
   }
+  const cfg = readJsonFile<unknown>(join(abs, 'config.json'), 'config.json');
+  if (!isPlainObject(cfg)) throw new ModelLoadError(`config.json must hold a JSON object (got ${describeJson(cfg)})`, 'MODEL_BAD_CONFIG');
+  const vocabSize = num(cfg, 'vocab_size');
+  const maxId = tokenizerMaxId(readJsonFile<unknown>(join(abs, 'tokenizer.json'), 'tokenizer.json'));
+  if (vocabSize !== undefined && maxId !== undefined && maxId >= vocabSize)
+    throw new ModelLoadError(
+      `config.json says vocab_size ${vocabSize}, but tokenizer.json has token id ${maxId}: the tokenizer and the model disagree`,
+      'MODEL_BAD_CONFIG',
+    );
   return abs;
+}
+
+/** The largest token id in a Hugging Face tokenizer.json (BPE/WordPiece vocab object, Unigram list, added tokens). */
+export function tokenizerMaxId(tok: unknown): number | undefined {
+  if (!isPlainObject(tok)) throw new ModelLoadError(`tokenizer.json must hold a JSON object (got ${describeJson(tok)})`, 'MODEL_CORRUPT_FILE');
+  let max: number | undefined;
+  const see = (id: unknown) => {
+    if (typeof id === 'number' && Number.isInteger(id) && (max === undefined || id > max)) max = id;
+  };
+  const model = tok['model'];
+  const vocab = isPlainObject(model) ? model['vocab'] : undefined;
+  if (Array.isArray(vocab)) see(vocab.length - 1);
+  else if (isPlainObject(vocab)) for (const id of Object.values(vocab)) see(id);
+  const added = tok['added_tokens'];
+  if (Array.isArray(added)) for (const a of added) if (isPlainObject(a)) see(a['id']);
+  return max;
 }
 
 /** Reads surprisal_stats.json if the model has one (project models do). Returns undefined otherwise. */
 export function readSurprisalStats(dir: string): SurprisalStats | undefined {
   const p = join(dir, 'surprisal_stats.json');
   if (!existsSync(p)) return undefined;
-  const s = readJsonFile<SurprisalStats>(p, 'surprisal_stats.json');
-  if (!s || typeof s !== 'object' || !s.percentiles || typeof s.percentiles !== 'object')
-    throw new ModelLoadError(`surprisal_stats.json lacks "percentiles": ${p}`, 'MODEL_CORRUPT_FILE');
-  return s;
+  const s = readJsonFile<unknown>(p, 'surprisal_stats.json');
+  const problem = surprisalStatsProblem(s);
+  if (problem) throw new ModelLoadError(`surprisal_stats.json ${problem}: ${p}`, 'MODEL_CORRUPT_FILE');
+  return s as SurprisalStats;
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+function percentilesProblem(v: unknown, where: string): string | undefined {
+  if (!isPlainObject(v)) return `lacks "percentiles"${where}`;
+  const entries = Object.entries(v);
+  if (entries.length === 0) return `has empty "percentiles"${where}`;
+  for (const [k, x] of entries) {
+    const q = Number(k);
+    if (!(q > 0 && q < 100)) return `has a percentile key "${k}"${where} outside (0, 100)`;
+    if (!finite(x)) return `has a non-numeric percentile "${k}"${where}`;
+  }
+  return undefined;
+}
+
+/** What is wrong with the shape of a surprisal_stats.json document, or undefined if it is usable. */
+export function surprisalStatsProblem(s: unknown): string | undefined {
+  if (!isPlainObject(s)) return `must hold a JSON object (got ${describeJson(s)})`;
+  const p = percentilesProblem(s['percentiles'], '');
+  if (p) return p;
+  if (!finite(s['mean']) || !finite(s['std']) || (s['std'] as number) < 0) return 'needs finite "mean" and non-negative "std"';
+  const byPos = s['by_position'];
+  if (byPos === undefined) return undefined;
+  if (!Array.isArray(byPos)) return 'has a "by_position" that is not a list';
+  for (let i = 0; i < byPos.length; i++) {
+    const b = byPos[i];
+    if (!isPlainObject(b) || !finite(b['from']) || !(b['to'] === null || finite(b['to'])))
+      return `has a by_position[${i}] without numeric "from" and "to"`;
+    const bp = percentilesProblem(b['percentiles'], ` in by_position[${i}]`);
+    if (bp) return bp;
+  }
+  return undefined;
 }
