@@ -121,7 +121,7 @@ class FlowParser {
       this.ws();
       if (this.s[this.i] !== ':') this.fail(`expected ":" after the key "${k}"`);
       this.i++;
-      out[String(k)] = this.value(true);
+      setKey(out, String(k), this.value(true));
       this.ws();
       if (this.s[this.i] === ',') this.i++;
       else if (this.s[this.i] !== '}') this.fail(this.i >= this.s.length ? 'unterminated mapping: a "{" has no matching "}"' : `expected "," or "}" in a mapping, found "${this.s[this.i]}"`);
@@ -222,13 +222,12 @@ class BlockParser {
       if (l.indent < indent) break;
       if (l.indent > indent) throw new FrontMatterError('bad indentation: this line is indented more than the key above it', l.n);
       if (l.text.startsWith('- ')) throw new FrontMatterError('a list item where a key was expected', l.n);
-      const m = /^("[^"]*"|'[^']*'|[^:]+?)\s*:(\s+|$)(.*)$/.exec(l.text);
-      if (!m) throw new FrontMatterError(`expected "key: value", found "${l.text.slice(0, 40)}"`, l.n);
-      let key = m[1];
-      if (/^["']/.test(key)) key = key.slice(1, -1);
-      if (key in out) throw new FrontMatterError(`duplicate key "${key}"`, l.n);
+      const kv = splitKey(l.text);
+      if (!kv) throw new FrontMatterError(`expected "key: value", found "${l.text.slice(0, 40)}"`, l.n);
+      // Own keys only: "constructor" or "__proto__" are keys like any other, not inherited members.
+      if (Object.prototype.hasOwnProperty.call(out, kv.key)) throw new FrontMatterError(`duplicate key "${kv.key}"`, l.n);
       this.i++;
-      out[key] = this.valueAfter(m[3], l, indent);
+      setKey(out, kv.key, this.valueAfter(kv.rest, l, indent));
     }
     return out;
   }
@@ -269,6 +268,43 @@ class BlockParser {
   }
 }
 
+/** Defines a key as an own property, so `__proto__` is stored as data rather than changing the prototype. */
+function setKey(out: { [k: string]: YamlValue }, key: string, value: YamlValue): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t';
+
+/**
+ * Splits `key: rest` (the key may be quoted; the colon must be followed by whitespace or the end of the line). One
+ * pass over the line: a regex with a lazy key and `\s*` before the colon backtracks quadratically on long lines.
+ */
+export function splitKey(text: string): { key: string; rest: string } | undefined {
+  const afterColon = (colon: number): string | undefined => {
+    if (text[colon] !== ':') return undefined;
+    let r = colon + 1;
+    if (r < text.length && !/\s/.test(text[r])) return undefined;
+    while (r < text.length && /\s/.test(text[r])) r++;
+    return text.slice(r);
+  };
+  const q = text[0];
+  if (q === '"' || q === "'") {
+    const close = text.indexOf(q, 1);
+    if (close > 0) {
+      let c = close + 1;
+      while (isSpace(text[c])) c++;
+      const rest = afterColon(c);
+      if (rest !== undefined) return { key: text.slice(1, close), rest };
+    }
+  }
+  const colon = text.indexOf(':');
+  if (colon <= 0) return undefined;
+  const key = text.slice(0, colon).trimEnd();
+  const rest = afterColon(colon);
+  if (!key || rest === undefined) return undefined;
+  return { key, rest };
+}
+
 function balanced(s: string): boolean {
   let depth = 0;
   let q: string | null = null;
@@ -304,7 +340,7 @@ export function parseFrontMatter(text: string): FrontMatter | undefined {
   for (let j = 1; j < close; j++) {
     const r = raw[j];
     if (/^\t/.test(r) || /^ *\t/.test(r)) throw new FrontMatterError('tabs are not allowed for indentation in YAML', j + 1);
-    const noComment = stripComment(r).replace(/\s+$/, '');
+    const noComment = stripComment(r).trimEnd();
     if (noComment.trim() === '') continue;
     const indent = noComment.length - noComment.trimStart().length;
     lines.push({ n: j + 1, indent, text: noComment.trim() });

@@ -1,0 +1,37 @@
+/** Front matter and line counting defects from issue 22, item 10. */
+import assert from 'node:assert/strict';
+import { declaredCondition, parseFrontMatter, splitKey } from '../../src/core/frontmatter';
+
+describe('reliability: front matter', function () {
+  // A quadratic parser needs minutes on a 1 MB line; a linear one milliseconds. The bound is mocha's generous timeout.
+  this.timeout(60_000);
+
+  it('keys named like Object members are ordinary keys, not duplicates, and the tags survive', () => {
+    const doc = '---\nconstructor: a\ntoString: b\n__proto__: c\nhasOwnProperty: d\ntags: [news, sport]\nflow: {constructor: 1, __proto__: 2}\n---\nBody.\n';
+    const fm = parseFrontMatter(doc);
+    assert.ok(fm);
+    assert.equal(Object.getPrototypeOf(fm.data), Object.prototype);
+    assert.ok(Object.prototype.hasOwnProperty.call(fm.data, '__proto__'));
+    assert.equal(fm.data['constructor'], 'a');
+    assert.equal(fm.data['toString'], 'b');
+    const flow = fm.data['flow'] as Record<string, unknown>;
+    assert.ok(Object.prototype.hasOwnProperty.call(flow, '__proto__'));
+    assert.deepEqual(declaredCondition(doc)?.tags, ['news', 'sport']);
+    assert.throws(() => parseFrontMatter('---\nconstructor: a\nconstructor: b\n---\n'), /duplicate key "constructor"/);
+  });
+
+  it('a 1 MB line of spaces, with and without a colon, parses', () => {
+    for (const line of ['a' + ' '.repeat(1_000_000) + 'b', 'a' + ' '.repeat(1_000_000) + ':x', 'k: ' + 'v '.repeat(500_000)]) {
+      try {
+        parseFrontMatter(`---\n${line}\n---\nbody\n`);
+      } catch (e) {
+        assert.match((e as Error).message, /key: value|expected/);
+      }
+    }
+    assert.deepEqual(splitKey('"a: b" : c'), { key: 'a: b', rest: 'c' });
+    assert.deepEqual(splitKey('title:   The   end'), { key: 'title', rest: 'The   end' });
+    assert.deepEqual(splitKey('url: http://x'), { key: 'url', rest: 'http://x' });
+    assert.equal(splitKey('a:b'), undefined);
+    assert.equal(splitKey(':x'), undefined);
+  });
+});
