@@ -3,7 +3,7 @@ import { loadConditioning } from '../core/conditional';
 import { PlausibilityError } from '../core/errors';
 import { declaredCondition, FrontMatterError } from '../core/frontmatter';
 import { rewriteSpan } from '../core/rewrite';
-import { readInput } from './score';
+import { readInput } from './input';
 import { conditionFromArgs } from './tags';
 import type { Common } from './main';
 
@@ -11,15 +11,22 @@ import type { Common } from './main';
 export function offsetOf(text: string, line: number, col: number): number {
   if (!Number.isInteger(line) || line < 1) throw new PlausibilityError(`--line must be a positive integer (got ${line})`, 'USAGE');
   if (!Number.isInteger(col) || col < 1) throw new PlausibilityError(`--col must be a positive integer (got ${col})`, 'USAGE');
+  // Lines end at CRLF, LF or a lone CR, as lint (LineIndex) counts them, so a reported line:col can be fed back.
+  const breakAt = (from: number): number => {
+    for (let i = from; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || c === 13) return i;
+    }
+    return -1;
+  };
   let start = 0;
   for (let l = 1; l < line; l++) {
-    const nl = text.indexOf('\n', start);
-    if (nl < 0) throw new PlausibilityError(`--line ${line} is past the end of the file (${l} lines)`, 'USAGE');
-    start = nl + 1;
+    const br = breakAt(start);
+    if (br < 0) throw new PlausibilityError(`--line ${line} is past the end of the file (${l} lines)`, 'USAGE');
+    start = br + (text.charCodeAt(br) === 13 && text.charCodeAt(br + 1) === 10 ? 2 : 1);
   }
-  let end = text.indexOf('\n', start);
+  let end = breakAt(start);
   if (end < 0) end = text.length;
-  if (end > start && text[end - 1] === '\r') end--;
   if (col - 1 > end - start) throw new PlausibilityError(`--col ${col} is past the end of line ${line} (${end - start} characters)`, 'USAGE');
   return start + col - 1;
 }

@@ -35,3 +35,16 @@ describe('reliability: front matter', function () {
     assert.equal(splitKey(':x'), undefined);
   });
 });
+
+describe('reliability: rewrite --line counts lines as lint does', () => {
+  it('CR-only, CRLF and LF line ends give the same offsets as LineIndex', async () => {
+    const { offsetOf } = await import('../../src/cli/rewrite');
+    const { LineIndex } = await import('../../src/core/text');
+    for (const text of ['one\rtwo\rthree words', 'one\r\ntwo\r\nthree words', 'one\ntwo\nthree words', 'one\r\rtwo\n\r\nthree words']) {
+      const at = text.indexOf('words');
+      const p = new LineIndex(text).position(at);
+      assert.equal(offsetOf(text, p.line + 1, p.column + 1), at, JSON.stringify(text));
+    }
+    assert.throws(() => offsetOf('a\rb', 3, 1), /past the end/);
+  });
+});
