@@ -16,6 +16,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { checkRepoId, downloadModel, DownloadError, DTYPE_SUFFIX, HUB_ENDPOINT, MANIFEST, modelFolderName } from '../core/download';
 import { checkProbeScores, preflightModelDir, PROBE_TEXT } from '../core/modelCheck';
@@ -24,6 +25,7 @@ import type { BlockScore } from '../worker/protocol';
 import { SECTION } from './config';
 import type { EngineService } from './engine';
 import { withCancellableProgress } from './progress';
+import { resolveSettingPath } from './settingPaths';
 
 export const COMMAND_SELECT_MODEL = 'plausibility.selectModel';
 
@@ -36,6 +38,18 @@ export function userLevelSetting<T>(key: string, fallback: T, scope?: vscode.Con
   if (vscode.workspace.isTrusted) return c.get<T>(key, fallback);
   const i = c.inspect<T>(key);
   return i?.globalValue ?? i?.defaultValue ?? fallback;
+}
+
+/**
+ * The absolute path a path-valued setting names: relative to the first workspace folder when the workspace is
+ * trusted, to the user's home folder when it is not (see resolveSettingPath).
+ */
+export function resolveSettingPathHere(value: string): string {
+  return resolveSettingPath(value, {
+    trusted: vscode.workspace.isTrusted,
+    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+    home: os.homedir(),
+  });
 }
 
 interface DownloadedModel {

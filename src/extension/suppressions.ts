@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Finding } from '../worker/document';
+import { appendToAllowList } from './allowListFile';
 
 export const ALLOW_LIST_PATH = '.vscode/plausibility-allow.txt';
 const IGNORED_KEY = 'plausibility.ignoredSpans';
@@ -86,24 +87,27 @@ export class Suppressions implements vscode.Disposable {
     this.changed.fire();
   }
 
-  /** Appends a phrase to the allow-list of the document's workspace folder. */
+  /**
+   * Appends a phrase to the allow-list of the document's workspace folder. Never in an untrusted workspace; links and
+   * non-regular files at the allow-list path are refused (see appendToAllowList).
+   */
   async allowPhrase(doc: vscode.TextDocument, phrase: string): Promise<boolean> {
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri) ?? vscode.workspace.workspaceFolders?.[0];
-    if (!folder) {
-      void vscode.window.showWarningMessage('Plausibility: open a folder to keep a workspace allow-list.');
+    if (!folder || folder.uri.scheme !== 'file') {
+      void vscode.window.showWarningMessage('Plausibility: open a local folder to keep a workspace allow-list.');
       return false;
     }
-    const uri = vscode.Uri.joinPath(folder.uri, ALLOW_LIST_PATH);
-    let current = '';
-    try {
-      current = Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-    } catch {
-      current = '# Phrases Plausibility never flags in this workspace, one per line.\n';
-      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(folder.uri, '.vscode'));
+    if (!vscode.workspace.isTrusted) {
+      void vscode.window.showWarningMessage('Plausibility: the allow-list is not changed in an untrusted workspace.');
+      return false;
     }
-    const line = phrase.replace(/\s+/g, ' ').trim();
-    const next = current + (current.endsWith('\n') || current === '' ? '' : '\n') + line + '\n';
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(next, 'utf8'));
+    let line: string;
+    try {
+      line = appendToAllowList(folder.uri.fsPath, phrase, { trusted: vscode.workspace.isTrusted });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Plausibility: allow-list not changed: ${(e as Error).message}`);
+      return false;
+    }
     const set = this.allow.get(folder.uri.toString()) ?? new Set<string>();
     set.add(normalizePhrase(line));
     this.allow.set(folder.uri.toString(), set);

@@ -53,8 +53,10 @@ describe('security invariants', () => {
     // The extension reads them with inspect().globalValue when the workspace is not trusted.
     const config = SRC.find((f) => f.path === 'src/extension/config.ts')!.text;
     assert.match(config, /isTrusted\)[^\n]*inspect<string>\('model'\)\?\.globalValue/);
-    // Any other module that reads a restricted setting does so through userLevelSetting() or inspect() as well.
-    for (const key of restricted) {
+    // maxFileLength is restricted too (a workspace must not lift the size gate); VS Code applies only its user value.
+    assert.ok(restricted.includes('plausibility.maxFileLength'));
+    // Any other module that reads a path-like restricted setting does so through userLevelSetting() or inspect().
+    for (const key of pathLike) {
       const short = key.replace(/^plausibility\./, '').replace(/\./g, '\\.');
       const plainGet = new RegExp(`\\.get(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
       const safeRead = new RegExp(`(?:userLevelSetting|inspect)(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
