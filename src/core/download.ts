@@ -67,6 +67,7 @@ export class DownloadError extends PlausibilityError {
       | 'DOWNLOAD_NETWORK'
       | 'DOWNLOAD_SIZE'
       | 'DOWNLOAD_CHECKSUM'
+      | 'DOWNLOAD_UNVERIFIED'
       | 'DOWNLOAD_CANCELLED'
       | 'DOWNLOAD_FS',
   ) {
@@ -114,6 +115,14 @@ export interface DownloadOptions {
   retryDelayMs?: number;
   /** Extra optional files to fetch when the repository has them (default: surprisal_stats.json). */
   optionalFiles?: string[];
+  /**
+   * Accept files the hub sends without a digest (no ETag): off by default, since nothing could check them. When on,
+   * each such file is reported through `onWarning` and recorded in the manifest as unverified.
+   */
+  allowUnverified?: boolean;
+  onWarning?: (message: string) => void;
+  /** How long to wait for the hub's answer to a HEAD request (default 30 s). */
+  headTimeoutMs?: number;
 }
 
 /** What the hub says about one file. */
@@ -136,7 +145,7 @@ export interface DownloadResult {
   commit: string | undefined;
   dtype: string;
   /** Files as stored in `dir` (the ONNX file is stored as onnx/model.onnx, the name the engine loads). */
-  files: { path: string; source: string; size: number; sha256?: string; gitSha1?: string }[];
+  files: { path: string; source: string; size: number; sha256?: string; gitSha1?: string; verified?: false }[];
   /** True when `dest` already held this exact download and nothing was fetched. */
   upToDate: boolean;
   /** Bytes transferred over the network in this call. */
@@ -269,13 +278,14 @@ export async function fileMetadata(
   repo: string,
   revision: string,
   path: string,
-  opts: { token?: string; signal?: AbortSignal; optional?: boolean } = {},
+  opts: { token?: string; signal?: AbortSignal; optional?: boolean; timeoutMs?: number } = {},
 ): Promise<HubFileMeta | undefined> {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   const url = resolveUrl(endpoint, repo, revision, path);
   const headers: Record<string, string> = { 'Accept-Encoding': 'identity' };
   if (opts.token) headers['Authorization'] = `Bearer ${opts.token}`;
   const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), 30_000);
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
   const onAbort = () => ctl.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
@@ -299,7 +309,8 @@ export async function fileMetadata(
     return meta;
   } catch (e) {
     if (opts.signal?.aborted) throw cancelled();
-    if (isAbort(e)) throw new DownloadError(`the hub did not answer for ${repo}/${path} within 30 s`, 'DOWNLOAD_NETWORK');
+    if (isAbort(e))
+      throw new DownloadError(`the hub did not answer for ${repo}/${path} within ${Math.round(timeoutMs / 100) / 10} s`, 'DOWNLOAD_NETWORK');
     throw e;
   } finally {
     clearTimeout(timer);
@@ -523,8 +534,13 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
   if (signal?.aborted) throw cancelled();
 
   // 1. Metadata: config.json first (it pins the commit and says whether there is external data), then the rest.
-  const head = (path: string, rev: string, optional = false) => fileMetadata(endpoint, repo, rev, path, { token, signal, optional });
+  const head = (path: string, rev: string, optional = false) => fileMetadata(endpoint, repo, rev, path, { token, signal, optional, timeoutMs: opts.headTimeoutMs });
   const configMeta = (await head('config.json', revision))!;
+  if (!configMeta.sha256 && !configMeta.gitSha1 && !opts.allowUnverified)
+    throw new DownloadError(
+      `the hub sent no digest (ETag) for config.json of ${repo}, so the download cannot be verified; nothing was downloaded. Allow unverified files to fetch it anyway.`,
+      'DOWNLOAD_UNVERIFIED',
+    );
   const commit = configMeta.commit;
   const pinned = commit && /^[0-9a-f]{40}$/.test(commit) ? commit : revision;
 
@@ -590,6 +606,18 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
     if (meta) metas.push({ meta, stored: path });
   }
 
+  // Without a digest from the hub nothing can check the bytes: refuse unless the caller allows unverified files.
+  const unverified = new Set(metas.filter(({ meta }) => !meta.sha256 && !meta.gitSha1).map(({ meta }) => meta.path));
+  if (unverified.size > 0) {
+    const list = [...unverified].join(', ');
+    if (!opts.allowUnverified)
+      throw new DownloadError(
+        `the hub sent no digest (ETag) for ${list} of ${repo}, so the download cannot be verified; nothing was installed. Allow unverified files to fetch it anyway.`,
+        'DOWNLOAD_UNVERIFIED',
+      );
+    opts.onWarning?.(`${repo}: the hub sent no digest for ${list}; these files are installed unverified`);
+  }
+
   // 2. Transfer, with progress over all files.
   const total = metas.reduce((a, m) => a + m.meta.size, 0);
   const done = new Map<string, number>();
@@ -623,12 +651,13 @@ export async function downloadModel(opts: DownloadOptions): Promise<DownloadResu
       sha256 = r.sha256;
       downloaded += r.transferred;
     }
+    // A sha256 is recorded only when it was checked against the hub's; an unchecked file says so.
+    const checked = !unverified.has(meta.path);
     manifest.files.push({
       path: stored,
       source: meta.path,
       size: meta.size,
-      sha256: sha256 ?? meta.sha256,
-      gitSha1: meta.gitSha1,
+      ...(checked ? { sha256: sha256 ?? meta.sha256, gitSha1: meta.gitSha1 } : { verified: false }),
     });
   }
 

@@ -242,3 +242,60 @@ describe('downloader against a loopback hub (real model files)', function () {
     assert.equal(server.requests.length, 0);
   });
 });
+
+describe('downloader: unverifiable and failing hubs (issue 22)', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  beforeEach(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'plausibility-dl-'));
+  });
+  afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('refuses files without an ETag by default; allowUnverified installs them with a warning, never recorded as verified', async () => {
+    const server = await HubServer.forModel(REPO, MODEL_DIR).start(50_000);
+    server.faults = { noEtag: true };
+    try {
+      const dest = join(tmp, 'm');
+      await assert.rejects(downloadModel({ repo: REPO, dest, endpoint: server.endpoint }), (e: unknown) => e instanceof DownloadError && e.code === 'DOWNLOAD_UNVERIFIED');
+      assert.ok(!existsSync(dest));
+      const warnings: string[] = [];
+      const r = await downloadModel({ repo: REPO, dest, endpoint: server.endpoint, allowUnverified: true, onWarning: (w) => warnings.push(w) });
+      assert.match(warnings.join('\n'), /no digest/);
+      const manifest = JSON.parse(readFileSync(join(dest, MANIFEST), 'utf8'));
+      for (const f of [...manifest.files, ...r.files]) {
+        assert.equal(f.sha256, undefined, f.path);
+        assert.equal(f.gitSha1, undefined, f.path);
+        assert.equal(f.verified, false, f.path);
+      }
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('HTTP 500 from the hub is a clear HUB_HTTP error and nothing is installed', async () => {
+    const server = await HubServer.forModel(REPO, MODEL_DIR).start(50_000);
+    server.faults = { status500: true };
+    try {
+      const dest = join(tmp, 'm');
+      await assert.rejects(downloadModel({ repo: REPO, dest, endpoint: server.endpoint }), (e: unknown) => e instanceof DownloadError && e.code === 'HUB_HTTP' && /500/.test(e.message));
+      assert.ok(!existsSync(dest));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('a HEAD the hub never answers ends with DOWNLOAD_NETWORK after the HEAD timeout', async () => {
+    const server = await HubServer.forModel(REPO, MODEL_DIR).start(50_000);
+    server.faults = { headHang: true };
+    try {
+      const dest = join(tmp, 'm');
+      await assert.rejects(
+        downloadModel({ repo: REPO, dest, endpoint: server.endpoint, headTimeoutMs: 300 }),
+        (e: unknown) => e instanceof DownloadError && e.code === 'DOWNLOAD_NETWORK' && /did not answer/.test(e.message),
+      );
+      assert.ok(!existsSync(dest));
+    } finally {
+      await server.stop();
+    }
+  });
+});

@@ -33,6 +33,12 @@ export interface HubFaults {
   stall?: boolean;
   /** Ignore Range headers (always 200 with the whole file). */
   ignoreRange?: boolean;
+  /** Send no ETag / X-Linked-Etag at all (no digest to verify against). */
+  noEtag?: boolean;
+  /** Answer every hub request with HTTP 500. */
+  status500?: boolean;
+  /** Never answer HEAD requests on the hub (the connection stays open). */
+  headHang?: boolean;
 }
 
 export interface RequestLog {
@@ -161,6 +167,11 @@ export class HubServer {
       return void res.end();
     }
     if (repo !== this.repo) return this.notFound(res, 'RepoNotFound');
+    if (this.faults.status500) {
+      res.writeHead(500, { 'Content-Type': 'text/plain' });
+      return void res.end('Internal Server Error\n');
+    }
+    if (this.faults.headHang && req.method === 'HEAD') return;
     const rev = decodeURIComponent(revEnc);
     if (rev !== 'main' && rev !== this.commit) return this.notFound(res, 'RevisionNotFound');
     const path = pathEnc.split('/').map(decodeURIComponent).join('/');
@@ -172,9 +183,8 @@ export class HubServer {
       res.writeHead(302, {
         Location: `${this.cdnBase}/cdn/${e.sha256}?name=${encodeURIComponent(path)}`,
         'X-Repo-Commit': this.commit,
-        'X-Linked-Etag': `"${sha}"`,
+        ...(this.faults.noEtag ? {} : { 'X-Linked-Etag': `"${sha}"`, ETag: `"${sha}"` }),
         'X-Linked-Size': String(size),
-        ETag: `"${sha}"`,
         'Content-Length': '0',
       });
       return void res.end();
@@ -182,7 +192,7 @@ export class HubServer {
     const etag = this.faults.wrongGitSha1 ? createHash('sha1').update('x').digest('hex') : e.gitSha1;
     res.writeHead(200, {
       'X-Repo-Commit': this.commit,
-      ETag: `W/"${etag}"`,
+      ...(this.faults.noEtag ? {} : { ETag: `W/"${etag}"` }),
       'Content-Length': String(e.data.length),
       'Content-Type': 'application/octet-stream',
     });
