@@ -35,6 +35,7 @@ const distEntries = [
   ['bench/tags.ts', 'dist/bench/tags.js', {}],
   ['bench/soak.ts', 'dist/bench/soak.js', {}],
   ['bench/steer.ts', 'dist/bench/steer.js', {}],
+  ['bench/large.ts', 'dist/bench/large.js', {}],
 ];
 
 function listTests(dir) {
