@@ -22,6 +22,8 @@ def main(argv=None) -> int:
     p.add_argument("--linux-doc", default="/usr/share/doc/linux-doc-6.1/Documentation")
     p.add_argument("--wordnet", default="/usr/share/wordnet")
     p.add_argument("--fortunes", default="/usr/share/games/fortunes")
+    p.add_argument("--prose-corpus", default=None, help="../shared/data/corpus (train-* shards; valid-* become validation/test)")
+    p.add_argument("--prose-max-words", default="{}", help="JSON source -> words taken from the prose corpus")
     p.add_argument("--only", nargs="*", help="restrict to these sources")
     p.add_argument("--out", default="training/work/corpus")
 
@@ -97,7 +99,9 @@ def run(args) -> int:
     if args.cmd == "prepare":
         from .corpus import Sources, prepare
         src = Sources(brown=Path(args.brown), nlp_corpus=Path(args.nlp_corpus), python_doc=Path(args.python_doc),
-                      linux_doc=Path(args.linux_doc), wordnet=Path(args.wordnet), fortunes=Path(args.fortunes))
+                      linux_doc=Path(args.linux_doc), wordnet=Path(args.wordnet), fortunes=Path(args.fortunes),
+                      prose_corpus=Path(args.prose_corpus) if args.prose_corpus else None,
+                      prose_max_words=json.loads(args.prose_max_words))
         print(json.dumps(prepare(src, Path(args.out), args.only), indent=1))
     elif args.cmd == "tokenizer":
         from .bpe import ByteLevelBPE, train_bpe
@@ -108,7 +112,7 @@ def run(args) -> int:
         print(f"vocab={len(vocab)} merges={len(merges)} -> {args.out}")
     elif args.cmd == "tokenize":
         from .bpe import ByteLevelBPE
-        from .corpus import BROWN_GENRES, load_split
+        from .corpus import WRITING_TAGS, load_split
         from .data import build_stream, conditioning_manifest, save_stream
         tok = ByteLevelBPE.load(_need(Path(args.tokenizer) / "tokenizer.json"))
         out = Path(args.out)
@@ -126,7 +130,7 @@ def run(args) -> int:
             print(f"{split}: {arr.size} tokens")
         (out / "weights.json").write_text(json.dumps(weights, indent=1, sort_keys=True) + "\n")
         (out / "conditioning.json").write_text(json.dumps(conditioning_manifest(
-            args.tag_fraction, all_tags, [g.replace("_", " ") for g in BROWN_GENRES], tag_fractions), indent=1) + "\n")
+            args.tag_fraction, all_tags, WRITING_TAGS, tag_fractions), indent=1) + "\n")
     elif args.cmd == "train":
         from .train import TrainConfig, train
         cfg = json.loads(Path(args.config).read_text()) if args.config else {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import lzma
 import json
 import os
 import re
@@ -109,8 +110,65 @@ def read_brown(root: Path) -> Iterator[Doc]:
             continue
         fid, genre = line.split()[:2]
         text = untag_brown((root / fid).read_text(encoding="utf-8", errors="replace"))
-        yield Doc(id=f"brown/{fid}", source="brown", text=text, tags=[genre.replace("_", " ")],
+        yield Doc(id=f"brown/{fid}", source="brown", text=text, tags=brown_writing_tags(genre),
                   genre=genre, synopsis=first_sentence(text))
+
+
+# ---------------------------------------------------------------- writing tags
+# Tags a writer would recognise, derived from each source's metadata (not from the text itself).
+
+WRITING_TAGS = ["encyclopedic", "news", "fiction", "simple English", "technical documentation", "essay"]
+SHARED_SOURCE_TAGS = {
+    "enwiki": ["encyclopedic"],
+    "enwiki_recent": ["encyclopedic"],
+    "simplewiki": ["encyclopedic", "simple English"],
+    "onestopenglish": ["news", "simple English"],
+    "wikinews": ["news"],
+    "gutenberg": ["fiction"],
+}
+_BROWN_WRITING = {
+    "news": "news", "editorial": "news", "reviews": "news",
+    "adventure": "fiction", "fiction": "fiction", "mystery": "fiction", "romance": "fiction",
+    "science_fiction": "fiction", "humor": "fiction",
+    "belles_lettres": "essay", "lore": "essay", "religion": "essay", "hobbies": "essay",
+    "learned": "essay", "government": "essay",
+}
+
+
+def brown_writing_tags(genre: str) -> list[str]:
+    return [_BROWN_WRITING.get(genre, "essay")]
+
+
+# ---------------------------------------------------------------- the shared prose corpus (xz JSON Lines)
+
+def read_shared_corpus(root: Path, split: str = "train", max_words: dict[str, int] | None = None) -> Iterator[Doc]:
+    """Documents of `root/{split}-*.jsonl.xz` (the corpus README's format), with writing tags by source.
+
+    `max_words` caps each source (documents are taken in shard order, so the same cap gives the same text)."""
+    files = sorted(root.glob(f"{split}-*.jsonl.xz"))
+    if not files:
+        raise CorpusError(f"prose corpus not found: no {root}/{split}-*.jsonl.xz")
+    taken: dict[str, int] = {}
+    for f in files:
+        with lzma.open(f, "rt", encoding="utf-8") as fh:
+            for n, line in enumerate(fh):
+                rec = json.loads(line)
+                src = rec["source"]
+                cap = (max_words or {}).get(src)
+                if cap is not None and taken.get(src, 0) >= cap:
+                    break  # one source per shard: the rest of this shard is over the cap
+                text = rec["text"]
+                taken[src] = taken.get(src, 0) + len(text.split())
+                title = rec.get("title") or ""
+                tags = SHARED_SOURCE_TAGS.get(src, ["encyclopedic"])
+                if src == "gutenberg" and _NONFICTION_TITLE.search(title):
+                    tags = ["essay"]
+                yield Doc(id=f"{src}/{f.name}/{n}", source=src, text=text, tags=tags,
+                          synopsis=title if src != "gutenberg" else first_sentence(text))
+
+
+_NONFICTION_TITLE = re.compile(r"\b(essays?|history|letters|lectures?|sermons?|treatise|principles|memoirs?|"
+                               r"autobiography|journal|notes|travels?|philosophy|science|problems)\b", re.I)
 
 
 # ---------------------------------------------------------------- nlp-corpus
@@ -289,6 +347,8 @@ class Sources:
     wordnet: Path = Path("/usr/share/wordnet")
     fortunes: Path = Path("/usr/share/games/fortunes")
     linux_max_docs: int = 1600
+    prose_corpus: Path | None = None  # ../shared/data/corpus: its train-* shards only
+    prose_max_words: dict | None = None
 
 
 FORBIDDEN = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -303,6 +363,8 @@ def iter_docs(src: Sources, only: Iterable[str] | None = None) -> Iterator[Doc]:
                                            src.linux_max_docs),
         "wordnet": lambda: read_wordnet(src.wordnet),
         "fortunes": lambda: read_fortunes(src.fortunes),
+        "prose": lambda: read_shared_corpus(src.prose_corpus, "train", src.prose_max_words),
+        "prose-valid": lambda: read_shared_corpus(src.prose_corpus, "valid"),
     }
     for name in (only or readers):
         if name not in readers:
@@ -361,6 +423,10 @@ def prepare(src: Sources, out: Path, only: Iterable[str] | None = None, max_word
     for p in (src.brown, src.nlp_corpus, src.python_doc, src.linux_doc, src.wordnet, src.fortunes):
         if FORBIDDEN.exists() and Path(p).resolve().is_relative_to(FORBIDDEN.resolve()):
             raise CorpusError(f"{p} is evaluation data under shared/data and may not be used for training")
+    if src.prose_corpus is not None and FORBIDDEN.exists():
+        # The one training corpus under shared/data; everything else there is evaluation data.
+        if Path(src.prose_corpus).resolve() != (FORBIDDEN / "corpus").resolve():
+            raise CorpusError(f"{src.prose_corpus} is not shared/data/corpus: only that folder may be used for training")
     out.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
     counts: dict[str, dict[str, int]] = {}
@@ -371,7 +437,8 @@ def prepare(src: Sources, out: Path, only: Iterable[str] | None = None, max_word
             doc.text = normalise(doc.text)
             if len(doc.text.split()) < 5:
                 continue
-            split = split_of(doc.id)
+            split = split_of(doc.id) if doc.source not in SHARED_SOURCE_TAGS else (
+                "train" if "/train-" in doc.id else "test" if split_of(doc.id, 0.5, 0.5) == "test" else "validation")
             for piece in chunk_doc(doc, max_words):
                 key = hashlib.sha256(" ".join(piece.text.lower().split()).encode()).hexdigest()
                 if key in seen:
