@@ -1,16 +1,17 @@
 /** `plausibility lint FILES...`: flagged spans with line:col, as text (eslint/Vale style), JSON or SARIF 2.1.0. */
 import { relative } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
-import { lintText, Span, SpanOptions } from '../core/spans';
-import { chunkText, LineIndex } from '../core/text';
+import { DocumentLinter } from '../core/lint/linter';
+import type { Finding as LintFinding, Severity } from '../core/lint/finding';
+import { LineIndex } from '../core/text';
+import { lintSettingsFromFlags, languageOf } from './lintSettings';
 import type { Common } from './main';
 import { expandInputs } from './files';
 import { readInput } from './input';
 import { STDIN_NAME, toSarif } from './sarif';
-import { CHUNK_CHARS } from './score';
 
-/** One finding in a file. Lines and columns are 1-based; columns count UTF-16 code units. */
-export interface Finding {
+/** One finding in a file, as `lint --format json` prints it. Lines and columns are 1-based (UTF-16 columns). */
+export interface FileFinding {
   line: number;
   column: number;
   endLine: number;
@@ -19,20 +20,27 @@ export interface Finding {
   start: number;
   end: number;
   text: string;
-  kind: Span['kind'];
-  severity: Span['severity'];
-  bits: number;
-  threshold: number;
-  score: number;
-  suggestions: string[];
-  message: string;
   rule: string;
+  severity: Severity;
+  message: string;
+  /** The best fix for [start, end) ("" deletes it); null when there is none. */
+  replacement: string | null;
+  /** How much more likely the fix makes the sentence, in bits (verified edits); null otherwise. */
+  gain_bits: number | null;
+  suggestions: string[];
+  /** Surprise flags only: word or phrase, surprisal in bits and the threshold it passed. */
+  kind?: 'word' | 'phrase';
+  bits?: number;
+  threshold?: number;
 }
+
+/** @deprecated name kept for importers: one finding in a file. */
+export type Finding = FileFinding;
 
 /** Lint result for one file. */
 export interface FileResult {
   path: string;
-  findings: Finding[];
+  findings: FileFinding[];
   skipped?: string;
   error?: string;
 }
@@ -47,18 +55,7 @@ export async function cmdLint(c: Common): Promise<number> {
   if (unmatched.length) throw new PlausibilityError(`no files match ${unmatched.map((g) => JSON.stringify(g)).join(', ')}`, 'USAGE');
   if (files.length === 0) throw new PlausibilityError(`no prose files (.md .markdown .txt .tex .rst) under ${c.args.positionals.join(', ')}`, 'USAGE');
   const skipLarge = c.args.options.has('skip-large');
-  const spanOpts: SpanOptions = {
-    thresholdBits: c.num('threshold'),
-    percentile: c.num('percentile') === undefined ? undefined : String(c.num('percentile')),
-    markdown: !c.args.options.has('no-markdown'),
-  };
-  const cal = c.args.options.get('calibration');
-  if (cal !== undefined) {
-    if (cal !== 'model' && cal !== 'document') throw new PlausibilityError('--calibration must be model or document', 'USAGE');
-    spanOpts.calibration = cal;
-  }
-  if (spanOpts.thresholdBits !== undefined && !(spanOpts.thresholdBits > 0))
-    throw new PlausibilityError('--threshold must be a positive number of bits', 'USAGE');
+  const settings = lintSettingsFromFlags(c);
   // Load the model first: an unreadable model is an error (exit 2) before any file is read.
   const engine = await c.loadEngine();
   const results: FileResult[] = [];
@@ -91,35 +88,11 @@ export async function cmdLint(c: Common): Promise<number> {
     }
     const text = input.text;
     const lines = new LineIndex(text);
-    const fileFindings: Finding[] = [];
-    const starts = chunkText(text, CHUNK_CHARS);
-    for (let i = 0; i < starts.length; i++) {
-      const off = starts[i];
-      const chunk = text.slice(off, i + 1 < starts.length ? starts[i + 1] : text.length);
-      if (starts.length > 1 && c.verbose) c.out.info(`${display}: chunk ${i + 1}/${starts.length}`);
-      const { spans } = await lintText(engine, chunk, { ...spanOpts, window: c.num('window'), stride: c.num('stride') });
-      for (const sp of spans) {
-        const a = lines.position(sp.start + off);
-        const b = lines.position(sp.end + off);
-        fileFindings.push({
-          line: a.line + 1,
-          column: a.column + 1,
-          endLine: b.line + 1,
-          endColumn: b.column + 1,
-          start: sp.start + off,
-          end: sp.end + off,
-          text: sp.text,
-          kind: sp.kind,
-          severity: sp.severity,
-          bits: sp.bits,
-          threshold: sp.threshold,
-          score: sp.score,
-          suggestions: sp.suggestions,
-          message: sp.message,
-          rule: `plausibility/${sp.kind}`,
-        });
-      }
-    }
+    // The whole file goes through the editor's pipeline: blocks bound the memory, and directives, fences and front
+    // matter apply across the whole file.
+    const linter = new DocumentLinter(engine);
+    const result = await linter.lint(text, languageOf(path, c), settings);
+    const fileFindings = result.findings.map((f) => toFileFinding(f, lines));
     findings += fileFindings.length;
     results.push({ path: display, findings: fileFindings });
     if (c.format === 'text') {
@@ -130,7 +103,7 @@ export async function cmdLint(c: Common): Promise<number> {
   if (c.format === 'json') {
     c.out.json({
       model: engine.info.modelDir,
-      calibration: spanOpts.thresholdBits !== undefined ? 'absolute' : engine.stats && spanOpts.calibration !== 'document' ? 'model' : 'document',
+      calibration: settings.surprise.thresholdBits !== undefined ? 'absolute' : engine.stats ? 'model' : 'document',
       files: results,
       findings,
       errors,
@@ -142,4 +115,30 @@ export async function cmdLint(c: Common): Promise<number> {
     c.out.info(`${findings} finding${findings === 1 ? '' : 's'} in ${nf} file${nf === 1 ? '' : 's'}` + (errors ? `, ${errors} error${errors === 1 ? '' : 's'}` : ''));
   }
   return errors > 0 ? 2 : findings > 0 ? 1 : 0;
+}
+
+function toFileFinding(f: LintFinding, lines: LineIndex): FileFinding {
+  const a = lines.position(f.start);
+  const b = lines.position(f.end);
+  const out: FileFinding = {
+    line: a.line + 1,
+    column: a.column + 1,
+    endLine: b.line + 1,
+    endColumn: b.column + 1,
+    start: f.start,
+    end: f.end,
+    text: f.text,
+    rule: f.rule,
+    severity: f.severity,
+    message: f.message,
+    replacement: f.replacement ?? null,
+    gain_bits: f.data.gainBits ?? null,
+    suggestions: f.suggestions,
+  };
+  if (f.data.kind) {
+    out.kind = f.data.kind;
+    out.bits = f.data.bits;
+    out.threshold = f.data.threshold;
+  }
+  return out;
 }

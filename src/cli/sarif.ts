@@ -1,15 +1,13 @@
 /** SARIF 2.1.0 output of `plausibility lint`. */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CHECKS } from '../core/lint/registry';
 import type { FileResult } from './lint';
 
 /** The display name lint uses for standard input. */
 export const STDIN_NAME = '<stdin>';
 
-const RULES = {
-  'plausibility/word': 'A word the model finds implausible in its context (surprisal above the calibrated threshold).',
-  'plausibility/phrase': 'A run of words the model finds implausible together (mean surprisal far above typical).',
-};
+const RULES: Record<string, string> = Object.fromEntries(CHECKS.map((c) => [c.id, c.description]));
 
 /**
  * A file path as a SARIF artifact URI: absolute paths become file: URIs, relative ones a relative reference with
@@ -72,7 +70,7 @@ export function toSarif(results: FileResult[], modelDir: string, version: string
                 },
               },
             ],
-            properties: { bits: f.bits, threshold: f.threshold, suggestions: f.suggestions },
+            properties: { replacement: f.replacement, gain_bits: f.gain_bits, suggestions: f.suggestions, bits: f.bits, threshold: f.threshold },
           })),
         ),
         invocations: [

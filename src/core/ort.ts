@@ -17,6 +17,9 @@ export interface OrtRuntime {
 }
 
 function loadOrt(): { ort: Ort; runtime: OrtRuntime } {
+  // onnxruntime's telemetry scans /proc/self/cmdline recursively at start-up and overflows the stack on a long
+  // command line (lint with hundreds of paths); it is off in every process that loads the engine.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const forced = process.env.PLAUSIBILITY_ORT_RUNTIME?.trim().toLowerCase();
   let nativeError: string;
   if (forced === 'wasm') nativeError = 'PLAUSIBILITY_ORT_RUNTIME=wasm';

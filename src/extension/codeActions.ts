@@ -1,5 +1,5 @@
 /**
- * Quick fixes on a Plausibility diagnostic: replace with the model's top alternative, ignore this span, and add the
+ * Quick fixes on a Plausibility diagnostic: apply the finding's verified fix (or another alternative), ignore this span, and add the
  * phrase to the workspace allow-list. Further providers (rewrites with the model, later) plug into
  * {@link QUICK_FIX_PRODUCERS}.
  */
@@ -20,19 +20,23 @@ export function matchCase(original: string, replacement: string): string {
 
 type Producer = (doc: vscode.TextDocument, f: Finding, diagnostic: vscode.Diagnostic) => vscode.CodeAction[];
 
-const replaceWithTop: Producer = (doc, f, diagnostic) => {
-  const top = f.suggestions[0];
-  if (!top) return [];
-  const range = new vscode.Range(doc.positionAt(f.replaceStart), doc.positionAt(f.replaceEnd));
+/** The finding's fix (preferred, applied in one step), then its other whole-word alternatives. */
+const applyFix: Producer = (doc, f, diagnostic) => {
+  if (f.replacement === undefined) return [];
+  const range = new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end));
   const original = doc.getText(range);
-  const replacement = matchCase(original, top);
-  if (replacement === original) return [];
-  const a = new vscode.CodeAction(`Replace "${original}" with "${replacement}"`, vscode.CodeActionKind.QuickFix);
-  a.edit = new vscode.WorkspaceEdit();
-  a.edit.replace(doc.uri, range, replacement);
-  a.diagnostics = [diagnostic];
-  a.isPreferred = true;
-  return [a];
+  const out: vscode.CodeAction[] = [];
+  [f.replacement, ...f.suggestions].forEach((replacement, i) => {
+    if (replacement === original) return;
+    const title = replacement === '' ? `Delete "${original.trim()}"` : `Replace "${original}" with "${replacement}"`;
+    const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+    a.edit = new vscode.WorkspaceEdit();
+    a.edit.replace(doc.uri, range, replacement);
+    a.diagnostics = [diagnostic];
+    a.isPreferred = i === 0;
+    out.push(a);
+  });
+  return out;
 };
 
 const ignoreSpan: Producer = (doc, f, diagnostic) => {
@@ -51,7 +55,7 @@ const allowPhrase: Producer = (doc, f, diagnostic) => {
   return [a];
 };
 
-export const QUICK_FIX_PRODUCERS: Producer[] = [replaceWithTop, ignoreSpan, allowPhrase];
+export const QUICK_FIX_PRODUCERS: Producer[] = [applyFix, ignoreSpan, allowPhrase];
 
 export class QuickFixProvider implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = {

@@ -5,7 +5,10 @@
  * extension at a model folder of its choosing.
  */
 import * as vscode from 'vscode';
+import { userLevelSetting } from './models';
 import type { ExecutionProvider } from '../worker/protocol';
+import type { Severity } from '../core/lint/finding';
+import { DEFAULT_LINT_SETTINGS, type LintSettings } from '../core/lint/settings';
 
 export type CheckFrequency = 'edit' | 'save' | 'manual';
 export type HeatmapMode = 'rank' | 'percentile';
@@ -27,6 +30,10 @@ export interface Settings {
   maxFileLength: number;
   heatmap: boolean;
   heatmapMode: HeatmapMode;
+  /** Raw surprisal flags (plausibility/word, /phrase), off by default. */
+  surpriseEnabled: boolean;
+  /** The writer's English. */
+  dialect: 'en-US' | 'en-GB';
 }
 
 export const SECTION = 'plausibility';
@@ -64,10 +71,31 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     diagnosticSeverity: SEVERITIES[String(c.get('diagnosticSeverity', 'information'))] ?? vscode.DiagnosticSeverity.Information,
     checkFrequency: oneOf(c.get('checkFrequency'), ['edit', 'save', 'manual'] as const, 'edit'),
     debounceMs: clampNumber(c.get('debounceMs'), 0, 10_000, 300),
-    maxFileLength: clampNumber(c.get('maxFileLength'), 1, 50_000_000, 200_000),
+    // An untrusted workspace must not raise the size gate: user-level value only.
+    maxFileLength: clampNumber(userLevelSetting('maxFileLength', 200_000, scope), 1, 50_000_000, 200_000),
     heatmap: c.get<boolean>('heatmap', false) === true,
     heatmapMode: oneOf(c.get('heatmapMode'), ['rank', 'percentile'] as const, 'rank'),
+    surpriseEnabled: c.get<boolean>('surprise.enabled', false) === true,
+    dialect: oneOf(c.get('dialect'), ['en-US', 'en-GB'] as const, 'en-US'),
   };
+}
+
+const SEVERITY_NAMES = { [vscode.DiagnosticSeverity.Error]: 'error', [vscode.DiagnosticSeverity.Warning]: 'warning', [vscode.DiagnosticSeverity.Information]: 'info', [vscode.DiagnosticSeverity.Hint]: 'hint' } as const;
+
+/** The lint pipeline's settings for these editor settings (the CLI maps its flags to the same type). */
+export function lintSettings(s: Settings): Partial<LintSettings> {
+  const surpriseSeverity = SEVERITY_NAMES[s.diagnosticSeverity];
+  return {
+    surprise: { enabled: s.surpriseEnabled, thresholdBits: s.threshold > 0 ? s.threshold : undefined },
+    edits: { ...DEFAULT_LINT_SETTINGS.edits, dialect: s.dialect },
+    // diagnosticSeverity applies to the surprise flags; verified edits are warnings.
+    severity: surpriseSeverity === 'info' ? {} : { 'plausibility/word': surpriseSeverity, 'plausibility/phrase': surpriseSeverity },
+  };
+}
+
+/** The editor's severity for a finding's. */
+export function diagnosticSeverity(s: Severity): vscode.DiagnosticSeverity {
+  return s === 'error' ? vscode.DiagnosticSeverity.Error : s === 'warning' ? vscode.DiagnosticSeverity.Warning : s === 'hint' ? vscode.DiagnosticSeverity.Hint : vscode.DiagnosticSeverity.Information;
 }
 
 /** True when a configuration change touches any setting of ours. */

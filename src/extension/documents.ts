@@ -8,11 +8,11 @@
  * document releases its caches.
  */
 import * as vscode from 'vscode';
-import { PROSE_LANGUAGES } from '../worker/blocks';
+import { PROSE_LANGUAGES } from '../core/text/blocks';
 import { DocumentResult, DocumentScorer, Finding } from '../worker/document';
-import { skipReason } from '../worker/limits';
+import { skipReason } from '../core/text/limits';
 import { CancelledError, WorkerCrashedError } from '../worker/protocol';
-import { readSettings, Settings } from './config';
+import { diagnosticSeverity, lintSettings, readSettings, Settings } from './config';
 import { EngineService } from './engine';
 import { Heatmap } from './heatmap';
 import { Suppressions } from './suppressions';
@@ -115,6 +115,9 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
       before.executionProvider !== s.executionProvider ||
       before.precision !== s.precision ||
       before.threshold !== s.threshold ||
+      before.surpriseEnabled !== s.surpriseEnabled ||
+      before.dialect !== s.dialect ||
+      before.diagnosticSeverity !== s.diagnosticSeverity ||
       before.maxFileLength !== s.maxFileLength ||
       before.languages.join() !== s.languages.join();
     if (rescore) this.rescoreAll(false);
@@ -211,7 +214,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     const model = await this.engine.ensureLoaded(settings);
     if (!model) return;
     st.scorer.setModel(model);
-    st.scorer.setOptions({ thresholdBits: settings.threshold || undefined });
+    st.scorer.setOptions({ lint: lintSettings(settings) });
     st.abort?.abort();
     const abort = new AbortController();
     st.abort = abort;
@@ -268,14 +271,13 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
         }, HOLD_BACK_MS - since + 10);
       } else st.lastEditLine = undefined;
     }
-    const severity = this.settings.diagnosticSeverity;
     const diags: vscode.Diagnostic[] = [];
     for (const f of st.findings) {
       const range = new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end));
       if (held !== undefined && range.start.line <= held && range.end.line >= held) continue;
-      const d = new vscode.Diagnostic(range, f.message, severity);
+      const d = new vscode.Diagnostic(range, f.message, diagnosticSeverity(f.severity));
       d.source = SOURCE;
-      d.code = f.kind === 'phrase' ? 'implausible-phrase' : 'implausible-word';
+      d.code = f.rule;
       diags.push(d);
     }
     this.diagnostics.set(doc.uri, diags);

@@ -6,9 +6,9 @@
  * the worker with backoff and this service asks for a rescore when the model is back.
  */
 import { existsSync } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { resolveSettingPathHere } from './models';
 import { onnxPath } from '../core/config';
 import { EngineClient } from '../worker/client';
 import { ExecutionProvider, ModelInfo, RemoteError } from '../worker/protocol';
@@ -80,13 +80,8 @@ export class EngineService implements vscode.Disposable {
   /** Absolute model folder for a `plausibility.model` value. */
   resolveModelDir(setting: string): string {
     if (!setting || setting === 'bundled') return this.context.asAbsolutePath(path.join('models', 'default'));
-    let p = setting;
-    if (p === '~' || p.startsWith('~/')) p = path.join(os.homedir(), p.slice(1));
-    if (!path.isAbsolute(p)) {
-      const folder = vscode.workspace.workspaceFolders?.[0];
-      p = folder ? path.join(folder.uri.fsPath, p) : path.resolve(p);
-    }
-    return p;
+    // Relative paths resolve against the workspace only when it is trusted (models.ts).
+    return resolveSettingPathHere(setting);
   }
 
   /**

@@ -1,48 +1,31 @@
 /**
- * Incremental scoring of one document through the engine worker.
- *
- * The document is split into blocks (paragraphs, see ./blocks). Each block is scored after a bounded left context;
- * its cache key is a hash of (context, text), so an edit rescores only the blocks it touches plus the blocks whose
- * left context changed, and every other block's scores come from the cache. Results arrive block by block, so a
- * cancelled pass still fills the cache with what finished.
+ * The editor's side of incremental linting: it sends the document to the engine worker, which runs the one lint
+ * pipeline (src/core/lint: masking, blocks cached by context and text, every check) and answers with the findings
+ * and the scores of the blocks this side does not hold yet. This side mirrors block scores by key for the heatmap,
+ * the hover and the token report. No masking or scoring runs here.
  *
  * No `vscode` import: the edit benchmark drives this class exactly as the extension does.
  */
-import { mergeRanges, overlapsAny, Range, skipRegions } from '../core/markdown';
-import type { Span } from '../core/spans';
-import { Block, hashKey, leftContext, maskDocument, splitBlocks } from './blocks';
+import type { Finding } from '../core/lint/finding';
+import type { LintSettings } from '../core/lint/settings';
+import type { BlockScore } from '../core/scoring/blockScore';
+import { splitSentences } from '../core/text/sentences';
 import { EngineClient } from './client';
-import { BlockScore, ModelInfo } from './protocol';
+import type { ModelInfo } from './protocol';
+
+export type { Finding } from '../core/lint/finding';
 
 export interface ScorerOptions {
-  /** Surprisal threshold in bits; 0 or undefined uses the model's calibration (99th percentile). */
-  thresholdBits?: number;
-  /** Alternatives kept per token (hover, quick fixes). */
-  topK?: number;
-  /** Characters of left context per block (default from the model's window). */
-  contextChars?: number;
-  /** Longest block in characters (default from the model's window). */
-  maxBlockChars?: number;
-  /** Blocks kept in the cache beyond the current ones (undo, typing back and forth). */
+  /** The pipeline's settings (the editor's settings, mapped). */
+  lint?: Partial<LintSettings>;
+  /** Blocks kept in the mirror beyond the current ones (undo, typing back and forth). */
   spareBlocks?: number;
 }
 
-/** A finding: a flagged span in document offsets. */
-export interface Finding {
+/** A block of the document, with the text it had when scored. */
+export interface Block {
   start: number;
-  end: number;
   text: string;
-  kind: Span['kind'];
-  /** Surprisal of the span in bits and its probability (2^-bits). */
-  bits: number;
-  prob: number;
-  threshold: number;
-  /** The model's preferred alternatives for the span's first token (cleaned), best first. */
-  suggestions: string[];
-  /** The document range the top suggestion replaces (the span's first word). */
-  replaceStart: number;
-  replaceEnd: number;
-  message: string;
 }
 
 /** A block with its scores, in document order. */
@@ -80,7 +63,9 @@ export interface TokenDetail {
 const LN2 = Math.LN2;
 
 export class DocumentScorer {
+  private static ids = 0;
   private readonly cache = new Map<string, BlockScore>();
+  private docId = `doc-${++DocumentScorer.ids}`;
   private opts: ScorerOptions;
   private model: ModelInfo | undefined;
   private last: DocumentResult | undefined;
@@ -93,14 +78,13 @@ export class DocumentScorer {
     this.opts = opts;
   }
 
-  /** Sets the model the scores come from; a different model clears the cache. */
+  /** Sets the model the scores come from; a different model clears the mirror. */
   setModel(model: ModelInfo): void {
     if (this.model && (this.model.dir !== model.dir || this.model.provider !== model.provider)) this.clear();
     this.model = model;
   }
 
   setOptions(opts: ScorerOptions): void {
-    if (opts.contextChars !== this.opts.contextChars || opts.maxBlockChars !== this.opts.maxBlockChars) this.clear();
     this.opts = opts;
   }
 
@@ -116,117 +100,45 @@ export class DocumentScorer {
   clear(): void {
     this.cache.clear();
     this.last = undefined;
-  }
-
-  private contextChars(): number {
-    if (this.opts.contextChars !== undefined) return this.opts.contextChars;
-    const w = this.model?.contextLength ?? 512;
-    return Math.max(64, Math.min(400, Math.floor(w * 1.5)));
-  }
-
-  private maxBlockChars(): number {
-    if (this.opts.maxBlockChars !== undefined) return this.opts.maxBlockChars;
-    const w = this.model?.contextLength ?? 512;
-    return Math.max(200, Math.min(1500, Math.floor(w * 2.5)));
+    this.docId = `doc-${++DocumentScorer.ids}`; // the worker's caches for the old id age out
   }
 
   /**
-   * Scores `text`, reusing cached blocks. Rejects with CancelledError if `signal` aborts; blocks finished before
-   * the abort stay cached.
+   * Lints `text` (with `scoreOnly`, only scores it). Rejects with CancelledError if `signal` aborts; blocks scored
+   * before the abort stay cached in the worker.
    */
-  async score(text: string, languageId: string, signal?: AbortSignal): Promise<DocumentResult> {
+  async score(text: string, languageId: string, signal?: AbortSignal, scoreOnly = false): Promise<DocumentResult> {
     const t0 = performance.now();
-    const masked = maskDocument(text, languageId);
-    const blocks = splitBlocks(masked, this.maxBlockChars());
-    const ctxChars = this.contextChars();
-    const markdown = languageId === 'markdown';
-    const thresholdBits = this.opts.thresholdBits && this.opts.thresholdBits > 0 ? this.opts.thresholdBits : undefined;
-    // Span options are part of the key: a block's spans depend on them.
-    const variant = `${thresholdBits ?? 'auto'}|${markdown ? 'md' : 'txt'}`;
-    const keyed = blocks.map((block) => {
-      const context = leftContext(masked, block.start, ctxChars);
-      return { block, context, key: hashKey(variant, context, block.text) };
-    });
-    const missing = new Map<string, { key: string; context: string; text: string }>();
-    for (const k of keyed) if (!this.cache.has(k.key)) missing.set(k.key, { key: k.key, context: k.context, text: k.block.text });
-    const rescored = missing.size;
-    if (missing.size > 0) {
-      await this.clientOf().request(
-        'score',
-        { items: [...missing.values()], topK: this.opts.topK ?? 5, spans: { thresholdBits, markdown } },
-        { signal, onPartial: (b) => this.cache.set(b.key, b) },
-      );
-    }
-    // Mark the current blocks as most recent, then trim the oldest beyond the spare allowance.
+    const r = await this.clientOf().request(
+      'lint',
+      { doc: this.docId, text, languageId, settings: this.opts.lint ?? {}, known: [...this.cache.keys()], scoreOnly },
+      { signal, onPartial: (b) => this.cache.set(b.key, b) },
+    );
     const scored: ScoredBlock[] = [];
-    for (const k of keyed) {
-      const s = this.cache.get(k.key);
-      if (!s) continue; // the worker returned nothing for it (cannot happen unless cancelled)
-      this.cache.delete(k.key);
-      this.cache.set(k.key, s);
-      scored.push({ block: k.block, key: k.key, score: s });
+    for (const b of r.blocks) {
+      const s = this.cache.get(b.key);
+      if (!s) continue;
+      this.cache.delete(b.key); // most recent last
+      this.cache.set(b.key, s);
+      scored.push({ block: { start: b.start, text: text.slice(b.start, b.start + b.length) }, key: b.key, score: s });
     }
     const limit = scored.length + (this.opts.spareBlocks ?? 64);
     for (const key of this.cache.keys()) {
       if (this.cache.size <= limit) break;
       this.cache.delete(key);
     }
-    const findings = this.findings(text, markdown, scored);
-    let tokens = 0;
-    let bits = 0;
-    for (const s of scored) {
-      tokens += s.score.bits.length;
-      for (const b of s.score.bits) bits += b;
-    }
-    const nllNats = bits * LN2;
     const result: DocumentResult = {
       blocks: scored,
-      findings,
-      rescored,
-      reused: scored.length - rescored,
-      tokens,
-      nllNats,
-      perplexity: tokens ? Math.exp(nllNats / tokens) : NaN,
+      findings: r.findings,
+      rescored: r.rescored,
+      reused: r.reused,
+      tokens: r.tokens,
+      nllNats: r.nllNats,
+      perplexity: r.perplexity,
       ms: performance.now() - t0,
     };
     this.last = result;
     return result;
-  }
-
-  private findings(text: string, markdown: boolean, scored: ScoredBlock[]): Finding[] {
-    // Document-level skip regions: code fences, directives that span blocks, and so on.
-    const skips: Range[] = mergeRanges(skipRegions(text, { markdown }));
-    const out: Finding[] = [];
-    for (const s of scored) {
-      const spans: Span[] = s.score.spans ?? [];
-      for (const sp of spans) {
-        const start = s.block.start + sp.start;
-        const end = s.block.start + sp.end;
-        if (overlapsAny(skips, start, end)) continue;
-        const word = /^[\p{L}\p{N}\p{M}]+(?:['’-][\p{L}\p{N}\p{M}]+)*/u.exec(sp.text);
-        const replaceEnd = word ? start + word[0].length : end;
-        const suggestions = sp.suggestions.filter((x) => /[\p{L}\p{N}]/u.test(x));
-        const pref = suggestions[0];
-        const message =
-          `${sp.kind === 'phrase' ? 'Implausible phrase' : 'Implausible word'} "${sp.text.replace(/\s+/g, ' ')}": ` +
-          `${sp.bits.toFixed(1)} bits of surprisal (p = ${formatProb(2 ** -sp.bits)}, threshold ${sp.threshold.toFixed(1)} bits)` +
-          (pref ? `; the model prefers "${pref}"` : '');
-        out.push({
-          start,
-          end,
-          text: sp.text,
-          kind: sp.kind,
-          bits: sp.bits,
-          prob: 2 ** -sp.bits,
-          threshold: sp.threshold,
-          suggestions,
-          replaceStart: start,
-          replaceEnd,
-          message,
-        });
-      }
-    }
-    return out;
   }
 
   /** Details of the token at document offset `offset` in the latest result (for the hover). */
@@ -282,23 +194,9 @@ export class DocumentScorer {
   }
 }
 
-/** Sentences of a block: [start, end) ranges cut after . ! ? followed by whitespace (or line breaks). */
+/** Sentences of a block (the one shared splitter: soft line breaks are spaces). */
 export function sentences(text: string): { start: number; end: number }[] {
-  const out: { start: number; end: number }[] = [];
-  const re = /[^.!?\n]*(?:[.!?]+["')\]’”]*(?=\s|$)|\n|$)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    if (m[0].length === 0) {
-      if (re.lastIndex >= text.length) break;
-      re.lastIndex++;
-      continue;
-    }
-    if (m[0].trim().length > 0) {
-      const lead = m[0].length - m[0].trimStart().length;
-      out.push({ start: m.index + lead, end: m.index + m[0].trimEnd().length });
-    }
-  }
-  return out;
+  return splitSentences(text);
 }
 
 function sentenceAround(text: string, rel: number): { start: number; end: number } {

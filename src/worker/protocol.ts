@@ -8,7 +8,9 @@
  * Nothing in this file imports the engine (types only) or `vscode`: both sides share it.
  */
 import type { SurprisalStats } from '../core/config';
-import type { Span } from '../core/spans';
+import type { Finding } from '../core/lint/finding';
+import type { LintSettings } from '../core/lint/settings';
+import type { BlockScore, ScoreItem } from '../core/scoring/blockScore';
 import type { DiscrimMethods } from './discrimProtocol';
 import type { GenMethods } from './genProtocol';
 
@@ -42,56 +44,42 @@ export interface ModelInfo {
   loadMs: number;
 }
 
-/** One piece of text to score, after an optional left context whose tokens are not reported. */
-export interface ScoreItem {
-  /** Opaque cache key chosen by the host; echoed back. */
-  key: string;
-  /** Text before `text` that conditions it (may be empty). Context and text are scored as one string. */
-  context: string;
-  /** The text whose tokens are reported. */
-  text: string;
-}
+export type { ScoreItem, BlockScore } from '../core/scoring/blockScore';
 
 export interface ScoreParams {
   items: ScoreItem[];
   /** Number of alternatives to report per token (0 for none). */
   topK: number;
-  /** When given, the worker also finds the flagged spans of each item (off the host's thread). */
-  spans?: SpanParams;
 }
 
-export interface SpanParams {
-  /** Absolute threshold in bits; undefined uses the model's calibration. */
-  thresholdBits?: number;
-  /** Skip Markdown code, links and HTML inside items. */
-  markdown: boolean;
+/** Lints a whole document through the one pipeline (src/core/lint), keeping its block caches in the worker. */
+export interface LintParams {
+  /** The document's id (its URI); the worker keeps one incremental linter per id. */
+  doc: string;
+  text: string;
+  languageId: string;
+  settings: Partial<LintSettings>;
+  /** Block keys whose scores the host already holds: the worker streams only the others as `partial` events. */
+  known: string[];
+  /** Score only (heatmap, hover, perplexity) and run no checks. */
+  scoreOnly?: boolean;
 }
 
-/**
- * Per-token scores of one {@link ScoreItem}, as parallel arrays (cheap to post between threads).
- * Offsets are UTF-16 code units relative to the start of `text`; `[starts[i], ends[i])` tile the text.
- */
-export interface BlockScore {
+export interface LintBlock {
+  start: number;
+  /** Length of the block's text. */
+  length: number;
   key: string;
-  starts: Int32Array;
-  ends: Int32Array;
-  /** Surprisal -log2 P(token | left) in bits. */
-  bits: Float32Array;
-  /** 1-based position of each token after BOS in the scored sequence (context tokens included). */
-  positions: Int32Array;
-  /** 1-based rank of the token under the model's distribution. */
-  ranks: Int32Array;
-  /** Entropy of the predictive distribution in nats. */
-  entropy: Float32Array;
-  /** Top-k alternatives, row-major [tokens, k]: token ids and probabilities. */
-  topK: number;
-  topIds: Int32Array;
-  topProbs: Float32Array;
-  /** Display text of every token id that appears in `topIds`. */
-  vocab: Record<number, string>;
-  /** Flagged spans, offsets relative to `text` (when the request asked for them). */
-  spans?: Span[];
-  /** Time spent on this item in the worker. */
+}
+
+export interface LintResultMessage {
+  findings: Finding[];
+  blocks: LintBlock[];
+  rescored: number;
+  reused: number;
+  tokens: number;
+  nllNats: number;
+  perplexity: number;
   ms: number;
 }
 
@@ -104,6 +92,9 @@ export interface ScoreResult {
 export interface Methods extends GenMethods, DiscrimMethods {
   load: { params: LoadParams; result: ModelInfo };
   score: { params: ScoreParams; result: ScoreResult };
+  lint: { params: LintParams; result: LintResultMessage };
+  /** Forget a document's caches (closed in the editor). */
+  release: { params: { doc: string }; result: void };
   /** Crash the worker on purpose (robustness tests only). */
   crash: { params: { how: 'throw' | 'exit' }; result: void };
   /**
@@ -137,7 +128,7 @@ export type WorkerResponse =
   | { type: 'response'; id: number; ok: false; cancelled: true };
 
 export type WorkerEvent =
-  /** One item of a `score` request is done (items finish in order). */
+  /** One item of a `score` request, or a block of a `lint` request, is scored. */
   | { type: 'partial'; id: number; block: BlockScore }
   /** Model loading progress. */
   | { type: 'progress'; id: number; message: string }

@@ -6,11 +6,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
-import { Engine, KvCache, providerLabel } from '../core/engine';
+import { Engine, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
-import { positionStats } from '../core/math';
-import { findSpans } from '../core/spans';
-import { toTextScore } from './textscore';
+import { LintCancelledError } from '../core/lint/linter';
+import { PrefixCache, scoreItems, scoreItemWithPrefix } from '../core/scoring/blockScore';
+import { lintDocument, releaseAllDocuments, releaseDocument } from './lint';
 import { handleGen, isGenMethod } from './gen';
 import { handleDiscrim, isDiscrimMethod } from './discrim';
 import {
@@ -18,7 +18,6 @@ import {
   LoadParams,
   Methods,
   ModelInfo,
-  ScoreItem,
   ScoreParams,
   ScoreResult,
   SerializedError,
@@ -57,7 +56,9 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   const t0 = performance.now();
   if (engine) {
     const old = engine;
-    clearPrefixCache(old);
+    prefixes?.clear();
+    prefixes = undefined;
+    releaseAllDocuments();
     engine = undefined;
     await old.dispose().catch(() => undefined);
   }
@@ -88,6 +89,15 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
 
 /** Items per forward batch: small enough to cancel quickly, large enough to batch a full-document pass. */
 const ITEMS_PER_BATCH = 4;
+/** Requests with at most this many items use the KV prefix path (typing: the edited block and its successor). */
+const PREFIX_PATH_MAX_ITEMS = 3;
+
+let prefixes: PrefixCache | undefined;
+
+function prefixCache(e: Engine): PrefixCache {
+  prefixes ??= new PrefixCache(e);
+  return prefixes;
+}
 
 async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
   const e = engine;
@@ -98,161 +108,19 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
     checkCancelled(id);
     const group = params.items.slice(i, i + ITEMS_PER_BATCH);
     const t0 = performance.now();
-    // Edit-sized requests go item by item through the KV prefix cache; larger ones are batched.
     let blocks: BlockScore[];
     if (params.items.length <= PREFIX_PATH_MAX_ITEMS) {
       blocks = [];
-      for (const it of group) blocks.push((await scoreWithPrefix(e, it, params.topK)) ?? (await scoreGroup(e, [it], params.topK))[0]);
-    } else blocks = await scoreGroup(e, group, params.topK);
+      for (const it of group) blocks.push((await scoreItemWithPrefix(e, prefixCache(e), it, params.topK)) ?? (await scoreItems(e, [it], params.topK))[0]);
+    } else blocks = await scoreItems(e, group, params.topK);
     const ms = (performance.now() - t0) / group.length;
-    group.forEach((it, k) => {
-      const block = blocks[k];
+    for (const block of blocks) {
       block.ms = ms;
-      if (params.spans) {
-        block.spans = findSpans(toTextScore(it.text, block), e.stats, {
-          thresholdBits: params.spans.thresholdBits,
-          markdown: params.spans.markdown,
-          suggestions: 3,
-        });
-      }
       scored++;
       post({ type: 'partial', id, block });
-    });
+    }
   }
   return { scored };
-}
-
-/**
- * Scores items as `context + text` (one string, so tokenisation at the seam is natural) in one padded batch, and
- * computes rank, entropy and alternatives only for the tokens that reach into `text`: the context's tokens are
- * run through the model but not reported, which saves most of the per-token vocabulary scans.
- */
-async function scoreGroup(e: Engine, items: ScoreItem[], k: number): Promise<BlockScore[]> {
-  const toks = items.map((it) => e.tokenize(it.context + it.text));
-  const firsts = toks.map((t, i) => {
-    const ctxLen = items[i].context.length;
-    let f = 0;
-    while (f < t.ids.length && t.ends[f] <= ctxLen) f++;
-    return f;
-  });
-  const blocks = items.map((it, i) => emptyBlock(it.key, toks[i].ids.length - firsts[i], k));
-  const seqs = toks.map((t) => [e.bosId, ...t.ids]);
-  const rows = e.plan(seqs);
-  await e.runRows(rows, (row, logits, base, V) => {
-    const tok = toks[row.seq];
-    const first = firsts[row.seq];
-    const ctxLen = items[row.seq].context.length;
-    const b = blocks[row.seq];
-    for (let p = row.first; p < row.ids.length; p++) {
-      const idx = row.seqOffset + (p - row.first) - 1; // token index (no BOS)
-      if (idx < first) continue;
-      const st = positionStats(logits, base + (p - 1) * V, V, row.ids[p], k);
-      const i = idx - first;
-      b.starts[i] = Math.max(0, tok.starts[idx] - ctxLen);
-      b.ends[i] = Math.max(0, tok.ends[idx] - ctxLen);
-      b.bits[i] = -st.logprob / Math.LN2;
-      b.positions[i] = idx + 1;
-      b.ranks[i] = st.rank;
-      b.entropy[i] = st.entropy;
-      for (let j = 0; j < k; j++) {
-        const a = st.top[j];
-        b.topIds[i * k + j] = a ? a.id : -1;
-        b.topProbs[i * k + j] = a ? a.prob : 0;
-        if (a && !(a.id in b.vocab)) b.vocab[a.id] = e.tokenizer.tokenText(a.id);
-      }
-    }
-  });
-  return blocks;
-}
-
-/** Requests with at most this many items use the KV prefix path (typing: the edited block and its successor). */
-const PREFIX_PATH_MAX_ITEMS = 3;
-/** KV caches of recent left contexts, most recent last. Bounded by entries and bytes. */
-const prefixCache = new Map<string, { cache: KvCache; bytes: number }>();
-const PREFIX_CACHE_MAX_ENTRIES = 24;
-const PREFIX_CACHE_MAX_BYTES = 48 * 1024 * 1024;
-let prefixCacheBytes = 0;
-
-function clearPrefixCache(e: Engine | undefined): void {
-  for (const { cache } of prefixCache.values()) e?.releaseCache(cache);
-  prefixCache.clear();
-  prefixCacheBytes = 0;
-}
-
-/**
- * Scores one item reusing the KV cache of its left context: the context (all but its last token) is run once and
- * cached; later requests with the same context (the user typing in the same block) only run the block's tokens.
- * Returns undefined when the model has no KV inputs, the context is tiny, or the item needs sliding windows.
- */
-async function scoreWithPrefix(e: Engine, item: ScoreItem, k: number): Promise<BlockScore | undefined> {
-  if (!e.info.hasKvCache) return undefined;
-  const tok = e.tokenize(item.context + item.text);
-  const ctxLen = item.context.length;
-  let first = 0;
-  while (first < tok.ids.length && tok.ends[first] <= ctxLen) first++;
-  if (first < 8 || first >= tok.ids.length || 1 + tok.ids.length > e.maxWindow) return undefined;
-  const prefix = [e.bosId, ...tok.ids.slice(0, first - 1)];
-  const key = prefix.join(',');
-  let entry = prefixCache.get(key);
-  if (entry) {
-    prefixCache.delete(key);
-    prefixCache.set(key, entry);
-  } else {
-    const r = await e.forward(prefix, { presents: true, logits: false });
-    const cache = r.presents!;
-    const bytes = [...cache.keys, ...cache.values].reduce((a, t) => a + t.size * 4, 0);
-    entry = { cache, bytes };
-    prefixCache.set(key, entry);
-    prefixCacheBytes += bytes;
-    for (const [k2, old] of prefixCache) {
-      if (prefixCache.size <= PREFIX_CACHE_MAX_ENTRIES && prefixCacheBytes <= PREFIX_CACHE_MAX_BYTES) break;
-      if (k2 === key) continue;
-      prefixCache.delete(k2);
-      prefixCacheBytes -= old.bytes;
-      e.releaseCache(old.cache);
-    }
-  }
-  // The last context token is run again so that its logits predict the block's first token.
-  const rest = tok.ids.slice(first - 1);
-  const r = await e.forward(rest, { past: entry.cache });
-  const logits = r.logits!;
-  const V = r.vocabSize;
-  const n = tok.ids.length - first;
-  const b = emptyBlock(item.key, n, k);
-  for (let i = 0; i < n; i++) {
-    const idx = first + i;
-    const st = positionStats(logits, i * V, V, tok.ids[idx], k);
-    b.starts[i] = Math.max(0, tok.starts[idx] - ctxLen);
-    b.ends[i] = Math.max(0, tok.ends[idx] - ctxLen);
-    b.bits[i] = -st.logprob / Math.LN2;
-    b.positions[i] = idx + 1;
-    b.ranks[i] = st.rank;
-    b.entropy[i] = st.entropy;
-    for (let j = 0; j < k; j++) {
-      const a = st.top[j];
-      b.topIds[i * k + j] = a ? a.id : -1;
-      b.topProbs[i * k + j] = a ? a.prob : 0;
-      if (a && !(a.id in b.vocab)) b.vocab[a.id] = e.tokenizer.tokenText(a.id);
-    }
-  }
-  return b;
-}
-
-function emptyBlock(key: string, n: number, k: number): BlockScore {
-  return {
-    key,
-    starts: new Int32Array(n),
-    ends: new Int32Array(n),
-    bits: new Float32Array(n),
-    positions: new Int32Array(n),
-    ranks: new Int32Array(n),
-    entropy: new Float32Array(n),
-    topK: k,
-    topIds: new Int32Array(n * k),
-    topProbs: new Float32Array(n * k),
-    vocab: {},
-    ms: 0,
-  };
 }
 
 function ping(collect: boolean): Methods['ping']['result'] {
@@ -272,6 +140,22 @@ async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise
       return load(req.params, req.id);
     case 'score':
       return score(req.params, req.id);
+    case 'lint': {
+      if (!engine) throw new PlausibilityError('No model is loaded.', 'NO_MODEL');
+      const abort = new AbortController();
+      const poll = setInterval(() => cancelled.has(req.id) && abort.abort(), 5);
+      try {
+        return await lintDocument(engine, prefixCache(engine), req.params, abort.signal, (block) => post({ type: 'partial', id: req.id, block }));
+      } catch (e) {
+        if (e instanceof LintCancelledError) throw new Cancelled();
+        throw e;
+      } finally {
+        clearInterval(poll);
+      }
+    }
+    case 'release':
+      releaseDocument(req.params.doc);
+      return undefined;
     case 'ping':
       return ping(req.params.gc === true);
     case 'crash':

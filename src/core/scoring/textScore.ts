@@ -1,6 +1,6 @@
-/** Conversions between the worker protocol's compact block scores and the engine's score objects. */
-import type { TextScore, TokenScore } from '../core/engine';
-import type { BlockScore } from './protocol';
+/** Conversions between compact block scores and the engine's score objects. */
+import type { TextScore, TokenScore } from '../engine';
+import type { BlockScore } from './blockScore';
 
 const LN2 = Math.LN2;
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { hashKey, leftContext, looksBinaryOrHugeLine, maskDocument, splitBlocks } from '../../../src/worker/blocks';
+import { hashKey, leftContext, looksBinaryOrHugeLine, maskDocument, splitBlocks } from '../../../src/core/text/blocks';
 import { EngineClient } from '../../../src/worker/client';
 import { autoOrder, platformInfo } from '../../../src/core/providers';
 import { DocumentScorer, sentences } from '../../../src/worker/document';

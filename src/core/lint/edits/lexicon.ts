@@ -1,0 +1,174 @@
+/**
+ * What counts as a word, and which words are near a word: a Hunspell dictionary (nspell with the en-US and en-GB
+ * dictionaries from npm), a morphology library (en-inflectors), and the model's own vocabulary, whose whole-word
+ * tokens are the words frequent in its training text.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import nspell from 'nspell';
+import { Inflectors } from 'en-inflectors';
+import { PlausibilityError } from '../../errors';
+
+type Speller = ReturnType<typeof nspell>;
+
+/** Finds an npm package's folder by walking up from this bundle (the packages export only their ESM entry). */
+function packageDir(name: string): string {
+  for (let dir = __dirname; ; dir = dirname(dir)) {
+    const p = join(dir, 'node_modules', name);
+    if (existsSync(join(p, 'index.dic'))) return p;
+    if (dirname(dir) === dir) break;
+  }
+  throw new PlausibilityError(`the spelling dictionary ${name} is missing (it ships in node_modules/${name})`, 'MISSING_DICTIONARY');
+}
+
+let spellers: Map<string, Speller> | undefined;
+
+function speller(dialect: 'en-US' | 'en-GB'): Speller {
+  spellers ??= new Map();
+  let s = spellers.get(dialect);
+  if (!s) {
+    const dir = packageDir(dialect === 'en-US' ? 'dictionary-en' : 'dictionary-en-gb');
+    s = nspell(readFileSync(join(dir, 'index.aff')), readFileSync(join(dir, 'index.dic')));
+    spellers.set(dialect, s);
+  }
+  return s;
+}
+
+export type Dialect = 'en-US' | 'en-GB';
+
+export interface LexiconOptions {
+  /** The writer's dialect: its dictionary proposes corrections. */
+  dialect?: Dialect;
+  /** Accept the other dialect's spellings (default true). */
+  acceptOtherDialects?: boolean;
+}
+
+const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
+
+/** Optimal string alignment distance, stopping early above `max`. */
+export function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const n = b.length;
+  let prev2 = new Array<number>(n + 1).fill(0);
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = new Array<number>(n + 1);
+    cur[0] = i;
+    let best = cur[0];
+    for (let j = 1; j <= n; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, prev2[j - 2] + 1);
+      cur[j] = v;
+      if (v < best) best = v;
+    }
+    if (best > max) return max + 1;
+    prev2 = prev;
+    prev = cur;
+  }
+  return prev[n];
+}
+
+export class Lexicon {
+  private readonly primary: Speller;
+  private readonly other: Speller | undefined;
+  /** Lowercase whole words of the model's vocabulary, by length, most frequent (lowest id) first. */
+  private readonly frequentByLength = new Map<number, string[]>();
+  /** Lowercase whole-word tokens by vocabulary order (BPE merges come roughly in order of frequency). */
+  private readonly frequent = new Map<string, number>();
+  private readonly suggestCache = new Map<string, string[]>();
+
+  /** `vocabWords`: the model's whole-word tokens in id order (roughly most frequent first). */
+  constructor(vocabWords: string[], opts: LexiconOptions = {}) {
+    const dialect = opts.dialect ?? 'en-US';
+    this.primary = speller(dialect);
+    this.other = opts.acceptOtherDialects === false ? undefined : speller(dialect === 'en-US' ? 'en-GB' : 'en-US');
+    for (const w of vocabWords) {
+      const lw = w.toLowerCase();
+      if (this.frequent.has(lw) || !this.primary.correct(lw)) continue;
+      this.frequent.set(lw, this.frequent.size);
+      let list = this.frequentByLength.get(lw.length);
+      if (!list) this.frequentByLength.set(lw.length, (list = []));
+      list.push(lw);
+    }
+  }
+
+  static isWordShaped(w: string): boolean {
+    return LETTERS.test(w);
+  }
+
+  /** In the writer's dictionary (as written, or in lower case at a sentence start). */
+  isKnown(w: string, sentenceStart = false): boolean {
+    const a = w.replace(/’/g, "'");
+    return this.primary.correct(a) || (sentenceStart && this.primary.correct(a.toLowerCase()));
+  }
+
+  /** In the other dialect's dictionary (accepted unless the settings say otherwise). */
+  isOtherDialect(w: string): boolean {
+    return !!this.other && this.other.correct(w.replace(/’/g, "'"));
+  }
+
+  /** Frequent in the model's training text (a whole-word token of its vocabulary). */
+  isFrequent(w: string): boolean {
+    return this.frequent.has(w.toLowerCase());
+  }
+
+  /** How many whole words the model's vocabulary has. */
+  get frequentWords(): number {
+    return this.frequent.size;
+  }
+
+  /** 0 for the most frequent whole word of the model's vocabulary; Infinity for words it lacks. */
+  frequencyRank(w: string): number {
+    return this.frequent.get(w.toLowerCase()) ?? Infinity;
+  }
+
+  /** The dictionary's corrections for a non-word, best first. */
+  suggest(w: string, limit = 5): string[] {
+    const hit = this.suggestCache.get(w);
+    if (hit) return hit;
+    // Very long tokens make Hunspell suggestion slow and are rarely misspelt prose.
+    const out = w.length > 24 ? [] : this.primary.suggest(w.replace(/’/g, "'")).slice(0, limit);
+    if (this.suggestCache.size > 5000) this.suggestCache.clear();
+    this.suggestCache.set(w, out);
+    return out;
+  }
+
+  /** Frequent dictionary words within `max` edits of `w` (real-word confusions such as form/from, their/there). */
+  neighbours(w: string, max: number, limit = 8): string[] {
+    const lw = w.toLowerCase();
+    const out: string[] = [];
+    for (let len = lw.length - max; len <= lw.length + max; len++) {
+      for (const cand of this.frequentByLength.get(len) ?? []) {
+        if (cand !== lw && editDistance(lw, cand, max) <= max) out.push(cand);
+      }
+    }
+    // Closer first, then more frequent (the per-length lists are in vocabulary order).
+    return out
+      .map((c, i) => ({ c, d: editDistance(lw, c, max), i }))
+      .sort((a, b) => a.d - b.d || a.i - b.i)
+      .slice(0, limit)
+      .map((x) => x.c);
+  }
+
+  /** Other forms of the same word (shows/show, go/went, report/reports) that are dictionary words. */
+  inflections(w: string): string[] {
+    const lw = w.toLowerCase();
+    const forms = new Set<string>();
+    const add = (f: string | undefined) => {
+      if (f && f !== lw && /^[a-z]+$/.test(f) && this.primary.correct(f)) forms.add(f);
+    };
+    try {
+      const inf = new Inflectors(lw);
+      add(inf.toSingular());
+      add(inf.toPlural());
+      const base = inf.toPresent();
+      add(base);
+      const b = new Inflectors(base || lw);
+      for (const tag of ['VBZ', 'VBD', 'VBN', 'VBG', 'VBP']) add(b.conjugate(tag));
+    } catch {
+      // The library throws on some inputs; a word without forms is fine.
+    }
+    return [...forms];
+  }
+}

@@ -1,0 +1,50 @@
+/** Plain-words messages for verified edits (the numbers go to the hover's details). */
+import type { Finding } from '../finding';
+import type { ScoredEdit } from './verify';
+
+function quote(s: string): string {
+  return `"${s.replace(/\s+/g, ' ').trim()}"`;
+}
+
+export function editMessage(e: ScoredEdit, original: string): string {
+  switch (e.kind) {
+    case 'spelling':
+      return `Possible spelling mistake. Did you mean ${quote(e.flagReplacement)}?`;
+    case 'capitalization':
+      return `Did you mean ${quote(e.flagReplacement)}, with a capital letter?`;
+    case 'missing-word':
+      return `A word may be missing here: ${quote(e.replacement)}`;
+    case 'extra-word': {
+      const w = original.trim();
+      return `This word may be unnecessary: ${quote(w)}`;
+    }
+    case 'word-order':
+      return `Did you mean ${quote(e.flagReplacement)}? (word order)`;
+    default:
+      return `Did you mean ${quote(e.flagReplacement)}?`;
+  }
+}
+
+/** A finding from an accepted edit; `offset` is the sentence's start in the document. */
+export function editFinding(e: ScoredEdit, others: ScoredEdit[], sentence: string, offset: number, rule: string): Finding {
+  const original = sentence.slice(e.flagStart, e.flagEnd);
+  const edited = sentence.slice(0, e.start) + e.replacement + sentence.slice(e.end);
+  const msg = e.kind === 'extra-word' && others.length === 0 && isRepeat(sentence, e) ? `Repeated word ${quote(original)}` : editMessage(e, original);
+  return {
+    rule,
+    start: offset + e.flagStart,
+    end: offset + e.flagEnd,
+    text: original,
+    message: msg,
+    severity: 'warning',
+    replacement: e.flagReplacement,
+    suggestions: [...new Set(others.map((o) => o.flagReplacement).filter((r) => r !== e.flagReplacement))].slice(0, 4),
+    data: { gainBits: Math.round(e.gainBits * 10) / 10, edited },
+  };
+}
+
+function isRepeat(sentence: string, e: ScoredEdit): boolean {
+  const removed = sentence.slice(e.start, e.end).trim().toLowerCase();
+  const before = sentence.slice(0, e.start).trimEnd().split(/\s+/).pop()?.toLowerCase();
+  return removed !== '' && removed === before;
+}

@@ -1,0 +1,189 @@
+/**
+ * Candidate edits of one sentence: where to look (non-words, and words the model finds surprising) and what to try
+ * there. Nothing here decides; the verifier keeps an edit only when the model finds the edited sentence clearly more
+ * likely.
+ */
+import type { Lexicon } from './lexicon';
+
+export type EditKind = 'spelling' | 'word-choice' | 'missing-word' | 'extra-word' | 'word-order' | 'capitalization';
+
+/** Offsets are relative to the sentence. */
+export interface Edit {
+  kind: EditKind;
+  /** The text replaced, [start, end), and what replaces it. */
+  start: number;
+  end: number;
+  replacement: string;
+  /** The finding's range (the error itself; for a missing word, the two words around the gap) and its fix. */
+  flagStart: number;
+  flagEnd: number;
+  flagReplacement: string;
+  /** Bits the edit must win by beyond its kind's margin: far-fetched candidates need more evidence. */
+  cost: number;
+}
+
+export interface SentenceWord {
+  start: number;
+  end: number;
+  text: string;
+  /** Surprisal of the word's tokens in bits, and whether it is above the pre-filter threshold. */
+  bits: number;
+  surprising: boolean;
+  /** The model's likeliest whole words at this word's position (from its first token's alternatives). */
+  alternatives: string[];
+  /** Rank of the word's first token under the model (1 = its first choice). */
+  rank: number;
+}
+
+export interface ProposalOptions {
+  /** Words of the whole document (lower case) with their counts: a word used twice is not a misspelling. */
+  documentCounts: Map<string, number>;
+  enabled: Set<EditKind>;
+  /** At most this many candidates per sentence. */
+  maxCandidates?: number;
+}
+
+const WORD_RE = /[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}]+)*/gu;
+
+/** Words of a sentence with their offsets. */
+export function sentenceWords(sentence: string): { start: number; end: number; text: string }[] {
+  const out: { start: number; end: number; text: string }[] = [];
+  WORD_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = WORD_RE.exec(sentence))) out.push({ start: m.index, end: m.index + m[0].length, text: m[0] });
+  return out;
+}
+
+/** `to` written in the letter case of `from` (Their -> There, THE -> THEM). */
+export function matchCase(from: string, to: string): string {
+  if (from.length > 1 && from === from.toUpperCase() && /\p{Lu}/u.test(from)) return to.toUpperCase();
+  if (/^\p{Lu}/u.test(from) && /^\p{Ll}/u.test(to)) return to[0].toUpperCase() + to.slice(1);
+  return to;
+}
+
+function isName(w: string, sentenceStart: boolean): boolean {
+  return !sentenceStart && /^\p{Lu}/u.test(w);
+}
+
+/** Candidate costs in bits, by how far-fetched the candidate is (a noisy-channel prior, roughly). */
+export const CANDIDATE_COST = {
+  dictionary: 0,
+  neighbour1: 0,
+  neighbour2: 3,
+  inflection: 0,
+  modelWord: 6,
+  functionWord: 1,
+  insertion: 2,
+  deletion: 0,
+  swap: 2,
+};
+
+/**
+ * Extra bits a replacement needs when it is a more frequent word than the original: the model prefers frequent words
+ * everywhere, and a rare correct word must not lose to a common wrong one. Zipf: log-probability falls with log-rank.
+ */
+function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
+  const r = (w: string) => Math.min(lex.frequencyRank(w), lex.frequentWords * 2) + 50;
+  return Math.max(0, Math.log2(r(from) / r(to)));
+}
+
+/** Short, very frequent words: the only ones a deletion or insertion may touch (apart from a repeated word). */
+function isFunctionWord(w: string, lex: Lexicon): boolean {
+  return w.length <= 4 && /^[a-z]+$/i.test(w) && lex.frequencyRank(w) < 400;
+}
+
+/** Proposes candidate edits for one sentence. */
+export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexicon, opts: ProposalOptions): Edit[] {
+  const out: Edit[] = [];
+  const seen = new Set<string>();
+  const on = opts.enabled;
+  const add = (e: Edit) => {
+    if (!on.has(e.kind)) return;
+    const k = `${e.start}:${e.end}:${e.replacement}`;
+    if (seen.has(k) || sentence.slice(e.start, e.end) === e.replacement) return;
+    seen.add(k);
+    out.push(e);
+  };
+  const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
+    const w = words[i];
+    const r = matchCase(w.text, to);
+    const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
+    const c = cost + (kind === 'spelling' ? 0 : frequencyPenalty(w.text, to, lex));
+    add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
+  };
+  const nonWord = new Set<number>();
+
+  // Non-words: dictionary corrections. Names, acronyms, words with digits, words used again in the document,
+  // words frequent in the model's training text and the other dialect's spellings are real words.
+  words.forEach((w, i) => {
+    if (!/^[\p{L}\p{M}'’]+$/u.test(w.text) || w.text.length < 2) return;
+    const start = i === 0;
+    if (isName(w.text, start) || (w.text.length > 1 && w.text === w.text.toUpperCase())) return;
+    if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
+    if ((opts.documentCounts.get(w.text.toLowerCase()) ?? 0) > 1) return;
+    nonWord.add(i);
+    for (const s of lex.suggest(w.text)) replaceWord(i, s, 'spelling', CANDIDATE_COST.dictionary);
+  });
+
+  // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
+  // A short frequent word that is not the model's first choice is examined too: prepositions, articles and
+  // agreement errors are rarely surprising enough on their own.
+  const examined = (i: number) => words[i].surprising || (isFunctionWord(words[i].text, lex) && words[i].rank > 1);
+  const order = words.map((_, i) => i).filter((i) => examined(i) && !nonWord.has(i)).sort((a, b) => words[b].bits - words[a].bits);
+  for (const i of order) {
+    const w = words[i];
+    const lw = w.text.toLowerCase();
+    for (const j of [i, i - 1]) {
+      const wj = words[j];
+      if (j < 0 || nonWord.has(j) || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0)) continue;
+      for (const c of lex.neighbours(wj.text, 1, 6)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
+      if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, 3)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
+      for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.inflection);
+    }
+    if (/^[\p{L}'’]+$/u.test(w.text) && !isName(w.text, i === 0))
+      for (const c of w.alternatives.slice(0, 3))
+        replaceWord(i, c, 'word-choice', isFunctionWord(c, lex) && isFunctionWord(w.text, lex) ? CANDIDATE_COST.functionWord : CANDIDATE_COST.modelWord);
+    // A missing short word before w: the model's likely function words at this position.
+    if (i > 0) {
+      const prev = words[i - 1];
+      for (const c of w.alternatives.slice(0, 5)) {
+        if (c.toLowerCase() === lw || !isFunctionWord(c, lex)) continue;
+        add({
+          kind: 'missing-word',
+          start: w.start,
+          end: w.start,
+          replacement: c + ' ',
+          flagStart: prev.start,
+          flagEnd: w.end,
+          flagReplacement: sentence.slice(prev.start, w.start) + c + ' ' + w.text,
+          cost: CANDIDATE_COST.insertion,
+        });
+      }
+    }
+    // An unnecessary short word: delete it with the space before it.
+    if (i > 0 && isFunctionWord(w.text, lex) && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
+      const from = words[i - 1].end;
+      add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+    }
+    // Two words swapped (a swap keeps the first word's capital at the sentence start).
+    for (const [a, b] of [[i - 1, i], [i, i + 1]]) {
+      if (a < 0 || b >= words.length) continue;
+      const A = words[a];
+      const B = words[b];
+      const gap = sentence.slice(A.end, B.start);
+      if (!/^\s+$/.test(gap) || A.text.toLowerCase() === B.text.toLowerCase() || nonWord.has(a) || nonWord.has(b)) continue;
+      const first = a === 0 ? matchCase(A.text, B.text) : B.text;
+      const second = a === 0 && lex.isKnown(A.text.toLowerCase()) ? A.text.toLowerCase() : A.text;
+      const swapped = first + gap + second;
+      add({ kind: 'word-order', start: A.start, end: B.end, replacement: swapped, flagStart: A.start, flagEnd: B.end, flagReplacement: swapped, cost: CANDIDATE_COST.swap });
+    }
+  }
+  // A word repeated ("the the"): always try deleting the second one.
+  for (let i = 1; i < words.length; i++) {
+    const a = words[i - 1];
+    const b = words[i];
+    if (a.text.toLowerCase() === b.text.toLowerCase() && /^\s+$/.test(sentence.slice(a.end, b.start)))
+      add({ kind: 'extra-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+  }
+  return out.slice(0, opts.maxCandidates ?? 48);
+}

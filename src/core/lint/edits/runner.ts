@@ -1,0 +1,142 @@
+/**
+ * Finds verified edits in a prepared document, once per pass for every edit kind: for each block, each sentence's
+ * candidate edits are scored against the original sentence (with its left context), and the edits that pass their
+ * margin become findings. Results are cached per block (context and text) and settings, so typing re-verifies only
+ * the edited paragraph.
+ */
+import type { Engine } from '../../engine';
+import { calibrate } from '../../spans';
+import { splitSentences } from '../../text/sentences';
+import { perPass, type CheckContext } from '../check';
+import type { Finding } from '../finding';
+import type { PreparedBlock, PreparedDocument } from '../prepare';
+import { settingsKey } from '../settings';
+import { Lexicon } from './lexicon';
+import { editFinding } from './messages';
+import { EditKind, proposeEdits, SentenceWord, sentenceWords } from './proposals';
+import { acceptEdits, Margins, readMargins, scoreEdits } from './verify';
+
+export const EDIT_RULES: Record<EditKind, string> = {
+  spelling: 'plausibility/spelling',
+  'word-choice': 'plausibility/word-choice',
+  'missing-word': 'plausibility/missing-word',
+  'extra-word': 'plausibility/extra-word',
+  'word-order': 'plausibility/word-order',
+  capitalization: 'plausibility/capitalization',
+};
+
+/** Left context of a verified sentence, in characters. */
+const VERIFY_CONTEXT_CHARS = 300;
+
+const lexicons = new WeakMap<Engine, Map<string, Lexicon>>();
+
+/** The engine's lexicon for a dialect setting (built once: the dictionary and the model's whole-word tokens). */
+export function lexiconFor(e: Engine, dialect: 'en-US' | 'en-GB', acceptOther: boolean): Lexicon {
+  let m = lexicons.get(e);
+  if (!m) lexicons.set(e, (m = new Map()));
+  const key = `${dialect}|${acceptOther}`;
+  let lex = m.get(key);
+  if (!lex) {
+    const words: string[] = [];
+    for (let id = 0; id < e.vocabSize; id++) {
+      const t = e.tokenizer.tokenText(id);
+      if (/^ [a-z]{2,}$/.test(t)) words.push(t.slice(1));
+    }
+    lex = new Lexicon(words, { dialect, acceptOtherDialects: acceptOther });
+    m.set(key, lex);
+  }
+  return lex;
+}
+
+const marginsCache = new WeakMap<Engine, Margins>();
+function marginsFor(e: Engine): Margins {
+  let m = marginsCache.get(e);
+  if (!m) marginsCache.set(e, (m = readMargins(e.info.modelDir)));
+  return m;
+}
+
+/** Sentence words with their surprisal and the model's whole-word alternatives at each. */
+function scoredWords(block: PreparedBlock, sentence: { start: number; end: number }, lex: Lexicon, thresholdAt: (pos: number) => number): SentenceWord[] {
+  const sc = block.score!;
+  const text = block.text.slice(sentence.start, sentence.end);
+  const words = sentenceWords(text).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [] as string[], first: -1, rank: 0 }));
+  let wi = 0;
+  for (let i = 0; i < sc.starts.length && wi < words.length; i++) {
+    const raw = block.text.slice(sc.starts[i], sc.ends[i]);
+    const lead = raw.length - raw.trimStart().length;
+    const at = sc.starts[i] + lead - sentence.start;
+    if (at < 0 || raw.trim() === '') continue;
+    while (wi < words.length && words[wi].end <= at) wi++;
+    const w = words[wi];
+    if (!w || at < w.start) continue;
+    w.bits += sc.bits[i];
+    if (w.first < 0) {
+      w.first = i;
+      w.rank = sc.ranks[i];
+      for (let j = 0; j < sc.topK; j++) {
+        const tok = sc.vocab[sc.topIds[i * sc.topK + j]] ?? '';
+        const m = /^ ([a-zA-Z]+)$/.exec(tok);
+        if (m && m[1].toLowerCase() !== w.text.toLowerCase() && lex.isKnown(m[1])) w.alternatives.push(m[1]);
+      }
+    }
+  }
+  for (const w of words) if (w.first >= 0) w.surprising = w.bits > thresholdAt(sc.positions[w.first]);
+  return words;
+}
+
+async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon): Promise<Finding[]> {
+  const e = ctx.engine;
+  const pct = String(ctx.settings.edits.prefilterPercentile);
+  const cal = calibrate([], e.stats, { percentile: pct });
+  const margins = marginsFor(e);
+  const out: Finding[] = [];
+  for (const sent of splitSentences(block.text)) {
+    if (ctx.signal?.aborted) break;
+    const sentence = block.text.slice(sent.start, sent.end);
+    const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p));
+    const edits = proposeEdits(sentence, words, lex, { documentCounts: new Map(), enabled });
+    if (edits.length === 0) continue;
+    let context = (block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
+    if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
+    const scored = await scoreEdits(e, context, sentence, edits);
+    if (ctx.onCandidate) for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence });
+    for (const { edit, others } of acceptEdits(scored, margins)) {
+      out.push(editFinding(edit, others, sentence, block.start + sent.start, EDIT_RULES[edit.kind]));
+    }
+  }
+  return out;
+}
+
+/** Verified-edit findings of the whole document for every enabled edit kind (shared by the edit checks of a pass). */
+export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise<Finding[]> {
+  return perPass(ctx, 'edits', async () => {
+    const s = ctx.settings;
+    const enabled = new Set((Object.keys(EDIT_RULES) as EditKind[]).filter((k) => !s.disabledRules.includes(EDIT_RULES[k])));
+    if (enabled.size === 0) return [];
+    const lex = lexiconFor(ctx.engine, s.edits.dialect, s.edits.acceptOtherDialects);
+    const sk = settingsKey(s);
+    // A word used more than once in the document is taken as deliberate (a name or a term), wherever it is.
+    const counts = new Map<string, number>();
+    for (const m of doc.masked.matchAll(/[\p{L}\p{M}'’]+/gu)) counts.set(m[0].toLowerCase(), (counts.get(m[0].toLowerCase()) ?? 0) + 1);
+    const out: Finding[] = [];
+    for (const b of doc.blocks) {
+      if (!b.score) continue;
+      const key = `edits|${b.key}|${sk}`;
+      let fs = ctx.cache.get(key) as Finding[] | undefined;
+      if (!fs) {
+        const rel = await verifyBlock(ctx, b, enabled, lex);
+        if (ctx.signal?.aborted) return out;
+        fs = rel.map((f) => ({ ...f, start: f.start - b.start, end: f.end - b.start }));
+        ctx.cache.set(key, fs);
+      } else {
+        ctx.cache.delete(key);
+        ctx.cache.set(key, fs);
+      }
+      for (const f of fs) {
+        if (f.rule === EDIT_RULES.spelling && (counts.get(f.text.toLowerCase()) ?? 0) > 1) continue;
+        out.push({ ...f, start: f.start + b.start, end: f.end + b.start });
+      }
+    }
+    return out;
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Verification: an edit becomes a finding only when the edited sentence is more likely than the original, under the
+ * model and with the text on both sides of the edit, by more than a calibrated margin in bits for its kind.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../../engine';
+import { continuationLogprobs } from '../../scoring/candidates';
+import type { Edit, EditKind } from './proposals';
+
+export type Margins = Record<EditKind, number>;
+
+/**
+ * Margins for models that ship none (verify_margins.json). Bits: 10 bits means the edited sentence is about a
+ * thousand times more likely.
+ */
+export const DEFAULT_MARGINS: Margins = {
+  spelling: 6,
+  'word-choice': 10,
+  'missing-word': 10,
+  'extra-word': 8,
+  'word-order': 10,
+  capitalization: 4,
+};
+
+export const MARGINS_FILE = 'verify_margins.json';
+
+/** The model folder's margins, falling back to the defaults per kind. */
+export function readMargins(modelDir: string): Margins {
+  const p = join(modelDir, MARGINS_FILE);
+  const out = { ...DEFAULT_MARGINS };
+  if (!existsSync(p)) return out;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(p, 'utf8'));
+  } catch {
+    return out;
+  }
+  const m = (raw as { margins?: Record<string, unknown> } | null)?.margins;
+  if (m && typeof m === 'object')
+    for (const k of Object.keys(out) as EditKind[]) if (typeof m[k] === 'number' && Number.isFinite(m[k])) out[k] = m[k] as number;
+  return out;
+}
+
+export interface ScoredEdit extends Edit {
+  gainBits: number;
+}
+
+/** How much more likely (bits) each edit makes the sentence, given the text before it. */
+export async function scoreEdits(e: Engine, context: string, sentence: string, edits: Edit[]): Promise<ScoredEdit[]> {
+  if (edits.length === 0) return [];
+  // The whitespace between context and sentence belongs to the sentence's first token, as in running text.
+  const trimmed = context.replace(/\s+$/, '');
+  const sep = trimmed ? (/\n\s*\n\s*$/.test(context) ? '\n\n' : ' ') : '';
+  const texts = [sentence, ...edits.map((x) => sentence.slice(0, x.start) + x.replacement + sentence.slice(x.end))];
+  const lps = await continuationLogprobs(e, trimmed, texts.map((t) => sep + t));
+  return edits.map((x, i) => ({ ...x, gainBits: (lps[i + 1] - lps[0]) / Math.LN2 }));
+}
+
+/** The edits that pass their margin, best first, without overlapping finding ranges. */
+export function acceptEdits(scored: ScoredEdit[], margins: Margins): { edit: ScoredEdit; others: ScoredEdit[] }[] {
+  const passing = scored.filter((s) => s.gainBits - s.cost > margins[s.kind]).sort((a, b) => b.gainBits - b.cost - (a.gainBits - a.cost));
+  const out: { edit: ScoredEdit; others: ScoredEdit[] }[] = [];
+  for (const p of passing) {
+    if (out.some((o) => p.flagStart < o.edit.flagEnd && o.edit.flagStart < p.flagEnd)) continue;
+    // Other fixes of the same range that also make the sentence more likely, best first.
+    const others = scored
+      .filter((s) => s !== p && s.flagStart === p.flagStart && s.flagEnd === p.flagEnd && s.gainBits > 0)
+      .sort((a, b) => b.gainBits - a.gainBits);
+    out.push({ edit: p, others });
+  }
+  return out;
+}

@@ -1,0 +1,172 @@
+/**
+ * The lint pipeline: prepare the document, score its blocks (incrementally: a block's scores are cached by its left
+ * context and text, so an edit rescores only the blocks it touches), run every enabled check, and drop findings in
+ * skipped regions. The CLI, the engine worker and the benchmarks all lint through this class.
+ */
+import type { Engine } from '../engine';
+import { sortFindings, type Finding, type Severity } from './finding';
+import { overlapsAny } from '../markdown';
+import { BlockScore, PrefixCache, scoreItemWithPrefix, scoreItems } from '../scoring/blockScore';
+import type { CheckContext } from './check';
+import { blockSizes, prepareDocument, PreparedBlock, PreparedDocument } from './prepare';
+import { enabledChecks } from './registry';
+import { LintSettings, settingsKey, withDefaults } from './settings';
+
+/** Thrown when a pass is cancelled (a newer edit arrived); blocks scored before stay cached. */
+export class LintCancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'LintCancelledError';
+  }
+}
+
+export interface ScoredBlock {
+  block: PreparedBlock;
+  score: BlockScore;
+}
+
+export interface LintResult {
+  findings: Finding[];
+  blocks: ScoredBlock[];
+  /** Blocks scored in this pass, and blocks reused from the cache. */
+  rescored: number;
+  reused: number;
+  tokens: number;
+  nllNats: number;
+  perplexity: number;
+  ms: number;
+}
+
+export interface LintOptions {
+  signal?: AbortSignal;
+  /** Called with each newly scored block (the worker streams them to the editor). */
+  onBlock?: (b: BlockScore) => void;
+  /** Alternatives kept per token (hovers, candidate words). */
+  topK?: number;
+  /** Score the blocks but run no checks (a fast first pass for the heatmap and hovers). */
+  scoreOnly?: boolean;
+  /** Sees every scored candidate edit (calibration). */
+  onCandidate?: CheckContext['onCandidate'];
+}
+
+/** Blocks per batch of a cold pass (checks for cancellation in between). */
+const BLOCKS_PER_BATCH = 8;
+/** Requests with at most this many new blocks use the KV prefix path (typing). */
+const PREFIX_PATH_MAX_BLOCKS = 3;
+
+export class DocumentLinter {
+  private readonly scores = new Map<string, BlockScore>();
+  private readonly checkCache = new Map<string, unknown>();
+  private last: LintResult | undefined;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly prefixes: PrefixCache = new PrefixCache(engine),
+    /** Blocks kept beyond the current ones (undo, typing back and forth). */
+    private readonly spareBlocks = 64,
+  ) {}
+
+  get result(): LintResult | undefined {
+    return this.last;
+  }
+
+  get cachedBlocks(): number {
+    return this.scores.size;
+  }
+
+  clear(): void {
+    this.scores.clear();
+    this.checkCache.clear();
+    this.last = undefined;
+  }
+
+  /** Prepares a document with block sizes that fit this engine's window. */
+  prepare(text: string, languageId: string): PreparedDocument {
+    return prepareDocument(text, languageId, blockSizes(this.engine.maxWindow));
+  }
+
+  async lint(text: string, languageId: string, settings: Partial<LintSettings> = {}, opts: LintOptions = {}): Promise<LintResult> {
+    const t0 = performance.now();
+    const s = withDefaults(settings);
+    const doc = this.prepare(text, languageId);
+    const k = opts.topK ?? 8;
+    const missing = doc.blocks.filter((b, i, all) => !this.scores.has(b.key) && all.findIndex((x) => x.key === b.key) === i);
+    await this.scoreBlocks(missing, k, opts);
+    const blocks: ScoredBlock[] = [];
+    for (const b of doc.blocks) {
+      const score = this.scores.get(b.key);
+      if (!score) continue;
+      this.scores.delete(b.key); // most recent last
+      this.scores.set(b.key, score);
+      b.score = score;
+      blocks.push({ block: b, score });
+    }
+    this.trim(this.scores, blocks.length + this.spareBlocks);
+    const ctx: CheckContext = { engine: this.engine, settings: s, pass: new Map(), cache: this.checkCache, signal: opts.signal, onCandidate: opts.onCandidate };
+    const findings: Finding[] = [];
+    for (const check of opts.scoreOnly ? [] : enabledChecks(s)) {
+      if (opts.signal?.aborted) throw new LintCancelledError();
+      const severity: Severity = s.severity[check.id] ?? check.defaultSeverity;
+      for (const f of await check.run(doc, ctx)) {
+        if (overlapsAny(doc.skips, f.start, f.end)) continue;
+        findings.push({ ...f, severity });
+      }
+    }
+    // Per-block check results outlive a pass: keep those of current blocks and a few spare.
+    this.trim(this.checkCache, (blocks.length + this.spareBlocks) * 4);
+    let tokens = 0;
+    let bits = 0;
+    for (const b of blocks) {
+      tokens += b.score.bits.length;
+      for (const x of b.score.bits) bits += x;
+    }
+    const nllNats = bits * Math.LN2;
+    this.last = {
+      findings: sortFindings(findings),
+      blocks,
+      rescored: missing.length,
+      reused: blocks.length - missing.length,
+      tokens,
+      nllNats,
+      perplexity: tokens ? Math.exp(nllNats / tokens) : NaN,
+      ms: performance.now() - t0,
+    };
+    return this.last;
+  }
+
+  private async scoreBlocks(missing: PreparedBlock[], k: number, opts: LintOptions): Promise<void> {
+    const e = this.engine;
+    const items = missing.map((b) => ({ key: b.key, context: b.context, text: b.text }));
+    const done = (b: BlockScore, ms: number) => {
+      b.ms = ms;
+      this.scores.set(b.key, b);
+      opts.onBlock?.(b);
+    };
+    for (let i = 0; i < items.length; i += BLOCKS_PER_BATCH) {
+      await new Promise((r) => setImmediate(r)); // let a cancellation message in
+      if (opts.signal?.aborted) throw new LintCancelledError();
+      const group = items.slice(i, i + BLOCKS_PER_BATCH);
+      const t = performance.now();
+      if (items.length <= PREFIX_PATH_MAX_BLOCKS) {
+        for (const it of group) {
+          const b = (await scoreItemWithPrefix(e, this.prefixes, it, k)) ?? (await scoreItems(e, [it], k))[0];
+          done(b, performance.now() - t);
+        }
+      } else {
+        const bs = await scoreItems(e, group, k);
+        const ms = (performance.now() - t) / group.length;
+        for (const b of bs) done(b, ms);
+      }
+    }
+  }
+
+  private trim<V>(m: Map<string, V>, limit: number): void {
+    for (const key of m.keys()) {
+      if (m.size <= limit) break;
+      m.delete(key);
+    }
+  }
+
+  /** A settings key for per-block caches of checks. */
+  static settingsKey = settingsKey;
+}

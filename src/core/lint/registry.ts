@@ -1,0 +1,35 @@
+/** Every check of the linter. A new kind of flag is one file in ./checks and one line here. */
+import type { Check } from './check';
+import { capitalizationCheck } from './checks/capitalization';
+import { extraWordCheck } from './checks/extraWord';
+import { frontMatterCheck } from './checks/frontMatter';
+import { missingWordCheck } from './checks/missingWord';
+import { spellingCheck } from './checks/spelling';
+import { surprisePhraseCheck } from './checks/surprisePhrase';
+import { surpriseWordCheck } from './checks/surpriseWord';
+import { wordChoiceCheck } from './checks/wordChoice';
+import { wordOrderCheck } from './checks/wordOrder';
+import type { LintSettings } from './settings';
+
+export const CHECKS: readonly Check[] = [
+  spellingCheck,
+  wordChoiceCheck,
+  missingWordCheck,
+  extraWordCheck,
+  wordOrderCheck,
+  capitalizationCheck,
+  frontMatterCheck,
+  surpriseWordCheck,
+  surprisePhraseCheck,
+];
+
+/** Whether a check runs under these settings. */
+export function isEnabled(c: Check, s: LintSettings): boolean {
+  if (s.disabledRules.includes(c.id)) return false;
+  if (c.setting === 'plausibility.surprise.enabled') return s.surprise.enabled;
+  return c.enabledByDefault;
+}
+
+export function enabledChecks(s: LintSettings): Check[] {
+  return CHECKS.filter((c) => isEnabled(c, s));
+}
