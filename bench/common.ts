@@ -37,3 +37,39 @@ export function benchText(): string {
   for (let i = 0; i < out.length; i += 8) paras.push(out.slice(i, i + 8).join(' '));
   return paras.join('\n\n');
 }
+
+/** ../shared/data/corpus beside the project, if present. */
+export function corpusDir(): string | undefined {
+  return [join(ROOT, '..', 'shared', 'data', 'corpus'), '/work/shared/data/corpus'].find((d) => existsSync(d));
+}
+
+/**
+ * The first `words` words of a corpus shard's documents (xz JSON Lines), as documents cut at paragraph ends.
+ * Reads through xz(1) and stops early, so a large shard costs only what is read.
+ */
+export function shardDocuments(file: string, words: number): { title: string; text: string }[] {
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  // 40 bytes a word is plenty: read that much decompressed text, not the whole shard.
+  const raw = execFileSync('sh', ['-c', `xz -dc '${file.replace(/'/g, "'\\''")}' | head -c ${words * 40 + 4_000_000}`], {
+    maxBuffer: 1 << 28,
+  }).toString('utf8');
+  const out: { title: string; text: string }[] = [];
+  let left = words;
+  for (const line of raw.split('\n')) {
+    if (left <= 0) break;
+    let rec: { title?: string; text?: string };
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      continue; // the last, cut line
+    }
+    const paras: string[] = [];
+    for (const p of (rec.text ?? '').split('\n\n')) {
+      if (left <= 0) break;
+      paras.push(p);
+      left -= p.split(/\s+/).filter(Boolean).length;
+    }
+    if (paras.length) out.push({ title: rec.title ?? '', text: paras.join('\n\n') });
+  }
+  return out;
+}

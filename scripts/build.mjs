@@ -36,6 +36,9 @@ const distEntries = [
   ['bench/soak.ts', 'dist/bench/soak.js', {}],
   ['bench/steer.ts', 'dist/bench/steer.js', {}],
   ['bench/large.ts', 'dist/bench/large.js', {}],
+  ['bench/clean.ts', 'dist/bench/clean.js', {}],
+  ['bench/cold.ts', 'dist/bench/cold.js', {}],
+  ['bench/toxicity.ts', 'dist/bench/toxicity.js', {}],
 ];
 
 function listTests(dir) {
