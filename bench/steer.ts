@@ -96,7 +96,7 @@ async function main(): Promise<number> {
   const toward = head.classNames.find((_, i) => i !== toxic)!;
   const isToxic = lexiconJudge(badwords.array);
 
-  const rows = readLabeledFile(data, { textCol: 'tweet', labelCol: 'class' }).rows.filter(
+  const rows = (await readLabeledFile(data, { textCol: 'tweet', labelCol: 'class' })).rows.filter(
     (r) => splitOf(r.index) === split && (r.label === '0' || r.label === '1'),
   );
   const prompts: string[] = [];

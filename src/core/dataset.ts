@@ -1,12 +1,14 @@
 /**
  * Labelled text data for discriminator heads: CSV (RFC 4180 quoting, header row) or JSONL (one object per line),
- * read strictly. Rows are parsed at the byte level (quotes, commas and newlines are ASCII), so a row with invalid
- * UTF-8 is found and reported by its line number instead of being silently decoded with U+FFFD.
+ * read strictly. CSV is streamed through csv-parse as latin1 (byte-transparent; quotes, commas and newlines are
+ * ASCII), so a row with invalid UTF-8 is found and reported by its line number instead of being silently decoded
+ * with U+FFFD, and a record over a size cap stops the read with a clear error before it costs memory.
  *
  * The split is deterministic and independent of any seed: data row i (0-based, header excluded) goes to
  * `train` when i mod 10 is 0..7, to `tune` when it is 8 and to `test` (held out, reported only) when it is 9.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { parse as parseCsv } from 'csv-parse';
 import { extname } from 'node:path';
 import { InputError } from './errors';
 
@@ -36,7 +38,7 @@ export interface ReadOptions {
   format?: 'csv' | 'jsonl';
   /** Rows whose text is longer than this many bytes are skipped with a warning (default 20,000). */
   maxRowBytes?: number;
-  /** Files larger than this are refused (default 512 MB). */
+  /** JSONL files larger than this are refused (default 512 MB; CSV is streamed). */
   maxFileBytes?: number;
   /** Warnings (skipped rows). */
   warn?: (message: string) => void;
@@ -63,70 +65,6 @@ function skipper(): { add(reason: string, line: number): void; list: ReadResult[
   };
 }
 
-/** Splits CSV bytes into records of byte-range fields. Handles quotes, doubled quotes, CRLF and newlines in quotes. */
-function csvRecords(buf: Uint8Array): { line: number; fields: Uint8Array[] }[] {
-  const out: { line: number; fields: Uint8Array[] }[] = [];
-  let i = 0;
-  let line = 1;
-  const n = buf.length;
-  if (n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
-  while (i < n) {
-    const startLine = line;
-    const fields: Uint8Array[] = [];
-    for (;;) {
-      let field: Uint8Array;
-      if (buf[i] === 0x22) {
-        // Quoted field: copy, un-doubling quotes.
-        const parts: number[] = [];
-        i++;
-        for (;;) {
-          if (i >= n) throw new InputError(`line ${startLine}: unterminated quoted field`, 'BAD_INPUT');
-          const c = buf[i];
-          if (c === 0x22) {
-            if (buf[i + 1] === 0x22) {
-              parts.push(0x22);
-              i += 2;
-              continue;
-            }
-            i++;
-            break;
-          }
-          if (c === 0x0a) line++;
-          parts.push(c);
-          i++;
-        }
-        field = Uint8Array.from(parts);
-        // Anything between the closing quote and the separator is kept (lenient).
-        const s = i;
-        while (i < n && buf[i] !== 0x2c && buf[i] !== 0x0a && buf[i] !== 0x0d) i++;
-        if (i > s) {
-          const m = new Uint8Array(field.length + i - s);
-          m.set(field);
-          m.set(buf.subarray(s, i), field.length);
-          field = m;
-        }
-      } else {
-        const s = i;
-        while (i < n && buf[i] !== 0x2c && buf[i] !== 0x0a && buf[i] !== 0x0d) i++;
-        field = buf.subarray(s, i);
-      }
-      fields.push(field);
-      if (i < n && buf[i] === 0x2c) {
-        i++;
-        continue;
-      }
-      break;
-    }
-    if (buf[i] === 0x0d) i++;
-    if (buf[i] === 0x0a) {
-      i++;
-      line++;
-    }
-    if (!(fields.length === 1 && fields[0].length === 0)) out.push({ line: startLine, fields });
-  }
-  return out;
-}
-
 function decodeField(b: Uint8Array): string | undefined {
   try {
     return UTF8.decode(b);
@@ -137,10 +75,10 @@ function decodeField(b: Uint8Array): string | undefined {
 
 /**
  * Reads a labelled data file. Throws {@link InputError} with a clear message for a missing or empty file, a missing
- * column, or a file without a single usable row; rows with invalid UTF-8, a missing value or an oversized text are
- * skipped and reported through `warn` (with line numbers).
+ * column, a CSV record over the size cap, or a file without a single usable row; rows with invalid UTF-8, a missing
+ * value or an oversized text are skipped and reported through `warn` (with line numbers).
  */
-export function readLabeledFile(path: string, opts: ReadOptions): ReadResult {
+export async function readLabeledFile(path: string, opts: ReadOptions): Promise<ReadResult> {
   let size: number;
   try {
     const st = statSync(path);
@@ -149,59 +87,119 @@ export function readLabeledFile(path: string, opts: ReadOptions): ReadResult {
   } catch {
     throw new InputError(`no such data file: ${path}`, 'ENOENT');
   }
-  const maxFile = opts.maxFileBytes ?? 512 * 1024 * 1024;
-  if (size > maxFile) throw new InputError(`${path} is ${size} bytes, over the limit of ${maxFile}`, 'TOO_LARGE');
-  const buf = readFileSync(path);
-  if (buf.length === 0 || buf.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09))
-    throw new InputError(`${path} is empty: a data file needs rows with a text and a label`, 'EMPTY_INPUT');
   const ext = extname(path).toLowerCase();
   const format = opts.format ?? (ext === '.jsonl' || ext === '.ndjson' || ext === '.json' ? 'jsonl' : 'csv');
-  const res = format === 'jsonl' ? readJsonl(buf, path, opts) : readCsv(buf, path, opts);
+  let res: ReadResult;
+  if (format === 'jsonl') {
+    const maxFile = opts.maxFileBytes ?? 512 * 1024 * 1024;
+    if (size > maxFile) throw new InputError(`${path} is ${size} bytes, over the limit of ${maxFile}`, 'TOO_LARGE');
+    const buf = readFileSync(path);
+    if (isBlank(buf)) throw emptyFile(path);
+    res = readJsonl(buf, path, opts);
+  } else res = await readCsv(path, opts);
   for (const s of res.skipped)
     opts.warn?.(`skipped ${s.count} row(s) with ${s.reason} (line${s.lines.length > 1 ? 's' : ''} ${s.lines.join(', ')}${s.count > s.lines.length ? ', ...' : ''})`);
   if (res.rows.length === 0) throw new InputError(`${path} has no usable rows (every row was skipped)`, 'EMPTY_INPUT');
   return res;
 }
 
-function readCsv(buf: Uint8Array, path: string, opts: ReadOptions): ReadResult {
+function isBlank(buf: Uint8Array): boolean {
+  return buf.every((c) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09);
+}
+
+function emptyFile(path: string): InputError {
+  return new InputError(`${path} is empty: a data file needs rows with a text and a label`, 'EMPTY_INPUT');
+}
+
+/** Bytes of a latin1-decoded field (latin1 maps bytes 1:1 to code units). */
+function latin1Bytes(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+/** The cap on one CSV record: enough for any text the reader keeps, so skipping oversized texts stays cheap. */
+export function csvRecordCap(maxRowBytes: number): number {
+  return Math.max(1 << 20, 4 * maxRowBytes);
+}
+
+async function readCsv(path: string, opts: ReadOptions): Promise<ReadResult> {
   const maxRow = opts.maxRowBytes ?? 20000;
-  const recs = csvRecords(buf);
-  if (recs.length === 0) throw new InputError(`${path} is empty`, 'EMPTY_INPUT');
-  const header = recs[0].fields.map((f) => (decodeField(f) ?? '').trim());
-  const ti = header.indexOf(opts.textCol);
-  const li = header.indexOf(opts.labelCol);
-  const missing = [ti < 0 ? opts.textCol : '', li < 0 ? opts.labelCol : ''].filter(Boolean);
-  if (missing.length)
-    throw new InputError(
-      `${path}: no column ${missing.map((m) => `"${m}"`).join(' or ')} in the header (columns: ${header.map((h) => JSON.stringify(h)).join(', ')})`,
-      'MISSING_COLUMN',
-    );
-  if (recs.length === 1) throw new InputError(`${path} has a header but no data rows`, 'EMPTY_INPUT');
+  const cap = csvRecordCap(maxRow);
+  const parser = createReadStream(path).pipe(
+    parseCsv({
+      encoding: 'latin1',
+      bom: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      relax_column_count: true,
+      relax_quotes: true,
+      skip_empty_lines: true,
+      max_record_size: cap,
+      info: true,
+      raw: true,
+    }),
+  );
   const sk = skipper();
   const rows: LabeledRow[] = [];
-  for (let r = 1; r < recs.length; r++) {
-    const { line, fields } = recs[r];
-    const index = r - 1;
-    if (fields.length <= Math.max(ti, li)) {
-      sk.add('too few fields', line);
-      continue;
+  let ti = -1;
+  let li = -1;
+  let index = -1;
+  let sawData = false;
+  try {
+    for await (const rec of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+      const fields = rec.record;
+      // info.lines is the record's last line; count the line breaks inside it to get its first.
+      const inner = rec.raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\r\n|\n|\r/g)?.length ?? 0;
+      const line = rec.info.lines - inner;
+      if (index < 0) {
+        const header = fields.map((f) => (decodeField(latin1Bytes(f)) ?? '').trim());
+        if (header.every((h) => h === '')) continue;
+        index = 0;
+        ti = header.indexOf(opts.textCol);
+        li = header.indexOf(opts.labelCol);
+        const missing = [ti < 0 ? opts.textCol : '', li < 0 ? opts.labelCol : ''].filter(Boolean);
+        if (missing.length)
+          throw new InputError(
+            `${path}: no column ${missing.map((m) => `"${m}"`).join(' or ')} in the header (columns: ${header.map((h) => JSON.stringify(h)).join(', ')})`,
+            'MISSING_COLUMN',
+          );
+        continue;
+      }
+      sawData = true;
+      const idx = index++;
+      if (fields.length <= Math.max(ti, li)) {
+        sk.add('too few fields', line);
+        continue;
+      }
+      const textBytes = latin1Bytes(fields[ti]);
+      if (textBytes.length > maxRow) {
+        sk.add(`a text over ${maxRow} bytes`, line);
+        continue;
+      }
+      const text = decodeField(textBytes);
+      const label = decodeField(latin1Bytes(fields[li]));
+      if (text === undefined || label === undefined) {
+        sk.add('invalid UTF-8', line);
+        continue;
+      }
+      if (label.trim() === '') {
+        sk.add('an empty label', line);
+        continue;
+      }
+      rows.push({ index: idx, line, text, label: label.trim() });
     }
-    if (fields[ti].length > maxRow) {
-      sk.add(`a text over ${maxRow} bytes`, line);
-      continue;
-    }
-    const text = decodeField(fields[ti]);
-    const label = decodeField(fields[li]);
-    if (text === undefined || label === undefined) {
-      sk.add('invalid UTF-8', line);
-      continue;
-    }
-    if (label.trim() === '') {
-      sk.add('an empty label', line);
-      continue;
-    }
-    rows.push({ index, line, text, label: label.trim() });
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const err = e as { code?: string; lines?: number; message: string };
+    if (err.code === 'CSV_MAX_RECORD_SIZE')
+      throw new InputError(
+        `${path}: the record ending near line ${err.lines ?? '?'} is over ${cap} bytes; the file is refused ` +
+          '(texts over --max-row-bytes are skipped, but a single record this large is not read at all)',
+        'TOO_LARGE',
+      );
+    if (err.code === 'CSV_QUOTE_NOT_CLOSED') throw new InputError(`${path}: unterminated quoted field (${err.message})`, 'BAD_INPUT');
+    throw new InputError(`${path}: cannot parse CSV: ${err.message}`, 'BAD_INPUT');
   }
+  if (index < 0 || ti < 0) throw emptyFile(path);
+  if (!sawData) throw new InputError(`${path} has a header but no data rows`, 'EMPTY_INPUT');
   return { rows, skipped: sk.list };
 }
 

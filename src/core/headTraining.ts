@@ -99,7 +99,7 @@ export async function trainFromFile(o: TrainFileOptions, loadEngine: () => Promi
   const t0 = Date.now();
 
   // 1. Read and validate everything before loading the model.
-  const read = readLabeledFile(data, { textCol, labelCol, maxRowBytes: o.maxRowBytes, warn });
+  const read = await readLabeledFile(data, { textCol, labelCol, maxRowBytes: o.maxRowBytes, warn });
   let rows = read.rows;
   if (subsample > 1) rows = rows.filter((r) => Math.floor(r.index / 10) % subsample === 0);
   const classNames = [...new Set(labelMap ? Object.values(labelMap) : rows.map((r) => r.label))].sort();

@@ -26,9 +26,9 @@ describe('discriminator: data files', () => {
     return p;
   };
 
-  it('parses RFC 4180 CSV: quotes, doubled quotes, newlines inside quotes, CRLF; line numbers', () => {
+  it('parses RFC 4180 CSV: quotes, doubled quotes, newlines inside quotes, CRLF; line numbers', async () => {
     const p = file('a.csv', 'id,text,label\r\n1,"a, ""quoted""\nline",x\r\n2,plain,y\n');
-    const r = readLabeledFile(p, { textCol: 'text', labelCol: 'label' });
+    const r = await readLabeledFile(p, { textCol: 'text', labelCol: 'label' });
     assert.deepEqual(
       r.rows.map((x) => [x.index, x.line, x.text, x.label]),
       [
@@ -38,13 +38,13 @@ describe('discriminator: data files', () => {
     );
   });
 
-  it('reads JSONL and skips invalid UTF-8, invalid JSON and huge rows with warnings', () => {
+  it('reads JSONL and skips invalid UTF-8, invalid JSON and huge rows with warnings', async () => {
     const good = Buffer.from('{"t":"fine","l":1}\n');
     const bad = Buffer.concat([Buffer.from('{"t":"bad '), Buffer.from([0xff, 0xfe]), Buffer.from('","l":0}\n')]);
     const huge = Buffer.from(JSON.stringify({ t: 'x'.repeat(50000), l: 0 }) + '\n');
     const p = file('b.jsonl', Buffer.concat([good, bad, Buffer.from('not json\n'), huge, good]));
     const warnings: string[] = [];
-    const r = readLabeledFile(p, { textCol: 't', labelCol: 'l', warn: (m) => warnings.push(m) });
+    const r = await readLabeledFile(p, { textCol: 't', labelCol: 'l', warn: (m) => warnings.push(m) });
     assert.equal(r.rows.length, 2);
     assert.deepEqual(r.rows.map((x) => x.line), [1, 5]);
     assert.ok(warnings.some((w) => /invalid UTF-8 \(line 2\)/.test(w)), warnings.join('\n'));
@@ -52,14 +52,14 @@ describe('discriminator: data files', () => {
     assert.ok(warnings.some((w) => /over 20000 bytes/.test(w)));
   });
 
-  it('refuses empty files and missing columns with clear messages', () => {
-    assert.throws(() => readLabeledFile(file('e.csv', ''), { textCol: 't', labelCol: 'l' }), /is empty/);
-    assert.throws(() => readLabeledFile(file('w.csv', ' \n\n'), { textCol: 't', labelCol: 'l' }), /is empty/);
-    assert.throws(
+  it('refuses empty files and missing columns with clear messages', async () => {
+    await assert.rejects(() => readLabeledFile(file('e.csv', ''), { textCol: 't', labelCol: 'l' }), /is empty/);
+    await assert.rejects(() => readLabeledFile(file('w.csv', ' \n\n'), { textCol: 't', labelCol: 'l' }), /is empty/);
+    await assert.rejects(
       () => readLabeledFile(file('m.csv', 'text,klass\na,b\n'), { textCol: 'text', labelCol: 'label' }),
       /no column "label" in the header \(columns: "text", "klass"\)/,
     );
-    assert.throws(() => readLabeledFile(file('m.jsonl', '{"text":"a"}\n'), { textCol: 'text', labelCol: 'label' }), /no record has the field "label"/);
+    await assert.rejects(() => readLabeledFile(file('m.jsonl', '{"text":"a"}\n'), { textCol: 'text', labelCol: 'label' }), /no record has the field "label"/);
   });
 
   it('splits deterministically by row index mod 10', () => {
@@ -140,7 +140,7 @@ describe('discriminator: heads', function () {
 
       // The CLI says the same, with exit code 2 and no stack trace.
       const txt = join(tmp, 'doc.txt');
-      writeFileSync(txt, 'Hello there. How are you?');
+      writeFileSync(txt, 'Hello there. How is the weather?');
       const r = cli(['discrim', 'score', txt, '--head', q]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /trained for another model/);
