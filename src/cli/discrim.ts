@@ -11,13 +11,11 @@
  * Data rows are split deterministically by row index mod 10 (0-7 train, 8 tune, 9 held-out test); training picks
  * its hyper-parameters on tune and reports on test only. Nothing is written when anything fails.
  */
-import {
-  ClassifierHead,
-  classificationMetrics,
-  ClassMetrics,
-  embedTexts,
-  splitSentences,
-} from '../core/discriminator';
+import { join } from 'node:path';
+import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/discriminator';
+import { POOLINGS, Pooling } from '../core/headEmbedding';
+import { benchLines } from '../core/toxicityEval';
+import { trainToxicityRecipe } from '../core/toxicityTrain';
 import { parseLabelMap, readLabeledFile, splitOf } from '../core/dataset';
 import { mapLabels, trainFromFile } from '../core/headTraining';
 import { InputError, PlausibilityError } from '../core/errors';
@@ -44,6 +42,10 @@ export const DISCRIM_VALUE_FLAGS = [
   'batch-tokens',
   'max-row-bytes',
   'max-train-rows',
+  'recipe',
+  'data-dir',
+  'pooling',
+  'insults',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
   'toward',
@@ -59,7 +61,11 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                prints held-out accuracy, macro-F1 and AUROC. Options: --label-map RAW=CLASS,...,
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
-  discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities (default head: the shipped toxicity head)
+  discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --pooling mean|max|mean+max]
+                               The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
+                               and clean corpus prose, calibrated, with a threshold that flags at most 1% of clean prose
+  discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities of the prose sentences (headings, code,
+                               front matter and sentences without a content word are skipped); default head: toxicity
   generate ... --steer-head PATH|NAME --toward CLASS [--stepsize S --iterations N --kl-scale K --gm-scale G]
                                Steer generation with a discriminator head (hidden-state perturbation), or with
                                --rerank N pick the best of N samples by the head
@@ -103,7 +109,44 @@ function metricsText(c: Common, title: string, m: ClassMetrics): void {
     c.out.line(`  ${k}: precision ${fmt(v.precision)} recall ${fmt(v.recall)} F1 ${fmt(v.f1)} support ${v.support}`);
 }
 
+function maxTokensOption(c: Common): number | undefined {
+  const v = c.num('max-tokens');
+  if (v !== undefined && v > MAX_HEAD_TOKENS)
+    throw new PlausibilityError(`--max-tokens must be an integer from 1 to ${MAX_HEAD_TOKENS} (got "${v}")`, 'USAGE');
+  return v;
+}
+
+async function cmdTrainRecipe(c: Common): Promise<number> {
+  const recipe = str(c, 'recipe');
+  if (recipe !== 'toxicity') throw new PlausibilityError(`--recipe must be toxicity (got "${recipe ?? ''}")`, 'USAGE');
+  const pooling = str(c, 'pooling');
+  if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling))
+    throw new PlausibilityError(`--pooling must be ${POOLINGS.join(', ')} (got "${pooling}")`, 'USAGE');
+  const out = need(c, 'out', 'train');
+  const dataDir = str(c, 'data-dir') ?? join('..', 'shared', 'data');
+  const engine = await c.loadEngine();
+  const r = await trainToxicityRecipe(engine, {
+    dataDir,
+    out,
+    metricsPath: str(c, 'metrics'),
+    insultsPath: str(c, 'insults'),
+    pooling: pooling as Pooling | undefined,
+    maxTokens: maxTokensOption(c),
+    seed: c.num('seed'),
+    epochs: c.num('epochs'),
+    log: (m) => c.out.info(m),
+    progress: progress(c, 'embedding'),
+  });
+  if (c.format === 'json') c.out.json(r.report);
+  else {
+    c.out.line(`trained "toxicity" (threshold ${r.head.meta.threshold}); wrote ${out}`);
+    if (r.bench) for (const l of benchLines(r.bench)) c.out.line(l);
+  }
+  return 0;
+}
+
 async function cmdTrain(c: Common): Promise<number> {
+  if (c.args.options.has('recipe')) return cmdTrainRecipe(c);
   const [data] = c.args.positionals;
   if (!data) throw new PlausibilityError('usage: plausibility discrim train DATA --text-col C --label-col L --out FILE', 'USAGE');
   const labelMapSpec = str(c, 'label-map');
@@ -122,7 +165,7 @@ async function cmdTrain(c: Common): Promise<number> {
       unwanted: str(c, 'unwanted'),
       name: str(c, 'name'),
       seed: c.num('seed', 0),
-      maxTokens: c.num('max-tokens', 64),
+      maxTokens: maxTokensOption(c) ?? 64,
       subsample,
       maxTrainRows: c.num('max-train-rows', 0),
       epochs: c.num('epochs'),
@@ -151,31 +194,30 @@ async function cmdScoreSentences(c: Common): Promise<number> {
   const input = readInput(file, c);
   if (input.kind === 'skip') {
     c.out.warn(`${input.name}: ${input.reason}`);
-    if (c.format === 'json') c.out.json({ file, head: null, classes: [], sentences: [] });
+    if (c.format === 'json') c.out.json({ file, head: null, classes: [], threshold: null, sentences: [] });
     return 0;
   }
   const engine = await c.loadEngine();
   const head = ClassifierHead.forEngine(engine, str(c, 'head') ?? 'toxicity');
-  const sentences = splitSentences(input.text);
-  const X = await embedTexts(
-    engine,
-    sentences.map((s) => s.text),
-    { maxTokens: Math.min(head.meta.maxTokens * 4, engine.config.maxPositions - 1) },
-  );
+  // Only prose: plain-text files keep their text whole; everything else is read as Markdown.
+  const sentences = proseSentences(input.text, { markdown: !/\.(txt|text)$/i.test(file) });
+  const P = await head.classify(engine, sentences.map((s) => s.text));
   const lines = new LineIndex(input.text);
   const rows = sentences.map((s, i) => {
-    const p = head.probs(X, i * head.embedSize);
     const pos = lines.position(s.start);
     const probs: Record<string, number> = {};
-    head.classNames.forEach((n, k) => (probs[n] = p[k]));
+    head.classNames.forEach((n, k) => (probs[n] = P[i][k]));
     return { text: s.text, start: s.start, end: s.end, line: pos.line + 1, col: pos.column + 1, probs };
   });
-  if (c.format === 'json') c.out.json({ file, head: head.meta.path ?? head.meta.name, classes: head.classNames, sentences: rows });
+  const threshold = head.decisionThreshold;
+  if (c.format === 'json')
+    c.out.json({ file, head: head.meta.path ?? head.meta.name, classes: head.classNames, threshold, sentences: rows });
   else {
     const shown = head.unwantedIndex !== undefined ? head.classNames[head.unwantedIndex] : head.classNames[head.classSize - 1];
     for (const r of rows) {
       const t = r.text.length > 80 ? r.text.slice(0, 77) + '...' : r.text;
-      c.out.line(`${r.line}:${r.col}\tp(${shown})=${r.probs[shown].toFixed(3)}\t${JSON.stringify(t)}`);
+      const flag = r.probs[shown] >= threshold ? '\tflagged' : '';
+      c.out.line(`${r.line}:${r.col}\tp(${shown})=${r.probs[shown].toFixed(3)}${flag}\t${JSON.stringify(t)}`);
     }
   }
   return 0;
@@ -189,7 +231,7 @@ async function cmdEvalHead(c: Common): Promise<number> {
   const split = str(c, 'split') ?? 'all';
   if (!['all', 'train', 'tune', 'test'].includes(split))
     throw new PlausibilityError(`--split must be all, train, tune or test (got "${split}")`, 'USAGE');
-  const read = readLabeledFile(data, { textCol, labelCol, maxRowBytes: c.num('max-row-bytes'), warn: (m) => c.out.warn(m) });
+  const read = await readLabeledFile(data, { textCol, labelCol, maxRowBytes: c.num('max-row-bytes'), warn: (m) => c.out.warn(m) });
   const engine = await c.loadEngine();
   const head = ClassifierHead.forEngine(engine, str(c, 'head') ?? 'toxicity');
   let rows = read.rows;
@@ -200,13 +242,18 @@ async function cmdEvalHead(c: Common): Promise<number> {
   const labelMap = str(c, 'label-map') ? parseLabelMap(str(c, 'label-map')!) : head.meta.labelMap;
   const mapped = mapLabels((m) => c.out.warn(m), rows, head.classNames, labelMap);
   if (mapped.rows.length === 0) throw new InputError(`${data}: no rows with a label the head knows (${head.classNames.join(', ')})`, 'EMPTY_INPUT');
-  const X = await embedTexts(
+  const P = await head.classify(
     engine,
     mapped.rows.map((r) => r.text),
-    { maxTokens: head.meta.maxTokens, batchTokens: c.num('batch-tokens'), onProgress: c.verbose ? progress(c, 'embedding') : undefined },
+    { batchTokens: c.num('batch-tokens'), onProgress: c.verbose ? progress(c, 'embedding') : undefined },
   );
   const positive = head.unwantedIndex ?? 1;
-  const m = classificationMetrics(head.probsMany(X), mapped.y, head.classNames, positive);
+  const m = classificationMetrics(P, mapped.y, head.classNames, positive);
+  // Binary heads decide at their stored threshold; argmax is the 0.5 one.
+  const atThreshold =
+    head.classSize === 2 && head.meta.threshold !== undefined
+      ? binaryMacroF1(P.map((p) => p[positive]), mapped.y.map((y) => (y === positive ? 1 : 0)), head.meta.threshold)
+      : undefined;
   if (c.format === 'json')
     c.out.json({
       accuracy: m.accuracy,
@@ -216,11 +263,16 @@ async function cmdEvalHead(c: Common): Promise<number> {
       split,
       head: head.meta.path ?? head.meta.name,
       positive_class: head.classNames[positive],
+      threshold: head.decisionThreshold,
+      ...(atThreshold !== undefined ? { macro_f1_at_threshold: atThreshold } : {}),
       per_class: m.per_class,
       confusion: m.confusion,
       majority_baseline: m.majority_baseline,
     });
-  else metricsText(c, `${split === 'all' ? 'all rows' : `${split} split`}`, m);
+  else {
+    metricsText(c, `${split === 'all' ? 'all rows' : `${split} split`}`, m);
+    if (atThreshold !== undefined) c.out.line(`macro-F1 at the head's threshold ${head.meta.threshold}: ${fmt(atThreshold)}`);
+  }
   return 0;
 }
 

@@ -14,8 +14,7 @@
 import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { splitSentences } from '../core/discriminator';
-import { mergeRanges, skipRegions } from '../core/markdown';
+import { proseSentences, splitSentences } from '../core/discriminator';
 import type { DiscrimRewriteResult, DiscrimScoreResult, DiscrimTrainResult } from '../worker/discrimProtocol';
 import { CancelledError, RemoteError } from '../worker/protocol';
 import { readSettings } from './config';
@@ -23,6 +22,7 @@ import type { DocumentController } from './documents';
 import type { EngineService } from './engine';
 import { userLevelSetting } from './models';
 import { withCancellableProgress } from './progress';
+import { BoundedCache } from './toxicityCache';
 
 export const TOXICITY_SOURCE = 'plausibility-toxicity';
 export const TOXICITY_CODE = 'toxicity';
@@ -31,18 +31,27 @@ export const COMMAND_TRAIN_DISCRIMINATOR = 'plausibility.trainDiscriminator';
 
 interface ToxicitySettings {
   enabled: boolean;
-  threshold: number;
+  /** Undefined when the user has not set one: the head's own calibrated threshold applies. */
+  threshold: number | undefined;
   head: string;
+}
+
+/** Whether the user set a value at any level (not just the contributed default). */
+function isSet(c: vscode.WorkspaceConfiguration, key: string): boolean {
+  const i = c.inspect(key);
+  return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue, i?.globalLanguageValue, i?.workspaceLanguageValue, i?.workspaceFolderLanguageValue].some(
+    (v) => v !== undefined,
+  );
 }
 
 function toxicitySettings(scope?: vscode.ConfigurationScope): ToxicitySettings {
   const c = vscode.workspace.getConfiguration('plausibility', scope);
-  const t = c.get<number>('toxicity.threshold', 0.9);
+  const t = isSet(c, 'toxicity.threshold') ? c.get<number>('toxicity.threshold') : undefined;
   // A head path is a file setting: in an untrusted workspace only the user-level value counts.
   const head = userLevelSetting<string>('toxicity.head', 'toxicity', scope);
   return {
     enabled: c.get<boolean>('toxicity.enabled', true) !== false,
-    threshold: typeof t === 'number' && Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : 0.9,
+    threshold: typeof t === 'number' && Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : undefined,
     head: typeof head === 'string' && head.trim() ? head.trim() : 'toxicity',
   };
 }
@@ -56,6 +65,8 @@ function resolveHead(spec: string): string {
 }
 
 const BATCH = 32;
+/** Sentences whose p(unwanted) is kept between checks (about 100 bytes each plus the text). */
+const CACHE_ENTRIES = 5000;
 
 export class ToxicityController implements vscode.Disposable, vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -63,7 +74,9 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly versions = new Map<string, number>();
   /** p(unwanted) by head and sentence text. */
-  private readonly cache = new Map<string, number>();
+  private readonly cache = new BoundedCache<number>(CACHE_ENTRIES);
+  /** The decision threshold each head reported (its calibrated one). */
+  private readonly headThresholds = new Map<string, number>();
   private unavailable: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -87,6 +100,7 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
         if (!e.affectsConfiguration('plausibility')) return;
         this.unavailable = undefined;
         this.cache.clear();
+        this.headThresholds.clear();
         this.checkAll();
       }),
       vscode.commands.registerCommand(COMMAND_DETOX, (uri?: vscode.Uri, range?: vscode.Range) => this.rewrite(uri, range)),
@@ -125,10 +139,8 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     this.versions.set(doc.uri.toString(), version);
     const info = await this.engine.ensureLoaded(settings);
     if (!info) return;
-    const skip = doc.languageId === 'markdown' ? mergeRanges(skipRegions(text)) : [];
-    const sentences = splitSentences(text).filter(
-      (s) => /\p{L}/u.test(s.text) && !skip.some((r) => r.start <= s.start && s.end <= r.end),
-    );
+    // Only prose: no headings, code, front matter, or sentences without a content word.
+    const sentences = proseSentences(text, { markdown: doc.languageId === 'markdown' });
     const head = resolveHead(ts.head);
     const key = (t: string) => `${head}\u0000${t}`;
     const todo = [...new Set(sentences.map((s) => s.text).filter((t) => !this.cache.has(key(t))))];
@@ -141,6 +153,7 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
         const u = r.unwanted !== undefined ? r.classes.indexOf(r.unwanted) : r.classes.length - 1;
         unwantedName = r.classes[u];
         batch.forEach((t, k) => this.cache.set(key(t), r.probs[k][u]));
+        this.headThresholds.set(head, r.threshold);
       }
     } catch (e) {
       if (e instanceof CancelledError) return;
@@ -157,12 +170,13 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     }
     if (this.versions.get(doc.uri.toString()) !== version || doc.isClosed) return;
     const diags: vscode.Diagnostic[] = [];
+    const threshold = ts.threshold ?? this.headThresholds.get(head) ?? 0.5;
     for (const s of sentences) {
       const p = this.cache.get(key(s.text));
-      if (p === undefined || p < ts.threshold) continue;
+      if (p === undefined || p < threshold) continue;
       const d = new vscode.Diagnostic(
         new vscode.Range(doc.positionAt(s.start), doc.positionAt(s.end)),
-        `Likely ${unwantedName}: p(${unwantedName}) = ${p.toFixed(2)} by the "${path.basename(ts.head)}" discriminator (threshold ${ts.threshold})`,
+        `Likely ${unwantedName}: p(${unwantedName}) = ${p.toFixed(2)} by the "${path.basename(ts.head)}" discriminator (threshold ${Number(threshold.toFixed(3))})`,
         settings.diagnosticSeverity,
       );
       d.source = TOXICITY_SOURCE;

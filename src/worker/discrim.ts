@@ -2,7 +2,7 @@
  * Worker side of the discriminator methods (see discrimProtocol.ts): per-sentence class probabilities, rewrites away
  * from the unwanted class, and head training with progress. Heads are cached per (path, model).
  */
-import { ClassifierHead, embedTexts } from '../core/discriminator';
+import { ClassifierHead } from '../core/discriminator';
 import type { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { trainFromFile } from '../core/headTraining';
@@ -14,6 +14,7 @@ export function isDiscrimMethod(m: string): m is keyof DiscrimMethods {
   return (DISCRIM_METHODS as readonly string[]).includes(m);
 }
 
+const MAX_HEADS = 8;
 const heads = new Map<string, ClassifierHead>();
 
 function headFor(e: Engine, spec: string): ClassifierHead {
@@ -22,6 +23,8 @@ function headFor(e: Engine, spec: string): ClassifierHead {
   if (!h) {
     h = ClassifierHead.forEngine(e, spec);
     heads.set(key, h);
+    // A few heads at most are in use; drop the oldest rather than keep every path ever asked for.
+    if (heads.size > MAX_HEADS) heads.delete(heads.keys().next().value as string);
   }
   return h;
 }
@@ -50,13 +53,14 @@ export async function handleDiscrim(
     case 'discrimScore': {
       const p = params as DiscrimMethods['discrimScore']['params'];
       const head = headFor(e, p.head);
-      const X = await embedTexts(e, p.texts, { maxTokens: Math.min(head.meta.maxTokens * 4, e.config.maxPositions - 1), checkCancelled });
+      const P = await head.classify(e, p.texts, { checkCancelled });
       const u = head.unwantedIndex;
       return {
         classes: head.classNames,
         unwanted: u === undefined ? undefined : head.classNames[u],
-        probs: p.texts.map((_, i) => Array.from(head.probs(X, i * head.embedSize))),
+        probs: P.map((q) => Array.from(q)),
         headName: head.meta.name,
+        threshold: head.decisionThreshold,
       } satisfies DiscrimMethods['discrimScore']['result'];
     }
     case 'discrimRewrite': {

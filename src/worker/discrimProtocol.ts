@@ -17,6 +17,8 @@ export interface DiscrimScoreResult {
   /** probs[text][class]. */
   probs: number[][];
   headName: string;
+  /** The head's decision threshold on p(unwanted): its calibrated one, else 0.5. */
+  threshold: number;
 }
 
 export interface DiscrimRewriteParams {

@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readLabeledFile } from '../../src/core/dataset';
+import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/discriminator';
+import { hashSplit, readToxicityCsv } from '../../src/core/toxicityData';
+import { BoundedCache } from '../../src/extension/toxicityCache';
+import { cli, engine, ROOT } from './helpers';
+
+const EXTRA = join(ROOT, '..', 'shared', 'data', 'toxicity-extra');
+
+// The five sentences of issue 20, as a Markdown note.
+const HEADING = '# Notes';
+const BENIGN = [
+  'Thank you all for the kind words and the help.',
+  'The results shows that people record about a third more sightings.',
+  'We would rather keep the current database for another year.',
+];
+const INSULT = 'This idiotic plan is garbage and you are a moron.';
+const NOTE = `${HEADING}\n\n${BENIGN.join('\n\n')}\n\n${INSULT}\n`;
+
+describe('toxicity: only prose is checked', () => {
+  it('skips headings (ATX and setext), code, front matter and sentences without a content word', () => {
+    const doc = [
+      '---',
+      'title: Something rude',
+      '---',
+      '# Notes',
+      'Plain text follows the heading.',
+      '',
+      'Setext heading',
+      '==============',
+      '',
+      '```',
+      'const idiot = "you moron";',
+      '```',
+      '',
+      'OK, so.',
+      '',
+      'How are you?',
+      '',
+      'The meeting moved to Friday.',
+    ].join('\n');
+    const s = proseSentences(doc);
+    assert.deepEqual(s.map((x) => x.text), ['Plain text follows the heading.', 'The meeting moved to Friday.']);
+    for (const x of s) assert.equal(doc.slice(x.start, x.end), x.text);
+    // A heading is skipped in plain text too.
+    assert.deepEqual(proseSentences('## Results\nThey held.', { markdown: false }).map((x) => x.text), ['They held.']);
+  });
+
+  it('content words', () => {
+    assert.equal(hasContentWord('It is what it is.'), false);
+    assert.equal(hasContentWord('1. 2. 3.'), false);
+    assert.equal(hasContentWord('Moron.'), true);
+  });
+});
+
+describe('toxicity: the shipped head on the sentences of issue 20', function () {
+  this.timeout(120000);
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'plaus-tox-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('never scores the heading; the benign sentences are under the threshold and the insult over it', () => {
+    const file = join(tmp, 'note.md');
+    writeFileSync(file, NOTE);
+    const r = cli(['discrim', 'score', file, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(j), ['file', 'head', 'classes', 'threshold', 'sentences']);
+    assert.ok(j.threshold > 0 && j.threshold < 1, `threshold ${j.threshold}`);
+    const texts = j.sentences.map((s: { text: string }) => s.text);
+    assert.ok(!texts.some((t: string) => t.includes('Notes')), `a heading was scored: ${texts.join(' | ')}`);
+    const p = (t: string) => j.sentences.find((s: { text: string }) => s.text === t)?.probs.toxic as number;
+    for (const b of BENIGN) assert.ok(p(b) < j.threshold, `"${b}": p(toxic) ${p(b)} >= threshold ${j.threshold}`);
+    assert.ok(p(INSULT) >= j.threshold, `insult: p(toxic) ${p(INSULT)} < threshold ${j.threshold}`);
+    for (const s of j.sentences) {
+      assert.deepEqual(Object.keys(s), ['text', 'start', 'end', 'line', 'col', 'probs']);
+      assert.equal(NOTE.slice(s.start, s.end), s.text);
+    }
+  });
+
+  it('the shipped head stores mean pooling of the last layer, a calibrated threshold, and the model fingerprint', async () => {
+    const e = await engine();
+    const head = ClassifierHead.forEngine(e, 'toxicity');
+    assert.equal(head.pooling, 'mean');
+    assert.deepEqual(head.classNames, ['non-toxic', 'toxic']);
+    assert.equal(head.meta.unwantedClass, 'toxic');
+    assert.equal(head.baseModel.fingerprint, engineFingerprint(e).fingerprint);
+    assert.ok(head.meta.threshold !== undefined && head.meta.threshold > 0 && head.meta.threshold < 1);
+  });
+});
+
+describe('toxicity: head files', function () {
+  this.timeout(60000);
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'plaus-toxhead-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const variant = async (patch: Record<string, unknown>) => {
+    const e = await engine();
+    const j = { ...ClassifierHead.random(e.config.hiddenSize, ['non-toxic', 'toxic'], engineFingerprint(e), 3).toJSON(), ...patch };
+    const p = join(tmp, `h${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(p, JSON.stringify(j));
+    return p;
+  };
+
+  it('refuses max_tokens -1 or 1e9, NaN weights, another layer and unknown pooling with a clear error', async () => {
+    for (const v of [-1, 1e9, 0, 2.5]) {
+      const p = await variant({ max_tokens: v });
+      assert.throws(() => ClassifierHead.load(p), /"max_tokens" must be an integer from 1 to 8192/, `max_tokens ${v}`);
+    }
+    // JSON has no NaN: a NaN weight is written as null (JSON.stringify), or the file is not JSON at all.
+    const e = await engine();
+    const good = ClassifierHead.random(e.config.hiddenSize, ['non-toxic', 'toxic'], engineFingerprint(e), 3).toJSON();
+    const w = good.weights.map((r) => [...r]);
+    w[1][5] = NaN;
+    const nanPath = join(tmp, 'nan.json');
+    writeFileSync(nanPath, JSON.stringify({ ...good, weights: w }));
+    assert.throws(() => ClassifierHead.load(nanPath), /weights\[1\]\[5\] is not a finite number/);
+    writeFileSync(nanPath, JSON.stringify(good).replace(/"bias":\[[^\]]*\]/, '"bias":[NaN,0]'));
+    assert.throws(() => ClassifierHead.load(nanPath), /is not valid JSON/);
+    const badLayer = await variant({ layer: 3 });
+    assert.throws(() => ClassifierHead.load(badLayer), /"layer" 3 is not available: the model exports only the last layer/);
+    const badPooling = await variant({ pooling: 'attention' });
+    assert.throws(() => ClassifierHead.load(badPooling), /"pooling" must be one of mean, max, mean\+max/);
+    const badThreshold = await variant({ threshold: 1.5 });
+    assert.throws(() => ClassifierHead.load(badThreshold), /"threshold" must be a probability/);
+    // Without max_tokens, layer or pooling (heads made before them): 64 tokens, mean pooling, last layer.
+    const old = ClassifierHead.load(await variant({ max_tokens: undefined, pooling: undefined, layer: undefined }));
+    assert.equal(old.meta.maxTokens, 64);
+    assert.equal(old.pooling, 'mean');
+  });
+
+  it('reads pooling and layer; mean+max doubles the features', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const both = await embedTexts(e, ['The cat sat on the mat.'], { pooling: 'mean+max' });
+    const mean = await embedTexts(e, ['The cat sat on the mat.']);
+    const max = await embedTexts(e, ['The cat sat on the mat.'], { pooling: 'max' });
+    assert.equal(both.length, 2 * D);
+    for (let j = 0; j < D; j++) {
+      assert.ok(Math.abs(both[j] - mean[j]) < 1e-5);
+      assert.ok(Math.abs(both[D + j] - max[j]) < 1e-5);
+      assert.ok(max[j] >= mean[j] - 1e-5);
+    }
+    const p = await variant({ pooling: 'mean+max', weights: [new Array(2 * D).fill(0), new Array(2 * D).fill(0.01)], layer: -1 });
+    const h = ClassifierHead.forEngine(e, p);
+    assert.equal(h.featureSize, 2 * D);
+    const probs = await h.classify(e, ['Hello there.']);
+    assert.ok(Math.abs(probs[0][0] + probs[0][1] - 1) < 1e-9);
+  });
+});
+
+describe('toxicity: data', function () {
+  this.timeout(120000);
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), 'plaus-toxdata-'))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A CSV whose second row's text is one quoted field of `mb` MB, written in pieces. */
+  const hugeCsv = async (name: string, mb: number): Promise<string> => {
+    const p = join(tmp, name);
+    const w = createWriteStream(p);
+    const write = (s: string) => new Promise<void>((res) => (w.write(s) ? res() : w.once('drain', () => res())));
+    await write('text,label\nfine,0\n"');
+    const chunk = 'ab "" cd, ef\n'.repeat(80000); // about 1 MB, with doubled quotes, commas and newlines
+    for (let i = 0; i < mb; i++) await write(chunk);
+    await write('",1\nafter,1\n');
+    await new Promise<void>((res) => w.end(res));
+    return p;
+  };
+
+  it('a 220 MB quoted field is refused with a clear error, not a crash', async () => {
+    const p = await hugeCsv('huge.csv', 220);
+    await assert.rejects(() => readLabeledFile(p, { textCol: 'text', labelCol: 'label' }), /is over 1048576 bytes; the file is refused/);
+  });
+
+  it('a 50 MB field costs little memory', async () => {
+    const p = await hugeCsv('big.csv', 50);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+    try {
+      await assert.rejects(() => readLabeledFile(p, { textCol: 'text', labelCol: 'label' }), /the file is refused/);
+    } finally {
+      clearInterval(timer);
+    }
+    peak = Math.max(peak, process.memoryUsage().rss);
+    assert.ok(peak - before < 200e6, `RSS grew ${((peak - before) / 1e6).toFixed(0)} MB reading a 50 MB field`);
+  });
+
+  it('texts over --max-row-bytes are skipped and the rows after them kept', async () => {
+    const p = join(tmp, 'long.csv');
+    writeFileSync(p, `text,label\nfine,0\n"${'x'.repeat(30000)}",1\nafter,1\n`);
+    const warnings: string[] = [];
+    const r = await readLabeledFile(p, { textCol: 'text', labelCol: 'label', warn: (m) => warnings.push(m) });
+    assert.deepEqual(r.rows.map((x) => [x.text, x.line]), [['fine', 2], ['after', 4]]);
+    assert.match(warnings.join('\n'), /over 20000 bytes \(line 3\)/);
+  });
+
+  it("splits toxicity-extra by the README's hash rule (its counts)", async function () {
+    if (!existsSync(EXTRA)) this.skip();
+    const rows = await readToxicityCsv(join(EXTRA, 'convabuse.csv'), 'convabuse');
+    const n = (split: string, label: number) => rows.filter((r) => r.split === split && r.label === label).length;
+    assert.deepEqual([n('train', 1), n('train', 0), n('dev', 1), n('dev', 0), n('test', 1), n('test', 0)], [326, 1020, 45, 148, 55, 110]);
+    // Case folding and whitespace do not move a text.
+    assert.equal(hashSplit('Straße  IS\tfine'), hashSplit('strasse is fine'));
+  });
+
+  it('Platt scaling recovers a known calibration', () => {
+    let seed = 7;
+    const r = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const s: number[] = [];
+    const y: number[] = [];
+    for (let i = 0; i < 20000; i++) {
+      const x = 8 * r() - 4;
+      s.push(x);
+      y.push(r() < 1 / (1 + Math.exp(-(0.5 * x - 1))) ? 1 : 0);
+    }
+    const { a, b } = fitPlatt(s, y);
+    assert.ok(Math.abs(a - 0.5) < 0.05 && Math.abs(b + 1) < 0.08, `a ${a}, b ${b}`);
+  });
+
+  it("the extension's toxicity cache is bounded, least recently used out first", () => {
+    const c = new BoundedCache<number>(3);
+    c.set('a', 1);
+    c.set('b', 2);
+    c.set('c', 3);
+    c.get('a');
+    c.set('d', 4);
+    assert.equal(c.size, 3);
+    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => c.has(k)), [true, false, true, true]);
+    for (let i = 0; i < 100000; i++) c.set(`s${i}`, i);
+    assert.equal(c.size, 3);
+  });
+});
