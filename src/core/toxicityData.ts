@@ -50,7 +50,8 @@ export function hashSplit(text: string): HashSplit {
   return b < 8 ? 'train' : b === 8 ? 'dev' : 'test';
 }
 
-function hashUnit(salt: string, text: string): number {
+/** A number in [0, 1) fixed by the text (and a salt): the same text is always sampled alike. */
+export function hashUnit(salt: string, text: string): number {
   return parseInt(createHash('sha256').update(`${salt}|${text}`, 'utf8').digest('hex').slice(0, 8), 16) / 0x100000000;
 }
 

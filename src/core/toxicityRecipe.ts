@@ -14,6 +14,7 @@ import {
   corpusShards,
   GENERAL_SOURCES,
   HashSplit,
+  hashUnit,
   readDavidson,
   readToxicityExtra,
   sampleCleanSentences,
@@ -64,7 +65,8 @@ export const SOURCE_WEIGHTS: Record<string, number> = {
 export async function collectToxicityRows(o: RecipeOptions): Promise<ToxicityRow[]> {
   const share = o.davidsonShare ?? RECIPE_DEFAULTS.davidsonShare;
   const extra = await readToxicityExtra(o.dataDir);
-  const davidson = (await readDavidson(o.dataDir)).filter((_, i) => (i * 0.6180339887) % 1 < share);
+  // Sampled by a hash of the text (as the split is), the subset the pooling and weights were measured on.
+  const davidson = (await readDavidson(o.dataDir)).filter((r) => hashUnit('dav', r.text) < share);
   const clean = await sampleCleanSentences({
     shards: corpusShards(o.dataDir, 'train-'),
     perShard: o.cleanPerShard ?? RECIPE_DEFAULTS.cleanPerShard,
