@@ -11,12 +11,16 @@ import { Engine } from '../src/core/engine';
 import { DocumentLinter } from '../src/core/lint/linter';
 import { splitSentences } from '../src/core/text/sentences';
 
-async function gains(engine: Engine, text: string): Promise<Record<string, number>> {
+/** Candidates that came close to passing, for reading (clean sentences only). */
+const examples: { kind: string; score: number; from: string; to: string; sentence: string }[] = [];
+
+async function gains(engine: Engine, text: string, keep = false): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
   await new DocumentLinter(engine).lint(text, 'plaintext', {}, {
     onCandidate: (c) => {
       const v = c.gainBits - c.cost;
       if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
+      if (keep && v > 6) examples.push({ kind: c.kind, score: Math.round(v * 10) / 10, from: c.from, to: c.to, sentence: c.sentence });
     },
   });
   return best;
@@ -52,14 +56,14 @@ async function main(): Promise<void> {
         for (const s of splitSentences(p).slice(0, 2)) {
           const t = p.slice(s.start, s.end);
           if (t.split(/\s+/).length < 5) continue;
-          clean.push({ gains: await gains(engine, t), words: t.split(/\s+/).length });
+          clean.push({ gains: await gains(engine, t, true), words: t.split(/\s+/).length });
           taken++;
         }
       }
     }
     process.stderr.write(`${f}: ${taken}\n`);
   }
-  writeFileSync(out, JSON.stringify({ pairs, clean }));
+  writeFileSync(out, JSON.stringify({ pairs, clean, examples }));
 }
 main().catch((e) => {
   console.error(e);

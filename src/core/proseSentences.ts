@@ -3,6 +3,7 @@
  * sentences without a content word (a word that is not a function word, e.g. "OK, so." or "1.") are skipped.
  */
 import { mergeRanges, skipRegions } from './markdown';
+import { splitSentences as splitRanges } from './text/sentences';
 
 /** A sentence of a document: [start, end) UTF-16 offsets, trimmed of surrounding whitespace. */
 export interface SentenceRange {
@@ -11,27 +12,9 @@ export interface SentenceRange {
   text: string;
 }
 
-/**
- * Splits text into sentences: after `.`, `!`, `?` or `…` (with closing quotes/brackets) followed by whitespace, at
- * line breaks between paragraphs, and at line breaks before Markdown list items or headings. Offsets are exact.
- */
+/** Sentences of `text` with their text, from the one shared splitter (./text/sentences). */
 export function splitSentences(text: string): SentenceRange[] {
-  const out: SentenceRange[] = [];
-  const re = /[.!?…]+["'”’)\]]*(?=\s)|\n[ \t]*\n|\n(?=[ \t]*(?:[-*+]|\d+[.)]|#{1,6})\s)|(?<=^[ \t]{0,3}#{1,6}(?:[ \t][^\n]*)?)\n/gm;
-  let start = 0;
-  const push = (s: number, e: number) => {
-    while (s < e && /\s/.test(text[s])) s++;
-    while (e > s && /\s/.test(text[e - 1])) e--;
-    if (e > s) out.push({ start: s, end: e, text: text.slice(s, e) });
-  };
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text))) {
-    const end = m[0].startsWith('\n') ? m.index : m.index + m[0].length;
-    push(start, end);
-    start = m.index + m[0].length;
-  }
-  push(start, text.length);
-  return out;
+  return splitRanges(text).map((r) => ({ start: r.start, end: r.end, text: text.slice(r.start, r.end) }));
 }
 
 // Function words (closed classes) and fillers: a sentence made only of these says nothing the head could judge.

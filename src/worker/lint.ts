@@ -23,10 +23,16 @@ export async function lintDocument(
     if (linters.size <= MAX_DOCUMENTS) break;
     linters.delete(k);
   }
-  const r = await linter.lint(p.text, p.languageId, p.settings, { signal, scoreOnly: p.scoreOnly });
-  // The host mirrors block scores by key; send those it lacks (newly scored or trimmed from its mirror).
-  const known = new Set(p.known);
-  for (const b of r.blocks) if (!known.has(b.score.key)) onBlock(b.score);
+  // The host mirrors block scores by key: newly scored blocks go out as they finish (a cancelled pass still fills the
+  // mirror), then any other block of the result the host lacks.
+  const sent = new Set(p.known);
+  const send = (b: BlockScore) => {
+    if (sent.has(b.key)) return;
+    sent.add(b.key);
+    onBlock(b);
+  };
+  const r = await linter.lint(p.text, p.languageId, p.settings, { signal, scoreOnly: p.scoreOnly, onBlock: send });
+  for (const b of r.blocks) send(b.score);
   return {
     findings: r.findings,
     blocks: r.blocks.map((b) => ({ start: b.block.start, length: b.block.text.length, key: b.block.key })),

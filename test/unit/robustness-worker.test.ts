@@ -144,7 +144,7 @@ describe('robustness: worker killed mid-request', function () {
     const client = new EngineClient({ workerPath: WORKER, initialBackoffMs: 50 });
     try {
       const model = await client.load({ modelDir: MODEL_DIR, executionProvider: 'cpu', threads: 1 });
-      const scorer = new DocumentScorer(client, { maxBlockChars: 200 });
+      const scorer = new DocumentScorer(client);
       scorer.setModel(model);
       // Many distinct blocks (4 per worker batch), so the pass is still running when the kill lands, however fast the machine.
       const text = Array.from({ length: 80 }, (_, i) => `Note ${i + 1}. ${PARAS[i % PARAS.length]}`).join('\n\n');
@@ -162,13 +162,11 @@ describe('robustness: worker killed mid-request', function () {
       assert.equal(crashes.length, 1);
       assert.notEqual(client.workerPid, pidBefore);
       assert.equal(client.restarts, 1);
-      // Recovery: the pass is redone; blocks finished before the crash come from the cache.
-      const partial = scorer.cachedBlocks;
+      // Recovery: the restarted worker redoes the pass (its caches died with the old process).
       const res = await scorer.score(text, 'plaintext');
       assert.ok(res.blocks.length >= 80);
-      assert.ok(res.reused >= partial && partial > 0, `reused ${res.reused}, cached before ${partial}`);
       // And equals a fresh scorer's result.
-      const fresh = new DocumentScorer(client, { maxBlockChars: 200 });
+      const fresh = new DocumentScorer(client);
       fresh.setModel(model);
       const ref = await fresh.score(text, 'plaintext');
       assert.equal(res.tokens, ref.tokens);

@@ -109,7 +109,7 @@ function checkResult(text: string, res: DocumentResult): number {
     assert.ok(f.start >= 0 && f.start < f.end && f.end <= text.length, `finding [${f.start}, ${f.end}) inside`);
     assert.ok(!splitsPair(text, f.start) && !splitsPair(text, f.end), 'finding splits a character');
     assert.equal(text.slice(f.start, f.end), f.text, 'the finding quotes exactly the characters it marks');
-    assert.ok(f.replaceStart >= f.start && f.replaceEnd <= f.end && f.replaceStart <= f.replaceEnd);
+    assert.ok(f.replacement === undefined || typeof f.replacement === 'string');
     // It covers the characters of at least one token, within one block.
     const sb = res.blocks.find((b) => b.block.start <= f.start && f.end <= b.block.start + b.block.text.length);
     assert.ok(sb, 'finding within one block');
@@ -156,7 +156,7 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
     const r = rng(99);
     const items = Array.from({ length: 6 }, (_, k) => ({ key: `k${k}`, context: randomUnicode(r, 30), text: randomDocument(r) }));
     const blocks: BlockScore[] = [];
-    await client.request('score', { items, topK: 2, spans: { thresholdBits: 2, markdown: true } }, { onPartial: (b) => blocks.push(b) });
+    await client.request('score', { items, topK: 2 }, { onPartial: (b) => blocks.push(b) });
     assert.equal(blocks.length, items.length);
     for (const [k, it] of items.entries()) {
       const b = blocks[k];
@@ -170,10 +170,6 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
         assert.equal(b.ends[i], t.ends[first + i] - it.context.length);
         assert.ok(Number.isFinite(b.bits[i]) && b.bits[i] >= 0);
       }
-      for (const sp of b.spans ?? []) {
-        assert.ok(sp.start >= 0 && sp.end <= it.text.length && sp.start < sp.end);
-        assert.equal(it.text.slice(sp.start, sp.end), sp.text);
-      }
     }
   });
 
@@ -185,7 +181,7 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
       const text = randomDocument(r);
       const languageId = k % 3 === 0 ? 'plaintext' : 'markdown';
       // A low threshold so that there are many findings to check.
-      const scorer = new DocumentScorer(client, { thresholdBits: 3 });
+      const scorer = new DocumentScorer(client, { lint: { surprise: { enabled: true, thresholdBits: 3 } } });
       scorer.setModel(model);
       const res = await scorer.score(text, languageId);
       ranges += checkResult(text, res);

@@ -15,7 +15,7 @@ export interface CheckContext {
   cache: Map<string, unknown>;
   signal?: AbortSignal;
   /** Sees every scored candidate edit (margin calibration and evaluation only). */
-  onCandidate?: (c: { kind: string; gainBits: number; cost: number; sentence: string }) => void;
+  onCandidate?: (c: { kind: string; gainBits: number; cost: number; sentence: string; from: string; to: string }) => void;
 }
 
 export interface Check {

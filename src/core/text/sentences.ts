@@ -35,15 +35,21 @@ export function splitSentences(text: string): Range[] {
     start = -1;
   };
   const n = text.length;
+  let lineStart = 0;
   for (let i = 0; i < n; i++) {
     const c = text[i];
     if (c === '\n' || c === '\r') {
-      // A blank line, or a new heading/list item on the next line, ends the sentence; a soft break does not.
+      // A blank line, a heading line, or a new heading/list item on the next line ends the sentence; a soft break
+      // does not.
       let j = i + 1;
       if (c === '\r' && text[j] === '\n') j++;
       let k = j;
       while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
-      if (k >= n || text[k] === '\n' || text[k] === '\r' || opensItem(text, j)) close(i);
+      let h = lineStart;
+      while (h < i && (text[h] === ' ' || text[h] === '\t')) h++;
+      if (k >= n || text[k] === '\n' || text[k] === '\r' || text[h] === '#' || opensItem(text, j)) close(i);
+      lineStart = j;
+      i = j - 1;
       continue;
     }
     if (start < 0) {

@@ -111,7 +111,7 @@ describe('worker: protocol and recovery', function () {
     const blocks: BlockScore[] = [];
     const r = await client.request(
       'score',
-      { items: [{ key: 'k', context: `${PARAS[0]}\n\n`, text }], topK: 5, spans: { markdown: true } },
+      { items: [{ key: 'k', context: `${PARAS[0]}\n\n`, text }], topK: 5 },
       { onPartial: (b) => blocks.push(b) },
     );
     assert.equal(r.scored, 1);
@@ -127,7 +127,6 @@ describe('worker: protocol and recovery', function () {
       assert.ok(b.topIds[i * 5] >= 0 && b.vocab[b.topIds[i * 5]] !== undefined);
     }
     assert.equal(rebuilt, text);
-    assert.ok(Array.isArray(b.spans));
   });
 
   it('a cancelled request rejects with CancelledError and the worker keeps serving', async () => {
@@ -226,8 +225,10 @@ describe('worker: incremental document scoring', function () {
 
   it('an edit rescores only the blocks it touches, and the result equals a full rescore', async () => {
     const info = await client.load({ modelDir: MODEL_DIR, executionProvider: 'cpu' });
-    const doc = [...PARAS, ...PARAS.map((p) => `Later, ${p.charAt(0).toLowerCase()}${p.slice(1)}`)].join('\n\n') + '\n';
-    const inc = new DocumentScorer(client, { contextChars: 80 });
+    // Paragraphs longer than a block's left context (the model's window), so an edit reaches at most the next block.
+    const long = (p: string) => `${p} ${p} ${p} ${p}`;
+    const doc = [...PARAS.map(long), ...PARAS.map((p) => long(`Later, ${p.charAt(0).toLowerCase()}${p.slice(1)}`))].join('\n\n') + '\n';
+    const inc = new DocumentScorer(client);
     inc.setModel(info);
     const first = await inc.score(doc, 'markdown');
     assert.equal(first.rescored, first.blocks.length);
@@ -238,7 +239,7 @@ describe('worker: incremental document scoring', function () {
     assert.ok(second.rescored >= 1 && second.rescored <= 2, `rescored ${second.rescored}`);
     assert.equal(second.reused, second.blocks.length - second.rescored);
 
-    const full = new DocumentScorer(client, { contextChars: 80 });
+    const full = new DocumentScorer(client);
     full.setModel(info);
     const fresh = await full.score(edited, 'markdown');
     assert.equal(fresh.blocks.length, second.blocks.length);

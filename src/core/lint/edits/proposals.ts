@@ -3,7 +3,7 @@
  * there. Nothing here decides; the verifier keeps an edit only when the model finds the edited sentence clearly more
  * likely.
  */
-import type { Lexicon } from './lexicon';
+import { editDistance, type Lexicon } from './lexicon';
 
 export type EditKind = 'spelling' | 'word-choice' | 'missing-word' | 'extra-word' | 'word-order' | 'capitalization';
 
@@ -71,8 +71,9 @@ export const CANDIDATE_COST = {
   neighbour1: 0,
   neighbour2: 3,
   inflection: 0,
-  modelWord: 6,
   functionWord: 1,
+  spelling2: 3,
+  spelling3: 8,
   insertion: 2,
   deletion: 0,
   swap: 2,
@@ -89,8 +90,17 @@ function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
 
 /** Short, very frequent words: the only ones a deletion or insertion may touch (apart from a repeated word). */
 function isFunctionWord(w: string, lex: Lexicon): boolean {
-  return w.length <= 4 && /^[a-z]+$/i.test(w) && lex.frequencyRank(w) < 400;
+  return w.length <= 5 && /^[a-z]+$/i.test(w) && lex.frequencyRank(w) < 150;
 }
+
+/**
+ * Real-word errors are confusions between common words (form/from, their/there, shows/show): a rare word is almost
+ * always meant, and the model prefers common words everywhere, so rare words are never replaced by another word.
+ */
+function isCommonWord(w: string, lex: Lexicon): boolean {
+  return lex.frequencyRank(w) < COMMON_WORDS;
+}
+const COMMON_WORDS = 3000;
 
 /** Proposes candidate edits for one sentence. */
 export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexicon, opts: ProposalOptions): Edit[] {
@@ -106,6 +116,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   };
   const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
     const w = words[i];
+    if (kind === 'word-choice' && !isCommonWord(to, lex)) return;
     const r = matchCase(w.text, to);
     const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
     const c = cost + (kind === 'spelling' ? 0 : frequencyPenalty(w.text, to, lex));
@@ -122,7 +133,11 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
     if ((opts.documentCounts.get(w.text.toLowerCase()) ?? 0) > 1) return;
     nonWord.add(i);
-    for (const s of lex.suggest(w.text)) replaceWord(i, s, 'spelling', CANDIDATE_COST.dictionary);
+    // Typos are mostly one edit away; a suggestion further away needs more evidence.
+    for (const s of lex.suggest(w.text)) {
+      const d = editDistance(w.text.toLowerCase(), s.toLowerCase(), 3);
+      replaceWord(i, s, 'spelling', d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3);
+    }
   });
 
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
@@ -135,14 +150,14 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const lw = w.text.toLowerCase();
     for (const j of [i, i - 1]) {
       const wj = words[j];
-      if (j < 0 || nonWord.has(j) || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0)) continue;
+      if (j < 0 || nonWord.has(j) || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0) || !isCommonWord(wj.text, lex)) continue;
       for (const c of lex.neighbours(wj.text, 1, 6)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
-      if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, 3)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
+      if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, 5)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
       for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.inflection);
     }
-    if (/^[\p{L}'’]+$/u.test(w.text) && !isName(w.text, i === 0))
-      for (const c of w.alternatives.slice(0, 3))
-        replaceWord(i, c, 'word-choice', isFunctionWord(c, lex) && isFunctionWord(w.text, lex) ? CANDIDATE_COST.functionWord : CANDIDATE_COST.modelWord);
+    // The model's own choice replaces only a short common word by another (prepositions, articles, pronouns).
+    if (isFunctionWord(w.text, lex))
+      for (const c of w.alternatives.slice(0, 3)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'word-choice', CANDIDATE_COST.functionWord);
     // A missing short word before w: the model's likely function words at this position.
     if (i > 0) {
       const prev = words[i - 1];
@@ -171,7 +186,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const A = words[a];
       const B = words[b];
       const gap = sentence.slice(A.end, B.start);
-      if (!/^\s+$/.test(gap) || A.text.toLowerCase() === B.text.toLowerCase() || nonWord.has(a) || nonWord.has(b)) continue;
+      if (!/^\s+$/.test(gap) || A.text.toLowerCase() === B.text.toLowerCase() || !isCommonWord(A.text, lex) || !isCommonWord(B.text, lex)) continue;
       const first = a === 0 ? matchCase(A.text, B.text) : B.text;
       const second = a === 0 && lex.isKnown(A.text.toLowerCase()) ? A.text.toLowerCase() : A.text;
       const swapped = first + gap + second;

@@ -99,7 +99,7 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
     let context = (block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
     if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
     const scored = await scoreEdits(e, context, sentence, edits);
-    if (ctx.onCandidate) for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence });
+    if (ctx.onCandidate) for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
     for (const { edit, others } of acceptEdits(scored, margins)) {
       out.push(editFinding(edit, others, sentence, block.start + sent.start, EDIT_RULES[edit.kind]));
     }

@@ -1,0 +1,23 @@
+/** src/core is the engine and the one pipeline: it imports no editor, worker, extension or CLI code. */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './helpers';
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+describe('layout: src/core boundary', () => {
+  it('no file in src/core imports vscode, the worker, the extension, the server, the client or the CLI', () => {
+    const bad: string[] = [];
+    for (const f of files(join(ROOT, 'src', 'core'))) {
+      const src = readFileSync(f, 'utf8');
+      for (const m of src.matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)) {
+        const spec = m[1];
+        if (spec === 'vscode' || /(^|\/)(worker|extension|server|client|cli)(\/|$)/.test(spec)) bad.push(`${f.slice(ROOT.length + 1)}: ${spec}`);
+      }
+    }
+    assert.deepEqual(bad, []);
+  });
+});
