@@ -1,7 +1,7 @@
 /**
- * The GLTR-style heatmap: every token gets a faint background by its surprisal bucket, either by rank (top 10,
- * top 100, top 1000, beyond) or by percentile of the model's calibrated surprisal (below p75, p75-p95, p95-p99,
- * above p99). Colours are theme colours contributed in package.json (`plausibility.heatmap.*`), so themes can
+ * The GLTR-style heatmap: tokens above the model's 95th percentile of surprisal get a faint background by bucket,
+ * either by rank (top 10, top 100, top 1000, beyond) or by percentile of the model's calibrated surprisal (p95-p99,
+ * above p99); everything below p95 stays uncoloured. Colours are theme colours contributed in package.json (`plausibility.heatmap.*`), so themes can
  * restyle them and light, dark and high-contrast themes each get their own defaults.
  */
 import * as vscode from 'vscode';
@@ -50,14 +50,15 @@ export class Heatmap implements vscode.Disposable {
     stats: SurprisalStats | undefined,
   ): vscode.Range[][] {
     const out: vscode.Range[][] = BUCKETS.map(() => []);
-    const cuts = mode === 'percentile' ? Heatmap.percentileCuts(result, stats) : [];
+    // Only tokens above the model's 95th percentile of surprisal are coloured: the rest is ordinary text.
+    const cuts = Heatmap.percentileCuts(result, stats);
     const text = doc.getText();
     for (const { block, score } of result.blocks) {
       for (let i = 0; i < score.starts.length; i++) {
         let start = block.start + score.starts[i];
         const end = block.start + score.ends[i];
         while (start < end && /\s/.test(text[start])) start++;
-        if (start >= end) continue;
+        if (start >= end || !(score.bits[i] > cuts[1])) continue;
         let bucket: number;
         if (mode === 'rank') {
           const r = score.ranks[i];

@@ -74,6 +74,7 @@ export const CANDIDATE_COST = {
   functionWord: 1,
   spelling2: 3,
   spelling3: 8,
+  sentenceStartName: 6,
   insertion: 2,
   deletion: 0,
   swap: 2,
@@ -133,10 +134,16 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
     if ((opts.documentCounts.get(w.text.toLowerCase()) ?? 0) > 1) return;
     nonWord.add(i);
+    // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
+    // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
+    if (/[^\x00-\x7F]/.test(w.text.replace(/’/g, "'")) || /\p{L}['’]\p{L}/u.test(w.text)) return;
+    if (/["'“‘«(\[]/.test(sentence[w.start - 1] ?? '') && /["'”’»)\]]/.test(sentence[w.end] ?? '')) return;
+    // A capitalised non-word opening a sentence is usually a name.
+    const nameRisk = start && /^\p{Lu}/u.test(w.text) ? CANDIDATE_COST.sentenceStartName : 0;
     // Typos are mostly one edit away; a suggestion further away needs more evidence.
     for (const s of lex.suggest(w.text)) {
       const d = editDistance(w.text.toLowerCase(), s.toLowerCase(), 3);
-      replaceWord(i, s, 'spelling', d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3);
+      replaceWord(i, s, 'spelling', nameRisk + (d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3));
     }
   });
 
@@ -176,7 +183,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       }
     }
     // An unnecessary short word: delete it with the space before it.
-    if (i > 0 && isFunctionWord(w.text, lex) && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
+    if (i > 0 && isFunctionWord(w.text, lex) && w.text !== w.text.toUpperCase() && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
       const from = words[i - 1].end;
       add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
     }
