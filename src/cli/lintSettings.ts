@@ -9,6 +9,7 @@ export function lintSettingsFromFlags(c: Common): LintSettings {
   const o = c.args.options;
   const s = withDefaults();
   s.surprise.enabled = o.has('surprise');
+  s.toxicity.enabled = o.has('toxicity');
   s.surprise.thresholdBits = c.num('threshold');
   const pct = c.num('percentile');
   if (pct !== undefined) s.surprise.percentile = String(pct);

@@ -25,6 +25,8 @@ import { cmdTags } from './tags';
 import { cmdScore, cmdPerplexity, readInput } from './score';
 import { checkModelLimits, validateNumericOptions } from './options';
 import { Out } from './out';
+import { rankContinuations } from '../server/rank';
+import { cmdLsp } from './lsp';
 
 const VERSION = '0.1.0';
 
@@ -42,6 +44,7 @@ Commands:
                                FILES may be folders (walked for .md .markdown .txt .tex .rst, skipping
                                dot-folders and node_modules) or quoted globs ('docs/**/*.md')
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
+  lsp --stdio                  Run the language server (LSP over stdin/stdout) for Neovim, Helix, Emacs...
   perplexity FILE|-            Token perplexity, bits per byte, word perplexity
   eval blimp DIR               Minimal-pair accuracy over DIR/*.jsonl (sentence_good/sentence_bad)
   eval detect FILE.jsonl       Error detection on erroneous/corrected sentence pairs (gec-dev format): sentence
@@ -51,6 +54,7 @@ Options:
   --format text|json|sarif     Output format (sarif: lint only). Default text.
   --model DIR                  Model folder (default: the bundled models/default)
   --surprise                   lint: also flag surprising words and phrases (plausibility/word, /phrase; off by default)
+  --toxicity                   lint: also flag sentences the toxicity head scores as likely toxic (off by default)
   --disable RULE[,RULE]        lint: turn rules off (spelling, word-choice, missing-word, extra-word, word-order,
                                capitalization, front-matter, word, phrase)
   --dialect en-US|en-GB        lint: the writer's English (default en-US); --only-dialect rejects the other's spellings
@@ -90,7 +94,7 @@ const VALUE_FLAGS = new Set([
   ...DISCRIM_VALUE_FLAGS,
   ...GEN_VALUE_FLAGS,
 ]);
-const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', 'surprise', 'only-dialect', ...GEN_BOOL_FLAGS]);
+const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', 'surprise', 'toxicity', 'only-dialect', ...GEN_BOOL_FLAGS]);
 
 /** Options shared by all commands. */
 export interface Common {
@@ -167,18 +171,8 @@ async function cmdRank(c: Common): Promise<number> {
   if (typeof ctx !== 'string') throw new PlausibilityError('rank needs --context TEXT', 'USAGE');
   const cands = c.args.positionals;
   if (cands.length === 0) throw new PlausibilityError('rank needs at least one candidate', 'USAGE');
-  const perToken = c.args.options.has('per-token');
   const engine = await c.loadEngine();
-  const scores = await engine.conditionalBatch(ctx, cands, { window: c.num('window'), stride: c.num('stride') });
-  const rows = scores.map((s) => ({
-    text: s.continuation,
-    nll: s.nll,
-    tokens: s.tokens,
-    nll_per_token: s.tokens ? s.nllPerToken : null,
-  }));
-  const key = (r: (typeof rows)[number]) => (perToken ? (r.nll_per_token ?? Infinity) : r.nll);
-  const order = rows.map((r, i) => ({ r, i })).sort((a, b) => key(a.r) - key(b.r) || a.i - b.i);
-  const sorted = order.map((o) => o.r);
+  const sorted = await rankContinuations(engine, ctx, cands, { perToken: c.args.options.has('per-token'), window: c.num('window'), stride: c.num('stride') });
   if (c.format === 'json') c.out.json(sorted);
   else {
     sorted.forEach((r, i) =>
@@ -259,6 +253,8 @@ async function cmdEval(c: Common): Promise<number> {
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function main(argv: string[], out: Out = new Out()): Promise<number> {
+  // The language server owns stdin/stdout and its own options (the LSP transport flags).
+  if (argv[0] === 'lsp') return cmdLsp(argv.slice(1), out);
   let args: ParsedArgs;
   let experts: ReturnType<typeof takeExperts>['experts'] = [];
   try {

@@ -51,6 +51,10 @@ def main(argv=None) -> int:
     p.add_argument("parts", nargs="+", help="FINAL.pt[:WEIGHT] (weight 1 if omitted)")
     p.add_argument("--out", required=True, help="folder for final.pt and summary.json")
 
+    p = sub.add_parser("snapshot", help="a run's checkpoint as fp16 weights + step + history, to resume on a fresh machine")
+    p.add_argument("run", help="run folder with checkpoint.pt")
+    p.add_argument("--out", required=True)
+
     p = sub.add_parser("export", help="export a checkpoint to a model folder")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--tokenizer", default="training/work/tokenizer")
@@ -147,6 +151,9 @@ def run(args) -> int:
         parts = [(Path(a.rsplit(":", 1)[0]), float(a.rsplit(":", 1)[1])) if ":" in a else (Path(a), 1.0) for a in args.parts]
         s = average_weights(parts, Path(args.out))
         print(f"averaged {len(parts)} weight sets -> {args.out}/final.pt ({s['steps']} steps, {s['tokens']} tokens behind it)")
+    elif args.cmd == "snapshot":
+        from .train import snapshot
+        print(json.dumps(snapshot(Path(args.run), Path(args.out))))
     elif args.cmd == "export":
         from .export import export_model
         export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16,

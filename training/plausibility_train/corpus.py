@@ -424,9 +424,10 @@ def prepare(src: Sources, out: Path, only: Iterable[str] | None = None, max_word
         if FORBIDDEN.exists() and Path(p).resolve().is_relative_to(FORBIDDEN.resolve()):
             raise CorpusError(f"{p} is evaluation data under shared/data and may not be used for training")
     if src.prose_corpus is not None and FORBIDDEN.exists():
-        # The one training corpus under shared/data; everything else there is evaluation data.
-        if Path(src.prose_corpus).resolve() != (FORBIDDEN / "corpus").resolve():
-            raise CorpusError(f"{src.prose_corpus} is not shared/data/corpus: only that folder may be used for training")
+        # shared/data/corpus is the one training corpus under shared/data; everything else there is evaluation data.
+        pc = Path(src.prose_corpus).resolve()
+        if pc.is_relative_to(FORBIDDEN.resolve()) and pc != (FORBIDDEN / "corpus").resolve():
+            raise CorpusError(f"{src.prose_corpus} is evaluation data under shared/data; only shared/data/corpus may be used for training")
     out.mkdir(parents=True, exist_ok=True)
     seen: set[str] = set()
     counts: dict[str, dict[str, int]] = {}

@@ -44,6 +44,10 @@ class TrainConfig:
     stop_at_step: int = 0  # pause the run here (checkpointed); a later call with the same config resumes it
     save_rank_weights: bool = False  # each rank writes rank{N}.pt at the end (DDP consistency checks)
     init_from: str = ""  # a final.pt or checkpoint.pt whose weights (and model shape) start a new run: continued pretraining
+    # A snapshot (see `snapshot`: fp16 weights, step and history, committed between sessions) this run resumes from when
+    # its checkpoint.pt is missing (a fresh machine). The optimizer restarts, with a short re-warm-up of the rate.
+    resume_snapshot: str = ""
+    rewarmup_steps: int = 100
     model: dict = field(default_factory=dict)
 
 
@@ -129,8 +133,13 @@ def train(tc: TrainConfig, log=print) -> dict:
         saved = state["train_config"]
         tc.max_steps = saved["max_steps"]  # the schedule of the run being resumed
         tc.model = saved["model"]
+    snap = None
+    if not state and tc.resume_snapshot and Path(tc.resume_snapshot).exists():
+        snap = torch.load(tc.resume_snapshot, map_location="cpu")
+        tc.max_steps = snap["max_steps"]
+        tc.model = snap["config"]
     init = None
-    if not state and tc.init_from:
+    if not state and not snap and tc.init_from:
         init = torch.load(tc.init_from, map_location="cpu")
         tc.model = init.get("config") or init["train_config"]["model"]  # the starting weights fix the shape
     cfg = GPTConfig(**tc.model)
@@ -145,6 +154,13 @@ def train(tc: TrainConfig, log=print) -> dict:
         model.load_state_dict(init["model"])  # fresh optimizer and schedule; only the weights carry over
         if rank == 0:
             log(f"initialised from {tc.init_from}")
+    resumed_at = 0
+    if snap:
+        model.load_state_dict({k: v.float() for k, v in snap["model"].items()})
+        step = resumed_at = snap["step"]
+        history = snap["history"]
+        if rank == 0:
+            log(f"resumed weights from {tc.resume_snapshot} at step {step} (fresh optimizer)")
     if state:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
@@ -176,6 +192,8 @@ def train(tc: TrainConfig, log=print) -> dict:
         if p >= 1.0 or (tc.stop_at_step and step >= tc.stop_at_step):
             break
         lr = lr_at(step, tc, p)
+        if resumed_at and step - resumed_at < tc.rewarmup_steps:
+            lr *= (step - resumed_at + 1) / tc.rewarmup_steps  # fresh Adam moments: ease in
         for g in opt.param_groups:
             g["lr"] = lr
         x, y = get_batch(train_stream, tc, step, rank, device)
@@ -216,6 +234,19 @@ def train(tc: TrainConfig, log=print) -> dict:
     if ddp:
         dist.destroy_process_group()
     return summary
+
+
+def snapshot(run_dir: Path, out: Path) -> dict:
+    """The run's checkpoint as a small resumable file: fp16 weights, step, history and schedule length (no optimizer)."""
+    state = torch.load(run_dir / "checkpoint.pt", map_location="cpu")
+    snap = {"model": {k: v.half() for k, v in state["model"].items()}, "step": state["step"],
+            "history": state["extra"].get("history", {}), "max_steps": state["train_config"]["max_steps"],
+            "config": state["train_config"]["model"]}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    torch.save(snap, tmp)
+    tmp.replace(out)
+    return {"step": snap["step"], "wall_s": snap["history"].get("wall_s", 0.0), "bytes": out.stat().st_size}
 
 
 def average_weights(parts: list[tuple[Path, float]], out_dir: Path) -> dict:

@@ -23,7 +23,7 @@ from plausibility_train.corpus import CorpusError, Sources, prepare  # noqa: E40
 from plausibility_train.data import build_stream, save_stream  # noqa: E402
 from plausibility_train.export import export_model  # noqa: E402
 from plausibility_train.model import GPT, GPTConfig, sequence_logprobs  # noqa: E402
-from plausibility_train.train import TrainConfig, average_weights, train  # noqa: E402
+from plausibility_train.train import TrainConfig, average_weights, snapshot, train  # noqa: E402
 
 SAMPLE = [
     "The committee met on Friday to discuss the budget. Members agreed that costs were too high.",
@@ -187,6 +187,44 @@ class TrainingTests(unittest.TestCase):
             self.assertAlmostEqual(cont["history"]["evals"][-1]["val_loss"], first["history"]["evals"][-1]["val_loss"],
                                    places=3)
             self.assertEqual(cont["steps"], 5)
+
+    def test_prose_corpus_shards_get_writing_tags_and_keep_valid_out_of_train(self):
+        import lzma
+        with tempfile.TemporaryDirectory() as t:
+            root = Path(t) / "corpus"
+            root.mkdir()
+            recs = {"train-enwiki-00": ("enwiki", "Anarchism"), "train-gutenberg-00": ("gutenberg", "Essays (Bacon)"),
+                    "train-wikinews-00": ("wikinews", "Storm hits coast"), "valid-simplewiki": ("simplewiki", "Cats")}
+            for name, (src, title) in recs.items():
+                with lzma.open(root / f"{name}.jsonl.xz", "wt") as f:
+                    for i in range(3):
+                        text = f"{title} number {i} is a short paragraph about things. It has two sentences here."
+                        f.write(json.dumps({"source": src, "title": title, "text": text}) + "\n")
+            out = Path(t) / "prepared"
+            prepare(Sources(brown=Path(t), nlp_corpus=Path(t), prose_corpus=root), out, only=["prose", "prose-valid"])
+            train_docs = [json.loads(x) for x in (out / "train.jsonl").read_text().splitlines()]
+            held = [json.loads(x) for x in (out / "validation.jsonl").read_text().splitlines()] + \
+                [json.loads(x) for x in (out / "test.jsonl").read_text().splitlines()]
+            tags = {d["source"]: d["tags"] for d in train_docs}
+            self.assertEqual(tags["enwiki"], ["encyclopedic"])
+            self.assertEqual(tags["wikinews"], ["news"])
+            self.assertEqual(tags["gutenberg"], ["essay"])  # a non-fiction title
+            self.assertTrue(all(d["source"] != "simplewiki" for d in train_docs))
+            self.assertEqual({d["source"] for d in held}, {"simplewiki"})
+            self.assertEqual(held[0]["tags"], ["encyclopedic", "simple English"])
+
+    def test_snapshot_resumes_a_run_on_a_fresh_machine(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+            train(tiny_config(d, out_dir=a, max_steps=20, stop_at_step=12), log=lambda *_: None)
+            snap = Path(a) / "snap.pt"
+            info = snapshot(Path(a), snap)
+            self.assertEqual(info["step"], 12)
+            # A new folder without checkpoint.pt: the run continues from the snapshot's step and schedule.
+            done = train(tiny_config(d, out_dir=b, max_steps=999, resume_snapshot=str(snap)), log=lambda *_: None)
+            self.assertEqual(done["steps"], 20)
+            w = torch.load(Path(b) / "final.pt")["model"]
+            self.assertTrue(all(v.dtype == torch.float32 for v in w.values()))
 
     def test_average_weights_of_a_run_and_its_continuation(self):
         d = Fixture.get()

@@ -17,6 +17,7 @@ export const RULES = {
   word: 'plausibility/word',
   phrase: 'plausibility/phrase',
   frontMatter: 'plausibility/front-matter',
+  toxicity: 'plausibility/toxicity',
 } as const;
 
 export type RuleId = (typeof RULES)[keyof typeof RULES] | string;

@@ -7,6 +7,7 @@ import { missingWordCheck } from './checks/missingWord';
 import { spellingCheck } from './checks/spelling';
 import { surprisePhraseCheck } from './checks/surprisePhrase';
 import { surpriseWordCheck } from './checks/surpriseWord';
+import { toxicityCheck } from './checks/toxicity';
 import { wordChoiceCheck } from './checks/wordChoice';
 import { wordOrderCheck } from './checks/wordOrder';
 import type { LintSettings } from './settings';
@@ -21,12 +22,14 @@ export const CHECKS: readonly Check[] = [
   frontMatterCheck,
   surpriseWordCheck,
   surprisePhraseCheck,
+  toxicityCheck,
 ];
 
 /** Whether a check runs under these settings. */
 export function isEnabled(c: Check, s: LintSettings): boolean {
   if (s.disabledRules.includes(c.id)) return false;
   if (c.setting === 'plausibility.surprise.enabled') return s.surprise.enabled;
+  if (c.setting === 'plausibility.toxicity.enabled') return s.toxicity.enabled;
   return c.enabledByDefault;
 }
 

@@ -17,6 +17,14 @@ export interface LintSettings {
     /** Threshold source: the model's surprisal_stats.json (default) or the document's own distribution. */
     calibration?: 'model' | 'document';
   };
+  /** The toxicity check (off by default). */
+  toxicity: {
+    enabled: boolean;
+    /** A head name under the model's discriminators/ folder, or a head file. */
+    head: string;
+    /** Decision threshold on p(toxic); undefined uses the head's calibrated threshold. */
+    threshold?: number;
+  };
   edits: {
     /** The writer's dialect (its dictionary proposes spellings). */
     dialect: Dialect;
@@ -31,6 +39,7 @@ export const DEFAULT_LINT_SETTINGS: LintSettings = {
   disabledRules: [],
   severity: {},
   surprise: { enabled: false },
+  toxicity: { enabled: false, head: 'toxicity' },
   edits: { dialect: 'en-US', acceptOtherDialects: true, prefilterPercentile: 75 },
 };
 
@@ -40,11 +49,12 @@ export function withDefaults(s: Partial<LintSettings> = {}): LintSettings {
     disabledRules: s.disabledRules ?? [],
     severity: { ...(s.severity ?? {}) },
     surprise: { ...DEFAULT_LINT_SETTINGS.surprise, ...(s.surprise ?? {}) },
+    toxicity: { ...DEFAULT_LINT_SETTINGS.toxicity, ...(s.toxicity ?? {}) },
     edits: { ...DEFAULT_LINT_SETTINGS.edits, ...(s.edits ?? {}) },
   };
 }
 
 /** A stable key of the settings that change findings (part of the findings cache keys). */
 export function settingsKey(s: LintSettings): string {
-  return JSON.stringify([s.disabledRules.slice().sort(), s.surprise, s.edits]);
+  return JSON.stringify([s.disabledRules.slice().sort(), s.surprise, s.edits, s.toxicity]);
 }
