@@ -29,6 +29,7 @@ const distEntries = [
   ['src/cli/main.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
   ['src/extension/main.ts', 'dist/extension.js', {}],
   ['src/worker/worker.ts', 'dist/worker.js', {}],
+  ['src/server/entry.ts', 'dist/server.js', {}],
   ['bench/score.ts', 'dist/bench/score.js', {}],
   ['bench/edit.ts', 'dist/bench/edit.js', {}],
   ['bench/generate.ts', 'dist/bench/generate.js', {}],

@@ -1,0 +1,94 @@
+/**
+ * Findings the user switched off: spans ignored in a document (server memory, per document) and phrases on a
+ * workspace folder's allow-list, `.vscode/plausibility-allow.txt` (one phrase per line, `#` starts a comment;
+ * matching ignores case and runs of whitespace). The file is the one the VS Code extension reads and writes.
+ */
+import { lstatSync, readFileSync } from 'node:fs';
+import { join, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Finding } from '../core/lint/finding';
+import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList } from '../extension/allowListFile';
+
+const MAX_ALLOW_LIST_BYTES = 1 << 20;
+
+export function normalizePhrase(s: string): string {
+  return s.replace(/\s+/g, ' ').trim().toLowerCase();
+}
+
+/** A span key that survives edits elsewhere: the span's text and a little of what surrounds it. */
+export function spanKey(text: string, f: Pick<Finding, 'start' | 'end'>): string {
+  const before = text.slice(Math.max(0, f.start - 24), f.start).replace(/\s+/g, ' ');
+  const after = text.slice(f.end, f.end + 24).replace(/\s+/g, ' ');
+  return `${before}\u0001${text.slice(f.start, f.end)}\u0001${after}`;
+}
+
+export function fsPath(uri: string): string | undefined {
+  try {
+    return uri.startsWith('file:') ? fileURLToPath(uri) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface Loaded {
+  mtimeMs: number;
+  phrases: Set<string>;
+}
+
+export class AllowList {
+  private folders: string[] = [];
+  private readonly loaded = new Map<string, Loaded>();
+
+  /** Workspace folders as file-system paths (from initialize and workspace folder changes). */
+  setFolders(folders: string[]): void {
+    this.folders = folders.slice().sort((a, b) => b.length - a.length);
+    this.loaded.clear();
+  }
+
+  /** The innermost workspace folder holding the document, if any. */
+  folderFor(uri: string): string | undefined {
+    const p = fsPath(uri);
+    if (!p) return undefined;
+    return this.folders.find((f) => p === f || p.startsWith(f.endsWith(sep) ? f : f + sep));
+  }
+
+  /** The folder's phrases, read again when the file changed (only regular files under 1 MiB are read). */
+  phrases(folder: string): Set<string> {
+    const file = join(folder, ALLOW_LIST_DIR, ALLOW_LIST_FILE);
+    let mtimeMs = -1;
+    try {
+      const st = lstatSync(file);
+      if (st.isFile() && st.size <= MAX_ALLOW_LIST_BYTES) mtimeMs = st.mtimeMs;
+    } catch {
+      /* no allow-list */
+    }
+    const cached = this.loaded.get(folder);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.phrases;
+    const phrases = new Set<string>();
+    if (mtimeMs >= 0) {
+      for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
+        const t = line.replace(/(^|\s)#.*$/, '').trim();
+        if (t) phrases.add(normalizePhrase(t));
+      }
+    }
+    this.loaded.set(folder, { mtimeMs, phrases });
+    return phrases;
+  }
+
+  /** Appends a phrase to the allow-list of the document's folder; throws when there is none or the file is refused. */
+  add(uri: string, phrase: string): string {
+    const folder = this.folderFor(uri);
+    if (!folder) throw new Error('the document is not in a workspace folder, so there is no allow-list for it');
+    const line = appendToAllowList(folder, phrase, { trusted: true });
+    this.loaded.delete(folder);
+    return line;
+  }
+
+  /** Keeps the findings that are neither on the allow-list nor ignored. */
+  filter(uri: string, text: string, findings: Finding[], ignored: ReadonlySet<string>): Finding[] {
+    const folder = this.folderFor(uri);
+    const allow = folder ? this.phrases(folder) : undefined;
+    if (!allow?.size && ignored.size === 0) return findings;
+    return findings.filter((f) => !allow?.has(normalizePhrase(f.text)) && !(ignored.size && ignored.has(spanKey(text, f))));
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * Linting open documents: one incremental DocumentLinter per document (blocks an edit did not touch are not scored
+ * again), passes debounced after edits and run one at a time (one engine), and a pass made stale by a newer edit
+ * cancelled at its next block. Findings are published only for the version they were computed on.
+ */
+import type { Diagnostic } from 'vscode-languageserver/node';
+import type { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Engine } from '../core/engine';
+import type { Finding } from '../core/lint/finding';
+import { DocumentLinter, LintCancelledError, LintResult } from '../core/lint/linter';
+import { PrefixCache } from '../core/scoring/blockScore';
+import { skipReason, SkipReason } from '../core/text/limits';
+import { AllowList, spanKey } from './allowList';
+import { toDiagnostic } from './diagnostics';
+import { heatmapTokens, HEATMAP_LABELS } from './heatmap';
+import type { HeatmapParams, StatusParams } from './protocol';
+import { normalizeLanguageId, ServerSettings } from './settings';
+
+/** A first pass over more blocks than this reports $/progress. */
+const LONG_PASS_BLOCKS = 8;
+
+export interface DocumentHost {
+  settings(): ServerSettings;
+  engine(): Promise<Engine | undefined>;
+  publish(uri: string, version: number, diagnostics: Diagnostic[]): void;
+  heatmap(params: HeatmapParams): void;
+  status(params: StatusParams): void;
+  /** A message to the user (window/showMessage, type Warning). */
+  warn(message: string): void;
+  log(message: string): void;
+  /** Runs work under a $/progress token; `report` takes a percentage. */
+  progress<T>(title: string, work: (report: (percent: number) => void) => Promise<T>): Promise<T>;
+}
+
+export interface DocumentSource {
+  get(uri: string): TextDocument | undefined;
+}
+
+class DocumentState {
+  linter: DocumentLinter | undefined;
+  engine: Engine | undefined;
+  timer: NodeJS.Timeout | undefined;
+  controller: AbortController | undefined;
+  /** The last pass, the text and version it was made on, and its findings less the suppressed ones. */
+  result: LintResult | undefined;
+  text = '';
+  version = -1;
+  findings: Finding[] = [];
+  ignored = new Set<string>();
+  skipped: string | undefined;
+  passes = 0;
+}
+
+export function describeSkip(r: SkipReason): string {
+  if (r.kind === 'too-long') return `it has ${r.length} characters, over the maxFileLength of ${r.max}`;
+  if (r.kind === 'binary') return 'it looks like binary data';
+  return 'it has a line too long to be prose (minified data?)';
+}
+
+export class DocumentLinting {
+  private readonly states = new Map<string, DocumentState>();
+  private queue: Promise<void> = Promise.resolve();
+  private prefixes: { engine: Engine; cache: PrefixCache } | undefined;
+
+  constructor(
+    private readonly documents: DocumentSource,
+    private readonly host: DocumentHost,
+    readonly allowList: AllowList,
+  ) {}
+
+  private state(uri: string): DocumentState {
+    let s = this.states.get(uri);
+    if (!s) this.states.set(uri, (s = new DocumentState()));
+    return s;
+  }
+
+  /** Lints the document after `delayMs` of quiet; cancels its pending and running passes. */
+  schedule(uri: string, delayMs = 0): void {
+    const s = this.state(uri);
+    clearTimeout(s.timer);
+    s.controller?.abort();
+    s.timer = setTimeout(() => this.enqueue(uri), delayMs);
+  }
+
+  /** Every open document, now (settings or model changed). */
+  scheduleAll(): void {
+    for (const uri of this.states.keys()) this.schedule(uri);
+  }
+
+  close(uri: string): void {
+    const s = this.states.get(uri);
+    if (!s) return;
+    clearTimeout(s.timer);
+    s.controller?.abort();
+    this.states.delete(uri);
+    this.host.publish(uri, -1, []);
+  }
+
+  /** Findings of the last pass, or [] when the document changed since (their offsets would be stale). */
+  findings(doc: TextDocument): Finding[] {
+    const s = this.states.get(doc.uri);
+    return s && s.version === doc.version ? s.findings : [];
+  }
+
+  ignoreSpan(uri: string, start: number, end: number): void {
+    const s = this.states.get(uri);
+    if (!s?.result) return;
+    s.ignored.add(spanKey(s.text, { start, end }));
+    this.publish(uri);
+  }
+
+  clearIgnored(uri: string): void {
+    const s = this.states.get(uri);
+    if (!s) return;
+    s.ignored.clear();
+    this.publish(uri);
+  }
+
+  /** Publishes every document's findings again (the allow-list or the heatmap setting changed). */
+  republishAll(): void {
+    for (const uri of this.states.keys()) this.publish(uri);
+  }
+
+  private enqueue(uri: string): void {
+    const s = this.state(uri);
+    const controller = new AbortController();
+    s.controller = controller;
+    this.queue = this.queue
+      .then(() => this.run(uri, s, controller.signal))
+      .catch((e) => this.host.log(`lint of ${uri} failed: ${(e as Error)?.stack ?? String(e)}`));
+  }
+
+  private prefixCache(engine: Engine): PrefixCache {
+    if (this.prefixes?.engine !== engine) this.prefixes = { engine, cache: new PrefixCache(engine) };
+    return this.prefixes.cache;
+  }
+
+  private clearDocument(uri: string, s: DocumentState, version: number): void {
+    s.result = undefined;
+    s.findings = [];
+    s.version = version;
+    this.host.publish(uri, version, []);
+  }
+
+  private async run(uri: string, s: DocumentState, signal: AbortSignal): Promise<void> {
+    const doc = this.documents.get(uri);
+    if (signal.aborted || !doc || this.states.get(uri) !== s) return;
+    const settings = this.host.settings();
+    const languageId = normalizeLanguageId(doc.languageId);
+    if (!settings.enabled || !settings.languages.includes(languageId)) return this.clearDocument(uri, s, doc.version);
+    const text = doc.getText();
+    const version = doc.version;
+    const skip = skipReason(text, settings.maxFileLength);
+    if (skip) {
+      const reason = `Plausibility skipped ${uri}: ${describeSkip(skip)}.`;
+      if (s.skipped !== reason) this.host.warn(reason);
+      s.skipped = reason;
+      this.host.status({ uri, state: 'skipped', reason });
+      return this.clearDocument(uri, s, version);
+    }
+    s.skipped = undefined;
+    const engine = await this.host.engine();
+    if (!engine) {
+      this.host.status({ uri, state: 'no-model' });
+      return this.clearDocument(uri, s, version);
+    }
+    if (s.engine !== engine || !s.linter) {
+      s.linter = new DocumentLinter(engine, this.prefixCache(engine));
+      s.engine = engine;
+    }
+    const linter = s.linter;
+    let result: LintResult;
+    try {
+      const blocks = s.passes === 0 ? linter.prepare(text, languageId).blocks.length : 0;
+      if (blocks > LONG_PASS_BLOCKS) {
+        result = await this.host.progress('Plausibility: checking the document', (report) => {
+          let done = 0;
+          return linter.lint(text, languageId, settings.lint, { signal, onBlock: () => report(Math.round((100 * ++done) / blocks)) });
+        });
+      } else {
+        result = await linter.lint(text, languageId, settings.lint, { signal });
+      }
+    } catch (e) {
+      if (e instanceof LintCancelledError) return;
+      throw e;
+    }
+    s.passes++;
+    // A newer edit has its own pass coming: publishing these offsets would misplace them.
+    if (signal.aborted || this.documents.get(uri)?.version !== version || this.states.get(uri) !== s) return;
+    s.result = result;
+    s.text = text;
+    s.version = version;
+    this.publish(uri);
+  }
+
+  private publish(uri: string): void {
+    const s = this.states.get(uri);
+    const doc = this.documents.get(uri);
+    if (!s?.result || !doc || doc.version !== s.version) return;
+    s.findings = this.allowList.filter(uri, s.text, s.result.findings, s.ignored);
+    this.host.publish(uri, s.version, s.findings.map((f) => toDiagnostic(doc, f)));
+    this.host.status({ uri, state: 'ok', perplexity: s.result.perplexity });
+    const settings = this.host.settings();
+    if (settings.heatmap) {
+      this.host.heatmap({
+        uri,
+        version: s.version,
+        mode: settings.heatmapMode,
+        labels: HEATMAP_LABELS[settings.heatmapMode],
+        tokens: heatmapTokens(s.text, s.result.blocks, settings.heatmapMode, s.engine?.stats),
+      });
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The Plausibility language server: the engine and the one lint pipeline in this process, spoken to over LSP by any
+ * editor. Started by `plausibility lsp --stdio` (or `node dist/server.js --stdio`). Diagnostics are pushed
+ * (textDocument/publishDiagnostics); hovers, quick fixes, commands, $/progress and `plausibility/...` notifications
+ * are served as a vscode-languageclient would expect them.
+ */
+import {
+  CodeActionKind,
+  Connection,
+  createConnection,
+  DidChangeConfigurationNotification,
+  InitializeParams,
+  InitializeResult,
+  MessageType,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { AllowList, fsPath } from './allowList';
+import { executeCommand } from './commands';
+import { DocumentHost, DocumentLinting } from './documents';
+import { findingAt, findingHover } from './hover';
+import { codeActions } from './codeActions';
+import { ModelHost } from './model';
+import { COMMANDS, HEATMAP_NOTIFICATION, STATUS_NOTIFICATION } from './protocol';
+import { readSettings, SECTION, ServerSettings } from './settings';
+
+const VERSION = '0.1.0';
+
+interface ClientFeatures {
+  configuration: boolean;
+  dynamicConfiguration: boolean;
+  progress: boolean;
+  markdownHover: boolean;
+  workspaceFolders: boolean;
+}
+
+export function startServer(connection: Connection): void {
+  // ORT's telemetry scan of /proc/self/cmdline can overflow the stack (see src/cli/main.ts).
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
+  const documents = new TextDocuments(TextDocument);
+  const allowList = new AllowList();
+  let client: ClientFeatures = { configuration: false, dynamicConfiguration: false, progress: false, markdownHover: false, workspaceFolders: false };
+  let settings: ServerSettings = readSettings(null);
+  let pushedSettings: unknown = null;
+  let settingsReady!: () => void;
+  const ready = new Promise<void>((r) => (settingsReady = r));
+
+  const show = (type: MessageType, message: string) => void connection.sendNotification('window/showMessage', { type, message });
+  const log = (m: string) => connection.console.log(m);
+
+  async function withProgress<T>(title: string, work: (report: (percent: number) => void) => Promise<T>): Promise<T> {
+    if (!client.progress) return work(() => undefined);
+    const reporter = await connection.window.createWorkDoneProgress().catch(() => undefined);
+    if (!reporter) return work(() => undefined);
+    reporter.begin(title, 0, undefined, false);
+    try {
+      return await work((p) => reporter.report(p));
+    } finally {
+      reporter.done();
+    }
+  }
+
+  const models = new ModelHost({ log, error: (m) => show(MessageType.Error, m), progress: (title, work) => withProgress(title, () => work()) });
+  const engine = async () => {
+    await ready;
+    return settings.enabled ? models.ensure(settings) : undefined;
+  };
+
+  const host: DocumentHost = {
+    settings: () => settings,
+    engine,
+    publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version: version >= 0 ? version : undefined, diagnostics }),
+    heatmap: (p) => void connection.sendNotification(HEATMAP_NOTIFICATION, p),
+    status: (p) => void connection.sendNotification(STATUS_NOTIFICATION, p),
+    warn: (m) => show(MessageType.Warning, m),
+    log,
+    progress: withProgress,
+  };
+  const linting = new DocumentLinting(documents, host, allowList);
+
+  /** Pulls `plausibility` settings when the client serves workspace/configuration; a null answer means defaults. */
+  async function refreshSettings(): Promise<void> {
+    let value: unknown = pushedSettings;
+    if (client.configuration) {
+      try {
+        value = await connection.workspace.getConfiguration({ section: SECTION });
+      } catch (e) {
+        log(`workspace/configuration failed: ${(e as Error).message}`);
+      }
+    }
+    settings = readSettings(value);
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const c = params.capabilities;
+    client = {
+      configuration: c.workspace?.configuration === true,
+      dynamicConfiguration: c.workspace?.didChangeConfiguration?.dynamicRegistration === true,
+      progress: c.window?.workDoneProgress === true,
+      markdownHover: c.textDocument?.hover?.contentFormat?.includes('markdown') === true,
+      workspaceFolders: c.workspace?.workspaceFolders === true,
+    };
+    const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+    allowList.setFolders(folders.map(fsPath).filter((p): p is string => !!p));
+    const init = params.initializationOptions as { settings?: unknown } | undefined;
+    if (init && typeof init === 'object' && init.settings !== undefined) pushedSettings = init.settings;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        executeCommandProvider: { commands: Object.values(COMMANDS) },
+        workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+      },
+      serverInfo: { name: 'plausibility', version: VERSION },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (client.configuration && client.dynamicConfiguration)
+      void connection.client.register(DidChangeConfigurationNotification.type, { section: SECTION }).catch(() => undefined);
+    if (client.workspaceFolders) {
+      connection.workspace.onDidChangeWorkspaceFolders(async () => {
+        const folders = (await connection.workspace.getWorkspaceFolders()) ?? [];
+        allowList.setFolders(folders.map((f) => fsPath(f.uri)).filter((p): p is string => !!p));
+        linting.republishAll();
+      });
+    }
+    await refreshSettings();
+    settingsReady();
+    void engine(); // load the model now, not at the first document
+  });
+
+  connection.onDidChangeConfiguration(async (change) => {
+    const pushed = (change.settings as Record<string, unknown> | null | undefined)?.[SECTION];
+    if (pushed !== undefined) pushedSettings = pushed;
+    await ready;
+    await refreshSettings();
+    if (settings.enabled) await models.ensure(settings, true);
+    linting.scheduleAll();
+  });
+
+  documents.onDidOpen((e) => {
+    if (settings.checkFrequency !== 'edit') linting.schedule(e.document.uri, 0);
+  });
+  documents.onDidChangeContent((e) => {
+    if (settings.checkFrequency === 'edit') linting.schedule(e.document.uri, e.document.version <= 1 ? 0 : settings.debounceMs);
+  });
+  documents.onDidSave((e) => {
+    if (settings.checkFrequency === 'save') linting.schedule(e.document.uri, 0);
+  });
+  documents.onDidClose((e) => linting.close(e.document.uri));
+
+  connection.onHover((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return null;
+    const f = findingAt(linting.findings(doc), doc.offsetAt(p.position));
+    return f ? findingHover(doc, f, client.markdownHover) : null;
+  });
+
+  connection.onCodeAction((p) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc) return [];
+    return codeActions(doc, linting.findings(doc), p, allowList.folderFor(doc.uri) !== undefined);
+  });
+
+  connection.onExecuteCommand((p) =>
+    executeCommand(
+      { engine, linting, info: (m) => show(MessageType.Info, m), error: (m) => show(MessageType.Error, m) },
+      p.command,
+      p.arguments ?? [],
+    ),
+  );
+
+  connection.onShutdown(() => models.dispose());
+
+  documents.listen(connection);
+  connection.listen();
+}
+
+/** Starts the server on the transport named in process.argv (--stdio, --node-ipc, --socket=N); stdio by default. */
+export function startFromArgv(): void {
+  if (!process.argv.some((a) => a === '--stdio' || a === '--node-ipc' || a.startsWith('--socket') || a.startsWith('--pipe')))
+    process.argv.push('--stdio');
+  startServer(createConnection(ProposedFeatures.all));
+}

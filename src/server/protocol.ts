@@ -1,0 +1,63 @@
+/**
+ * The server's own messages and commands, namespaced `plausibility/...` and `plausibility.*` so that any client
+ * (vscode-languageclient, Neovim, Helix, eglot) can use them and ignore what it does not know. No imports: a client
+ * can import this file as it is.
+ */
+
+/** Diagnostics' `source`. */
+export const SOURCE = 'plausibility';
+
+export const COMMANDS = {
+  /** Rank candidate continuations of a context: `{context, candidates, perToken?}` -> RankRow[] (best first). */
+  rank: 'plausibility.rank',
+  /** Ignore one finding's span in a document (server memory): `[uri, start, end]` (UTF-16 offsets). */
+  ignoreSpan: 'plausibility.ignoreSpan',
+  /** Forget the ignored spans of a document: `[uri]`. */
+  clearIgnoredSpans: 'plausibility.clearIgnoredSpans',
+  /** Append a phrase to the workspace folder's allow-list file: `[uri, phrase]`. */
+  addToAllowList: 'plausibility.addToAllowList',
+  /** Rescore a document now (checkFrequency `manual`): `[uri]`. */
+  rescore: 'plausibility.rescore',
+} as const;
+
+/** One ranked continuation, as `plausibility rank --format json` prints it. */
+export interface RankRow {
+  text: string;
+  /** Total NLL of the continuation in nats. */
+  nll: number;
+  tokens: number;
+  nll_per_token: number | null;
+}
+
+export interface RankParams {
+  context: string;
+  candidates: string[];
+  /** Rank by NLL per token instead of total NLL. */
+  perToken?: boolean;
+}
+
+/** Server -> client: per-token surprisal buckets of a document, sent after each pass while `heatmap` is on. */
+export const HEATMAP_NOTIFICATION = 'plausibility/heatmap';
+
+export interface HeatmapParams {
+  uri: string;
+  /** The document version the buckets belong to. */
+  version: number;
+  mode: 'rank' | 'percentile';
+  /** Names of buckets 0..3, most likely first. */
+  labels: string[];
+  /** Flat triples [start, end, bucket, ...]: UTF-16 offsets of each token (leading whitespace trimmed). */
+  tokens: number[];
+}
+
+/** Server -> client: a document was not checked, and why (binary, too long); `reason` undefined when it is again. */
+export const STATUS_NOTIFICATION = 'plausibility/status';
+
+export interface StatusParams {
+  uri: string;
+  /** 'ok', 'skipped', 'no-model'. */
+  state: 'ok' | 'skipped' | 'no-model';
+  reason?: string;
+  /** Document perplexity of the last pass. */
+  perplexity?: number;
+}
