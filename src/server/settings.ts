@@ -112,6 +112,12 @@ export function readSettings(value: unknown, bundledModel?: string): ServerSetti
       if ((SEVERITIES as readonly unknown[]).includes(s)) lint.severity[rule] = s as Severity;
     }
   }
+  lint.toxicity.enabled = get(raw, 'toxicity.enabled') === true;
+  const toxicityThreshold = get(raw, 'toxicity.threshold');
+  if (typeof toxicityThreshold === 'number' && toxicityThreshold >= 0 && toxicityThreshold <= 1) lint.toxicity.threshold = toxicityThreshold;
+  const head = get(raw, 'toxicity.head');
+  // A head name stays a name (the model's discriminators/ folder); a path resolves like the model's.
+  if (typeof head === 'string' && head.trim()) lint.toxicity.head = /[\\/]/.test(head) || head.startsWith('~') ? resolveModelPath(head) : head.trim();
   const languages = get(raw, 'languages');
   const provider = get(raw, 'executionProvider');
   return {

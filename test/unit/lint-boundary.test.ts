@@ -1,6 +1,6 @@
 /** src/core is the engine and the one pipeline: it imports no editor, worker, extension or CLI code. */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './helpers';
 
@@ -19,5 +19,25 @@ describe('layout: src/core boundary', () => {
       }
     }
     assert.deepEqual(bad, []);
+  });
+});
+
+describe('layout: the language server bundle', () => {
+  it('no file in src/server imports vscode (the server runs outside any editor)', () => {
+    const bad: string[] = [];
+    for (const f of files(join(ROOT, 'src', 'server'))) {
+      const src = readFileSync(f, 'utf8');
+      for (const m of src.matchAll(/(?:from|import|require\()\s*['"]([^'"]+)['"]/g)) if (m[1] === 'vscode') bad.push(f.slice(ROOT.length + 1));
+    }
+    assert.deepEqual(bad, []);
+  });
+
+  it('dist/server.js and dist/cli.js (which carries `lsp`) do not contain the vscode module', () => {
+    for (const bundle of ['server.js', 'cli.js']) {
+      const file = join(ROOT, 'dist', bundle);
+      assert.ok(existsSync(file), `${file} is missing: run npm run build first`);
+      const src = readFileSync(file, 'utf8');
+      assert.doesNotMatch(src, /require\(\s*['"]vscode['"]\s*\)|from\s*['"]vscode['"]/, bundle);
+    }
   });
 });
