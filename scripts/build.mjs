@@ -40,6 +40,7 @@ const distEntries = [
   ['bench/clean.ts', 'dist/bench/clean.js', {}],
   ['bench/cold.ts', 'dist/bench/cold.js', {}],
   ['bench/toxicity.ts', 'dist/bench/toxicity.js', {}],
+  ['bench/rewrites.ts', 'dist/bench/rewrites.js', {}],
 ];
 
 function listTests(dir) {

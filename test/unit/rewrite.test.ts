@@ -38,7 +38,8 @@ describe('rewrites and ranked alternatives (real models/default)', function () {
         assert.notEqual(c.text, phrase);
         assert.ok(c.sentence.includes(c.text));
       }
-      for (let i = 1; i < r.candidates.length; i++) assert.ok(r.candidates[i - 1].nll <= r.candidates[i].nll);
+      // Ranked by sentence NLL plus the penalty for how much a candidate changes.
+      for (let i = 1; i < r.candidates.length; i++) assert.ok(r.candidates[i - 1].score <= r.candidates[i].score);
     }
   });
 
@@ -61,7 +62,8 @@ describe('rewrites and ranked alternatives (real models/default)', function () {
     assert.deepEqual(zero.candidates, plain.candidates);
     assert.equal(zero.considered, plain.considered);
     const guided = await rewriteSpan(e, DOC, s, t, { seed: 3, condition: { tags: ['fiction'] }, conditioning, cfgWeight: 2 });
-    for (const c of guided.candidates) assert.ok(c.nll < guided.originalNll);
+    // A tag-guided rewrite may be up to the set margin less fluent per token than the original.
+    for (const c of guided.candidates) assert.ok(c.nllPerToken <= guided.originalNllPerToken + guided.maxNllIncrease);
   });
 
   it('bad spans get clear errors', async () => {
