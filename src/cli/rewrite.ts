@@ -1,11 +1,19 @@
-/** `plausibility rewrite FILE --line L --col C --length N`: ranked replacements for a span, as JSON. */
+/**
+ * `plausibility rewrite FILE --line L --col C --length N [--toxicity] [--max-nll-increase X]`: the rewrites the editor
+ * would offer for a span, as JSON: the model rewrite, the tag-guided one (with --tags or the file's front matter),
+ * or with --toxicity the toxicity rewrite of the sentence at the span (only its toxic part changes).
+ */
+import { ClassifierHead } from '../core/discriminator';
 import { loadConditioning } from '../core/conditional';
 import { PlausibilityError } from '../core/errors';
 import { declaredCondition, FrontMatterError } from '../core/frontmatter';
-import { rewriteSpan } from '../core/rewrite';
+import { DEFAULT_MAX_NLL_INCREASE, offerRewrites, OFFERED_REWRITES, shippedToxicityHead } from '../core/rewrite';
 import { readInput } from './input';
 import { conditionFromArgs } from './tags';
 import type { Common } from './main';
+
+/** Value flags of rewrite beyond the generation ones (to be registered in main.ts). */
+export const REWRITE_VALUE_FLAGS = ['max-nll-increase'];
 
 /** Offset of 1-based line/column (UTF-16 units), checked against the text. */
 export function offsetOf(text: string, line: number, col: number): number {
@@ -70,8 +78,16 @@ export async function cmdRewrite(c: Common): Promise<number> {
       cond = undefined;
     }
   }
-  const res = await rewriteSpan(engine, text, start, end, {
-    count: c.num('count', 3),
+  const toxicity = c.args.options.has('toxicity');
+  const headSpec = c.args.options.get('head');
+  const head = typeof headSpec === 'string' ? ClassifierHead.forEngine(engine, headSpec) : shippedToxicityHead(engine);
+  const maxNllIncrease = c.args.options.has('max-nll-increase') ? c.num('max-nll-increase') : DEFAULT_MAX_NLL_INCREASE;
+  if (maxNllIncrease === undefined || !(maxNllIncrease >= 0)) throw new PlausibilityError('--max-nll-increase must be a number >= 0', 'USAGE');
+  const res = await offerRewrites(engine, text, start, end, {
+    kind: toxicity ? 'toxicity' : undefined,
+    head,
+    maxNllIncrease,
+    count: c.num('count', OFFERED_REWRITES),
     samples: c.num('samples'),
     seed: c.num('seed', 0),
     temperature: c.num('temperature'),
@@ -85,18 +101,34 @@ export async function cmdRewrite(c: Common): Promise<number> {
     line,
     col,
     length,
+    kind: res.kind,
+    span: { start: res.start, end: res.end },
     original: res.original,
     sentence: res.sentence.text,
     original_nll: res.originalNll,
-    tags: cond ? { tags: cond.tags, synopsis: cond.synopsis ?? null, source: tagSource, cfg: c.num('cfg', 1.5) } : null,
-    candidates: res.candidates.map((k) => ({ text: k.text, nll: k.nll, gain: k.gain, sentence: k.sentence })),
+    original_nll_per_token: res.originalNllPerToken,
+    max_nll_increase: res.maxNllIncrease,
+    tags: cond && !toxicity ? { tags: cond.tags, synopsis: cond.synopsis ?? null, source: tagSource, cfg: c.num('cfg', 1.5) } : null,
+    candidates: res.candidates.map((k) => ({
+      start: k.start,
+      end: k.end,
+      text: k.text,
+      nll: k.nll,
+      nll_per_token: k.nllPerToken,
+      score: k.score,
+      gain: k.gain,
+      sentence: k.sentence,
+      p_unwanted: k.pUnwanted ?? null,
+    })),
     considered: res.considered,
+    rejected: res.rejected,
+    note: res.note ?? null,
     ms: res.ms,
   };
   if (c.args.options.get('format') === 'text') {
-    c.out.line(`original (nll ${res.originalNll.toFixed(3)}): ${JSON.stringify(res.original)}`);
-    if (doc.candidates.length === 0) c.out.line('no replacement the model finds better than the original');
-    doc.candidates.forEach((k, i) => c.out.line(`${i + 1}. -${k.gain.toFixed(2)} nats  ${JSON.stringify(k.text)}`));
+    c.out.line(`original (nll ${res.originalNll.toFixed(3)}, ${res.originalNllPerToken.toFixed(3)}/token): ${JSON.stringify(res.original)}`);
+    if (doc.candidates.length === 0) c.out.line(res.note ?? 'no rewrite passed the checks (content kept, complete, not toxic, fluent enough)');
+    doc.candidates.forEach((k, i) => c.out.line(`${i + 1}. ${k.gain >= 0 ? '-' : '+'}${Math.abs(k.gain).toFixed(2)} nats  ${JSON.stringify(k.text)}  ${k.sentence}`));
   } else c.out.json(doc);
   return 0;
 }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { Finding } from '../worker/document';
 import { DocumentController, SOURCE } from './documents';
+import { cachedRewriteFixes } from './rewrite';
 import { ALLOW_LIST_PATH } from './suppressions';
 
 export const COMMAND_IGNORE_SPAN = 'plausibility.ignoreSpan';
@@ -55,7 +56,7 @@ const allowPhrase: Producer = (doc, f, diagnostic) => {
   return [a];
 };
 
-export const QUICK_FIX_PRODUCERS: Producer[] = [applyFix, ignoreSpan, allowPhrase];
+export const QUICK_FIX_PRODUCERS: Producer[] = [applyFix, cachedRewriteFixes, ignoreSpan, allowPhrase];
 
 export class QuickFixProvider implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = {

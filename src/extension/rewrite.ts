@@ -1,13 +1,16 @@
 /**
- * "Rewrite with the model…" on a flagged span (or a selection): the worker samples candidate replacements from a
- * product of experts (the left context and, when the document declares tags, the tag-conditioned expert with the
- * `plausibility.rewrite.cfgWeight` weight) and ranks them by the NLL of the whole sentence, right context included.
- * The best 3 become quick fixes titled with their NLL gain; none is worse than the original, and nothing is edited
- * unless the user picks one.
+ * "Rewrite with the model…" on a flagged span (or a selection), and the picker and quick fixes every rewrite shares
+ * (the toxicity rewrite too). The worker offers only rewrites that pass the core checks (src/core/generation): content
+ * kept, complete, not toxic by the head or the lexicon, and fluent enough in the whole sentence (a model rewrite must
+ * beat the original; a tag-guided one may be `plausibility.rewrite.maxNllIncrease` nats per token less fluent).
+ * The picker shows each candidate as a diff against the original and applies nothing until one is chosen (its first,
+ * active item keeps the text); afterwards the offered candidates are quick fixes on the same span.
  */
 import * as vscode from 'vscode';
 import { declaredCondition, FrontMatterError } from '../core/frontmatter';
-import type { RewriteInfo } from '../worker/genProtocol';
+import { DEFAULT_MAX_NLL_INCREASE, type RewriteCandidate, type RewriteRequest, type RewriteResult } from '../core/rewrite';
+import type { Finding } from '../core/lint/finding';
+import type { RewriteMethods } from '../worker/rewriteMethods';
 import { CancelledError } from '../worker/protocol';
 import type { DocumentController } from './documents';
 import { SOURCE } from './documents';
@@ -21,7 +24,9 @@ export function genSettings(scope?: vscode.ConfigurationScope) {
   const c = vscode.workspace.getConfiguration('plausibility', scope);
   const tags = c.get<unknown>('tags');
   const cfg = c.get<number>('rewrite.cfgWeight', 1.5);
+  const margin = c.get<number>('rewrite.maxNllIncrease', DEFAULT_MAX_NLL_INCREASE);
   return {
+    maxNllIncrease: typeof margin === 'number' && Number.isFinite(margin) ? Math.max(0, Math.min(5, margin)) : DEFAULT_MAX_NLL_INCREASE,
     tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim()) : [],
     cfgWeight: typeof cfg === 'number' && Number.isFinite(cfg) ? Math.max(0, Math.min(10, cfg)) : 1.5,
     offTag: c.get<boolean>('offTag.enabled', true) !== false,
@@ -44,17 +49,145 @@ export function documentCondition(doc: vscode.TextDocument): { tags: string[]; s
   return { tags: genSettings(doc.uri).tags, error };
 }
 
-function gainTitle(original: string, text: string, gain: number): string {
-  const short = (s: string) => (s.length > 60 ? s.slice(0, 57) + '…' : s);
-  return `Rewrite "${short(original)}" → "${short(text)}" (−${gain.toFixed(1)} nats)`;
+/**
+ * Asks the worker for the rewrites of a request. A worker without the `offerRewrites` method answers nothing: model
+ * and tag-guided rewrites then come from its `rewrite` method, which runs the same core checks with the default
+ * margin; the toxicity rewrite needs the newer worker.
+ */
+export async function requestRewrites(engine: EngineService, req: RewriteRequest, signal: AbortSignal): Promise<RewriteResult> {
+  type Request = <M extends keyof RewriteMethods>(
+    method: M,
+    params: RewriteMethods[M]['params'],
+    options: { signal: AbortSignal },
+  ) => Promise<RewriteMethods[M]['result'] | undefined>;
+  const client = engine.engine as unknown as { request: Request };
+  const res = await client.request('offerRewrites', req, { signal });
+  if (res) return res;
+  if (req.kind === 'toxicity') throw new Error('this engine worker cannot rewrite toxic text safely yet (it lacks the offerRewrites method)');
+  const old = await engine.engine.request(
+    'rewrite',
+    { text: req.text, start: req.start, end: req.end, count: req.count, tags: req.tags, synopsis: req.synopsis, cfgWeight: req.cfgWeight, markdown: req.markdown },
+    { signal },
+  );
+  return { ...(old as unknown as RewriteResult), start: req.start, end: req.end };
+}
+
+/** One offered rewrite, kept for the quick fixes of its span. */
+interface OfferedRewrites {
+  uri: string;
+  version: number;
+  /** The span the rewrite was asked for (a finding's span, a selection, a flagged sentence). */
+  start: number;
+  end: number;
+  result: RewriteResult;
+}
+
+const RECENT_OFFERS = 16;
+/** The latest offers, newest last; only those of a document's current version are used. */
+const offers: OfferedRewrites[] = [];
+
+export function rememberOffer(doc: vscode.TextDocument, start: number, end: number, result: RewriteResult): void {
+  const i = offers.findIndex((o) => o.uri === doc.uri.toString() && o.start === start && o.end === end);
+  if (i >= 0) offers.splice(i, 1);
+  offers.push({ uri: doc.uri.toString(), version: doc.version, start, end, result });
+  if (offers.length > RECENT_OFFERS) offers.shift();
+}
+
+/** The cached rewrites of [start, end) of the document as it is now (never computed here). */
+export function cachedOffer(doc: vscode.TextDocument, start: number, end: number): RewriteResult | undefined {
+  return offers.find((o) => o.uri === doc.uri.toString() && o.version === doc.version && o.start === start && o.end === end)?.result;
+}
+
+const short = (s: string, n = 60) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+
+/** "~~old~~ → new" with a few words of the sentence around it: what applying the candidate changes. */
+export function diffPreview(docText: string, sentence: { start: number; end: number }, c: RewriteCandidate): string {
+  const before = docText.slice(sentence.start, c.start).split(/(?<=\s)/).slice(-6).join('');
+  const after = docText.slice(c.end, sentence.end).split(/(?=\s)/).slice(0, 6).join('');
+  const old = docText.slice(c.start, c.end).trim();
+  const change = c.text ? `~~${old}~~ → ${c.text}` : `~~${old}~~ → (deleted)`;
+  const lead = sentence.start < c.start - before.length ? '…' : '';
+  const tail = c.end + after.length < sentence.end ? '…' : '';
+  return `${lead}${before.trimStart()}${before.endsWith(' ') || !before ? '' : ' '}${change}${after.startsWith(' ') || !after ? '' : ' '}${after.trimEnd()}${tail}`;
+}
+
+function fluencyNote(res: RewriteResult, c: RewriteCandidate): string {
+  const d = c.nllPerToken - res.originalNllPerToken;
+  return `${d <= 0 ? '−' : '+'}${Math.abs(d).toFixed(2)} nats/token vs the original` + (c.pUnwanted !== undefined ? ` · p(toxic) ${c.pUnwanted.toFixed(2)}` : '');
+}
+
+/** Quick fixes for the offered candidates of a cached rewrite, best first. */
+export function rewriteActions(doc: vscode.TextDocument, res: RewriteResult, diagnostic?: vscode.Diagnostic): vscode.CodeAction[] {
+  const text = doc.getText();
+  return res.candidates.map((c, i) => {
+    const old = text.slice(c.start, c.end).trim();
+    const title = c.text ? `Rewrite "${short(old)}" → "${short(c.text)}" (${fluencyNote(res, c)})` : `Delete "${short(old)}" (${fluencyNote(res, c)})`;
+    const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+    a.edit = new vscode.WorkspaceEdit();
+    a.edit.replace(doc.uri, new vscode.Range(doc.positionAt(c.start), doc.positionAt(c.end)), c.text);
+    if (diagnostic) a.diagnostics = [diagnostic];
+    a.isPreferred = i === 0 && res.kind === 'model';
+    return a;
+  });
+}
+
+/** The QUICK_FIX_PRODUCERS entry: a finding's cached rewrites, as quick fixes (nothing is computed here). */
+export function cachedRewriteFixes(doc: vscode.TextDocument, f: Finding, diagnostic: vscode.Diagnostic): vscode.CodeAction[] {
+  const res = cachedOffer(doc, f.start, f.end);
+  return res ? rewriteActions(doc, res, diagnostic) : [];
+}
+
+type CandidateItem = vscode.QuickPickItem & { candidate?: RewriteCandidate };
+
+/**
+ * Shows the offered candidates as diffs against the original and returns the one chosen. The first, active item
+ * keeps the text as it is, so Enter alone changes nothing; `choose` (0-based, for tests) picks without asking.
+ */
+export async function pickRewrite(doc: vscode.TextDocument, res: RewriteResult, title: string, choose?: number): Promise<RewriteCandidate | undefined> {
+  if (choose !== undefined) return res.candidates[choose];
+  const text = doc.getText();
+  const keep: CandidateItem = { label: '$(close) Keep the original', description: short(res.original, 80), detail: 'Leaves the text unchanged' };
+  const items: CandidateItem[] = [
+    keep,
+    { label: 'Rewrites (each shown as ~~original~~ → rewrite)', kind: vscode.QuickPickItemKind.Separator },
+    ...res.candidates.map((c) => ({
+      label: c.text ? c.text : '(delete)',
+      description: fluencyNote(res, c),
+      detail: diffPreview(text, res.sentence, c),
+      candidate: c,
+    })),
+  ];
+  const qp = vscode.window.createQuickPick<CandidateItem>();
+  qp.title = title;
+  qp.placeholder = 'Choose a rewrite to apply; Enter on "Keep the original" or Escape changes nothing';
+  qp.canSelectMany = false;
+  qp.matchOnDetail = true;
+  qp.items = items;
+  qp.activeItems = [keep];
+  const chosen = await new Promise<CandidateItem | undefined>((resolve) => {
+    qp.onDidAccept(() => resolve(qp.selectedItems[0]));
+    qp.onDidHide(() => resolve(undefined));
+    qp.show();
+  });
+  qp.dispose();
+  return chosen?.candidate;
+}
+
+/** Applies a chosen candidate if the document is still the version it was computed for. */
+export async function applyRewrite(doc: vscode.TextDocument, version: number, c: RewriteCandidate): Promise<boolean> {
+  if (doc.version !== version) {
+    void vscode.window.showWarningMessage('Plausibility: the document changed meanwhile; nothing was replaced.');
+    return false;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  edit.replace(doc.uri, new vscode.Range(doc.positionAt(c.start), doc.positionAt(c.end)), c.text);
+  return vscode.workspace.applyEdit(edit);
 }
 
 export class RewriteProvider implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = {
     providedCodeActionKinds: [vscode.CodeActionKind.QuickFix, vscode.CodeActionKind.RefactorRewrite],
   };
-  /** Rewrites computed for (document version, span), shown as quick fixes. */
-  private readonly results = new Map<string, RewriteInfo>();
   private pending: AbortController | undefined;
 
   constructor(
@@ -62,10 +195,6 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     private readonly documents: DocumentController,
     private readonly log: vscode.LogOutputChannel,
   ) {}
-
-  private key(doc: vscode.TextDocument, start: number, end: number): string {
-    return `${doc.uri.toString()}@${doc.version}:${start}-${end}`;
-  }
 
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     if (!this.documents.isEligible(doc)) return [];
@@ -77,18 +206,10 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     }
     if (spans.length === 0 && !range.isEmpty) spans.push({ start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) });
     for (const s of spans) {
-      const cached = this.results.get(this.key(doc, s.start, s.end));
-      if (cached) {
-        cached.candidates.forEach((c, i) => {
-          const a = new vscode.CodeAction(gainTitle(cached.original, c.text, c.gain), vscode.CodeActionKind.QuickFix);
-          a.edit = new vscode.WorkspaceEdit();
-          a.edit.replace(doc.uri, new vscode.Range(doc.positionAt(s.start), doc.positionAt(s.end)), c.text);
-          if (s.diagnostic) a.diagnostics = [s.diagnostic];
-          a.isPreferred = i === 0;
-          out.push(a);
-        });
-        continue;
-      }
+      // A finding's cached rewrites come from the QUICK_FIX_PRODUCERS entry; a selection's from here.
+      const cached = cachedOffer(doc, s.start, s.end);
+      if (cached && !s.diagnostic) out.push(...rewriteActions(doc, cached));
+      if (cached) continue;
       const kind = s.diagnostic ? vscode.CodeActionKind.QuickFix : vscode.CodeActionKind.RefactorRewrite;
       const a = new vscode.CodeAction('Rewrite with the model…', kind);
       a.command = { command: COMMAND_REWRITE, title: 'Rewrite with the model…', arguments: [doc.uri, s.start, s.end] };
@@ -99,11 +220,11 @@ export class RewriteProvider implements vscode.CodeActionProvider {
   }
 
   /**
-   * The command: computes rewrites for [start, end) of the document (default: the active selection), then lets the
-   * user pick one (QuickPick) or, with `choose` (0-based index, for tests), applies that candidate. Returns the
-   * rewrite result, or undefined when cancelled or failed (the message was shown).
+   * The command: computes the rewrites of [start, end) (default: the active selection), shows them in the picker
+   * (or, with `choose`, applies that candidate), and keeps them for the quick fixes. Returns the result, or undefined
+   * when cancelled or failed (the message was shown).
    */
-  async run(uri?: vscode.Uri, start?: number, end?: number, choose?: number): Promise<RewriteInfo | undefined> {
+  async run(uri?: vscode.Uri, start?: number, end?: number, choose?: number): Promise<RewriteResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     const doc = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
     if (!doc) {
@@ -123,24 +244,26 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     this.pending?.abort();
     const ac = new AbortController();
     this.pending = ac;
-    let res: RewriteInfo;
+    let res: RewriteResult;
+    const tagged = cond.tags.length > 0 && s.cfgWeight > 0;
     try {
       res = await withCancellableProgress(
         'Plausibility: rewriting with the model…',
         (signal) =>
-          this.engine.engine.request(
-            'rewrite',
+          requestRewrites(
+            this.engine,
             {
+              kind: tagged ? 'tags' : 'model',
               text: doc.getText(),
               start: start!,
               end: end!,
-              count: 3,
-              tags: cond.tags.length ? cond.tags : undefined,
+              tags: tagged ? cond.tags : undefined,
               synopsis: cond.synopsis,
               cfgWeight: s.cfgWeight,
+              maxNllIncrease: s.maxNllIncrease,
               markdown: doc.languageId === 'markdown',
             },
-            { signal },
+            signal,
           ),
         ac,
       );
@@ -157,36 +280,23 @@ export class RewriteProvider implements vscode.CodeActionProvider {
       void vscode.window.showInformationMessage('Plausibility: the document changed while rewriting; try again.');
       return undefined;
     }
-    this.results.clear();
-    this.results.set(this.key(doc, start, end), res);
-    this.log.info(`rewrite of ${JSON.stringify(res.original)}: ${res.candidates.length} of ${res.considered} candidates beat it (${res.ms} ms)`);
+    rememberOffer(doc, start, end, res);
+    this.log.info(`rewrite of ${JSON.stringify(res.original)}: ${res.candidates.length} of ${res.considered} candidates passed (rejected ${JSON.stringify(res.rejected ?? {})}, ${res.ms} ms)`);
     if (res.candidates.length === 0) {
       void vscode.window.showInformationMessage(
-        `Plausibility: the model found no rewrite of "${res.original}" that reads better in its sentence.`,
+        tagged
+          ? `Plausibility: no rewrite of "${res.original}" kept its content, stayed non-toxic and read within ${s.maxNllIncrease} nats/token of the original.`
+          : `Plausibility: no rewrite of "${res.original}" kept its content, stayed non-toxic and read better in its sentence; the text is left as it is.`,
       );
       return res;
     }
-    let pick: number | undefined = choose;
-    if (pick === undefined) {
-      const items = res.candidates.map((c, i) => ({
-        label: c.text,
-        description: `−${c.gain.toFixed(2)} nats (sentence NLL ${c.nll.toFixed(1)} vs ${res.originalNll.toFixed(1)})`,
-        detail: c.sentence,
-        index: i,
-      }));
-      const chosen = await vscode.window.showQuickPick(items, { title: `Rewrite "${res.original}"`, placeHolder: 'Pick a replacement (Escape keeps the text)' });
-      pick = chosen?.index;
-    }
-    if (pick === undefined || !res.candidates[pick]) return res;
-    if (doc.version !== version) return res;
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, new vscode.Range(doc.positionAt(start), doc.positionAt(end)), res.candidates[pick].text);
-    await vscode.workspace.applyEdit(edit);
+    const pick = await pickRewrite(doc, res, `Rewrite "${short(res.original)}"`, choose);
+    if (pick) await applyRewrite(doc, version, pick);
     return res;
   }
 
   dispose(): void {
     this.pending?.abort();
-    this.results.clear();
+    offers.length = 0;
   }
 }

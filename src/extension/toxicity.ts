@@ -5,9 +5,9 @@
  *   `toxicity` head shipped with the model) in the worker; sentences with p(unwanted) at or above
  *   `plausibility.toxicity.threshold` get a diagnostic with source `plausibility-toxicity` and code `toxicity`
  *   (`plausibility.toxicity.enabled` turns this off);
- * - "Rewrite away from toxicity…" on such a diagnostic asks the worker for rewrites (hidden-state steering and
- *   reranked samples, kept left context) that the head scores as non-toxic, shows them with their fluency (NLL)
- *   and replaces the sentence with the one picked;
+ * - "Rewrite away from toxicity…" on such a diagnostic asks the worker for rewrites of the sentence's toxic part
+ *   (src/core/generation/rewriteOffer.ts: lexicon hits and the word the head blames most), shows the ones that pass
+ *   every check as diffs in the picker (see ./rewrite.ts), applies the one chosen, and keeps them as quick fixes;
  * - "Train Discriminator" trains a head from a CSV/JSONL file with a progress notification and reports its
  *   held-out metrics.
  */
@@ -15,13 +15,15 @@ import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { proseSentences, splitSentences } from '../core/discriminator';
-import type { DiscrimRewriteResult, DiscrimScoreResult, DiscrimTrainResult } from '../worker/discrimProtocol';
+import type { RewriteResult } from '../core/rewrite';
+import type { DiscrimScoreResult, DiscrimTrainResult } from '../worker/discrimProtocol';
 import { CancelledError, RemoteError } from '../worker/protocol';
 import { readSettings } from './config';
 import type { DocumentController } from './documents';
 import type { EngineService } from './engine';
 import { userLevelSetting } from './models';
 import { withCancellableProgress } from './progress';
+import { applyRewrite, cachedOffer, genSettings, pickRewrite, rememberOffer, requestRewrites, rewriteActions } from './rewrite';
 import { BoundedCache } from './toxicityCache';
 
 export const TOXICITY_SOURCE = 'plausibility-toxicity';
@@ -103,7 +105,7 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
         this.headThresholds.clear();
         this.checkAll();
       }),
-      vscode.commands.registerCommand(COMMAND_DETOX, (uri?: vscode.Uri, range?: vscode.Range) => this.rewrite(uri, range)),
+      vscode.commands.registerCommand(COMMAND_DETOX, (uri?: vscode.Uri, range?: vscode.Range, choose?: number) => this.rewrite(uri, range, choose)),
       vscode.commands.registerCommand(COMMAND_TRAIN_DISCRIMINATOR, () => this.train()),
     );
   }
@@ -189,19 +191,27 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
   provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
     return context.diagnostics
       .filter((d) => d.source === TOXICITY_SOURCE && d.code === TOXICITY_CODE)
-      .map((d) => {
+      .flatMap((d) => {
+        // Once computed, the offered rewrites are quick fixes themselves (read from the cache, never computed here).
+        const cached = cachedOffer(doc, doc.offsetAt(d.range.start), doc.offsetAt(d.range.end));
+        if (cached) return rewriteActions(doc, cached, d);
         const a = new vscode.CodeAction('Rewrite away from toxicity…', vscode.CodeActionKind.QuickFix);
         a.diagnostics = [d];
         a.command = { command: COMMAND_DETOX, title: 'Rewrite away from toxicity…', arguments: [doc.uri, d.range] };
-        return a;
+        return [a];
       });
   }
 
-  /** Offers rewrites of a sentence (the diagnostic's, the selection, or the sentence at the cursor). */
-  private async rewrite(uri?: vscode.Uri, range?: vscode.Range): Promise<void> {
+  /**
+   * Offers rewrites of the toxic part of a sentence (the diagnostic's, the selection, or the sentence at the cursor):
+   * only that part changes, and only candidates that keep the content, are not toxic by the head or the lexicon, and
+   * read within `plausibility.rewrite.maxNllIncrease` nats/token of the original are shown, as diffs, in the picker.
+   * `choose` (0-based, for tests) applies that candidate without asking.
+   */
+  private async rewrite(uri?: vscode.Uri, range?: vscode.Range, choose?: number): Promise<RewriteResult | undefined> {
     const editor = vscode.window.activeTextEditor;
     const doc = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
-    if (!doc) return;
+    if (!doc) return undefined;
     const text = doc.getText();
     let start: number;
     let end: number;
@@ -210,48 +220,44 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     else {
       const at = editor ? doc.offsetAt(editor.selection.active) : 0;
       const s = splitSentences(text).find((x) => x.start <= at && at <= x.end);
-      if (!s) return;
+      if (!s) return undefined;
       [start, end] = [s.start, s.end];
     }
     const settings = readSettings(doc.uri);
-    if (!(await this.engine.ensureLoaded(settings))) return;
+    if (!(await this.engine.ensureLoaded(settings))) return undefined;
     const ts = toxicitySettings(doc.uri);
     const version = doc.version;
-    let r: DiscrimRewriteResult;
+    let r: RewriteResult;
     try {
       r = await withCancellableProgress('Plausibility: rewriting away from toxicity…', (signal) =>
-        this.engine.engine.request('discrimRewrite', { head: resolveHead(ts.head), text, start, end, count: 5 }, { signal }),
+        requestRewrites(
+          this.engine,
+          { kind: 'toxicity', text, start, end, head: resolveHead(ts.head), maxNllIncrease: genSettings(doc.uri).maxNllIncrease, markdown: doc.languageId === 'markdown' },
+          signal,
+        ),
       );
     } catch (e) {
-      if (e instanceof CancelledError) return;
+      if (e instanceof CancelledError) return undefined;
       void vscode.window.showErrorMessage(`Plausibility: ${(e as Error).message}`);
-      return;
+      return undefined;
     }
+    if (doc.version !== version) {
+      void vscode.window.showInformationMessage('Plausibility: the document changed while rewriting; try again.');
+      return undefined;
+    }
+    rememberOffer(doc, start, end, r);
+    this.log.info(`toxicity rewrite of ${JSON.stringify(r.original)}: ${r.candidates.length} of ${r.considered} passed (rejected ${JSON.stringify(r.rejected)})`);
     if (r.candidates.length === 0) {
       void vscode.window.showInformationMessage(
-        `Plausibility: no rewrite the discriminator scores as ${r.toward} was found (the original has p(${r.toward}) = ${r.originalPToward.toFixed(2)}).`,
+        r.note
+          ? `Plausibility: nothing to rewrite: ${r.note}.`
+          : `Plausibility: no rewrite of "${r.original}" was non-toxic, kept the rest of the sentence and read well enough; the text is left as it is.`,
       );
-      return;
+      return r;
     }
-    const items = r.candidates.map((c) => ({
-      label: c.text,
-      description: `p(${r.toward}) ${c.pToward.toFixed(2)} · NLL ${c.nllPerToken.toFixed(2)}/token`,
-      detail: `${c.method === 'pplm' ? 'hidden-state steering' : 'reranked sample'}; total NLL ${c.nll.toFixed(1)} nats (original ${r.originalNll.toFixed(1)})`,
-      candidate: c,
-    }));
-    const pick = await vscode.window.showQuickPick(items, {
-      title: `Rewrite away from toxicity (kept: "${r.keptPrefix.trim()}")`,
-      placeHolder: 'Pick a rewrite; ranked by fluency (NLL per token given the text before it)',
-      matchOnDescription: true,
-    });
-    if (!pick) return;
-    if (doc.version !== version && doc.getText(new vscode.Range(doc.positionAt(start), doc.positionAt(end))) !== r.original) {
-      void vscode.window.showWarningMessage('Plausibility: the sentence changed meanwhile; nothing was replaced.');
-      return;
-    }
-    const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, new vscode.Range(doc.positionAt(start), doc.positionAt(end)), pick.candidate.text);
-    await vscode.workspace.applyEdit(edit);
+    const pick = await pickRewrite(doc, r, `Rewrite away from toxicity: "${r.original}"`, choose);
+    if (pick) await applyRewrite(doc, version, pick);
+    return r;
   }
 
   /** Trains a head from a labelled CSV/JSONL file (with a progress notification) and offers to use it. */
