@@ -37,7 +37,7 @@ export async function executeCommand(host: CommandHost, command: string, args: u
       const p = rankParams(args);
       const engine = await host.engine();
       if (!engine) throw new ResponseError(ErrorCodes.InternalError, 'the model is not loaded');
-      return rankContinuations(engine, p.context, p.candidates, { perToken: p.perToken });
+      return host.linting.exclusive(() => rankContinuations(engine, p.context, p.candidates, { perToken: p.perToken }));
     }
     case COMMANDS.ignoreSpan: {
       const uri = uriArg(args, command);

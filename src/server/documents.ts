@@ -121,6 +121,16 @@ export class DocumentLinting {
     for (const uri of this.states.keys()) this.publish(uri);
   }
 
+  /** Runs `work` between passes: the engine serves one caller at a time (commands wait their turn). */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   private enqueue(uri: string): void {
     const s = this.state(uri);
     const controller = new AbortController();

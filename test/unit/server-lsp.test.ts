@@ -4,11 +4,11 @@
  * edits that supersede a running pass, and documents it skips.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cli } from './helpers';
+import { cli, MODEL_DIR } from './helpers';
 import { LspClient } from './lspClient';
 
 const PROSE = 'I got a letter form the council about the new road. It was a beatiful day for a walk.';
@@ -66,6 +66,20 @@ describe('language server (plausibility lsp --stdio)', function () {
     assert.ok(kinds.includes('begin') && kinds.includes('end'), kinds.join(','));
     const begin = client.notifications.find((n) => n.method === '$/progress' && n.params.value.kind === 'begin');
     assert.match(begin!.params.value.title, /loading the model/);
+  });
+
+  it('reports $/progress during a long first pass over a document', async () => {
+    const uri = uriOf('book.md');
+    const paragraph = 'The committee met on a Tuesday to discuss the budget for the coming year, and the chair read the minutes aloud.';
+    const from = client.notifications.length;
+    client.open(uri, Array.from({ length: 120 }, (_, i) => `${paragraph} Item ${i}.`).join('\n\n') + '\n');
+    await client.diagnostics(uri);
+    const progress = client.notifications.slice(from).filter((n) => n.method === '$/progress');
+    const begin = progress.find((n) => n.params.value.kind === 'begin' && /checking the document/.test(n.params.value.title));
+    assert.ok(begin, JSON.stringify(progress.map((n) => n.params.value)));
+    const mine = progress.filter((n) => n.params.token === begin!.params.token).map((n) => n.params.value);
+    assert.equal(mine[mine.length - 1].kind, 'end');
+    assert.ok(mine.some((v) => v.kind === 'report' && v.percentage > 0));
   });
 
   it('answers a hover on a finding with the fix and how much more likely it makes the sentence', async () => {
@@ -184,8 +198,24 @@ describe('language server (plausibility lsp --stdio)', function () {
   });
 });
 
-describe('language server with a missing model', function () {
+describe('language server with a missing or corrupt model', function () {
   this.timeout(600_000);
+
+  it('shows an error message for a corrupt ONNX file and keeps serving', async () => {
+    const corrupt = mkdtempSync(join(tmpdir(), 'corrupt-model-'));
+    for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(MODEL_DIR, f), join(corrupt, f));
+    mkdirSync(join(corrupt, 'onnx'));
+    writeFileSync(join(corrupt, 'onnx', 'model.onnx'), Buffer.alloc(4096, 7));
+    const client = await LspClient.start({ configuration: { model: corrupt } });
+    try {
+      const msg = await client.waitFor((n) => n.method === 'window/showMessage' && n.params.type === 1);
+      assert.ok(msg.params.message.includes(corrupt), msg.params.message);
+      const rank = client.request('workspace/executeCommand', { command: 'plausibility.rank', arguments: [{ context: 'a', candidates: [' b'] }] });
+      await assert.rejects(rank, /model is not loaded/);
+    } finally {
+      assert.equal(await client.stop(), 0);
+    }
+  });
 
   it('shows an error message naming the model folder and keeps serving', async () => {
     const missing = join(tmpdir(), 'no-such-plausibility-model');
