@@ -20,7 +20,7 @@ import { cmdDiscrim, DISCRIM_USAGE, DISCRIM_VALUE_FLAGS } from './discrim';
 import { cmdGenerate, GEN_BOOL_FLAGS, GEN_USAGE, GEN_VALUE_FLAGS, takeExperts } from './generate';
 import { cmdLint } from './lint';
 import { cmdEvalDetect } from './evalDetect';
-import { cmdRewrite } from './rewrite';
+import { cmdRewrite, REWRITE_VALUE_FLAGS } from './rewrite';
 import { cmdTags } from './tags';
 import { cmdScore, cmdPerplexity, readInput } from './score';
 import { checkModelLimits, validateNumericOptions } from './options';
@@ -93,6 +93,7 @@ const VALUE_FLAGS = new Set([
   'dialect',
   ...DISCRIM_VALUE_FLAGS,
   ...GEN_VALUE_FLAGS,
+  ...REWRITE_VALUE_FLAGS,
 ]);
 const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', 'surprise', 'toxicity', 'only-dialect', ...GEN_BOOL_FLAGS]);
 

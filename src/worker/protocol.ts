@@ -13,6 +13,7 @@ import type { LintSettings } from '../core/lint/settings';
 import type { BlockScore, ScoreItem } from '../core/scoring/blockScore';
 import type { DiscrimMethods } from './discrimProtocol';
 import type { GenMethods } from './genProtocol';
+import type { RewriteMethods } from './rewriteMethods';
 
 /** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
 export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
@@ -89,7 +90,7 @@ export interface ScoreResult {
 }
 
 /** Method name -> params and result. Adding a method here types both ends. */
-export interface Methods extends GenMethods, DiscrimMethods {
+export interface Methods extends GenMethods, DiscrimMethods, RewriteMethods {
   load: { params: LoadParams; result: ModelInfo };
   score: { params: ScoreParams; result: ScoreResult };
   lint: { params: LintParams; result: LintResultMessage };

@@ -11,6 +11,7 @@ import { PlausibilityError } from '../core/errors';
 import { LintCancelledError } from '../core/lint/linter';
 import { PrefixCache, scoreItems, scoreItemWithPrefix } from '../core/scoring/blockScore';
 import { lintDocument, releaseAllDocuments, releaseDocument } from './lint';
+import { handleRewrite, isRewriteMethod } from './rewriteMethods';
 import { handleGen, isGenMethod } from './gen';
 import { handleDiscrim, isDiscrimMethod } from './discrim';
 import {
@@ -132,6 +133,7 @@ function ping(collect: boolean): Methods['ping']['result'] {
 }
 
 async function handle(req: Extract<WorkerRequest, { type: 'request' }>): Promise<unknown> {
+  if (isRewriteMethod(req.method)) return handleRewrite(engine, req.method, req.params, () => cancelled.has(req.id));
   if (isGenMethod(req.method)) return handleGen(engine, req.method, req.params, () => cancelled.has(req.id));
   if (isDiscrimMethod(req.method))
     return handleDiscrim(engine, req.method, req.params, () => cancelled.has(req.id), (message) => post({ type: 'progress', id: req.id, message }));
