@@ -5,7 +5,7 @@
  * extension at a model folder of its choosing.
  */
 import * as vscode from 'vscode';
-import { userLevelSetting } from './models';
+import { resolveSettingPathHere, userLevelSetting } from './models';
 import type { ExecutionProvider } from '../worker/protocol';
 import type { Severity } from '../core/lint/finding';
 import { DEFAULT_LINT_SETTINGS, type LintSettings } from '../core/lint/settings';
@@ -34,6 +34,8 @@ export interface Settings {
   surpriseEnabled: boolean;
   /** The writer's English. */
   dialect: 'en-US' | 'en-GB';
+  /** The toxicity check (off by default), its head (a name or an absolute path) and threshold (unset: the head's). */
+  toxicity: { enabled: boolean; head: string; threshold: number | undefined };
 }
 
 export const SECTION = 'plausibility';
@@ -77,6 +79,28 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     heatmapMode: oneOf(c.get('heatmapMode'), ['rank', 'percentile'] as const, 'rank'),
     surpriseEnabled: c.get<boolean>('surprise.enabled', false) === true,
     dialect: oneOf(c.get('dialect'), ['en-US', 'en-GB'] as const, 'en-US'),
+    toxicity: toxicitySettings(c, scope),
+  };
+}
+
+/** Whether the user set a value at any level (not just the contributed default). */
+function isSet(c: vscode.WorkspaceConfiguration, key: string): boolean {
+  const i = c.inspect(key);
+  return [i?.globalValue, i?.workspaceValue, i?.workspaceFolderValue, i?.globalLanguageValue, i?.workspaceLanguageValue, i?.workspaceFolderLanguageValue].some(
+    (v) => v !== undefined,
+  );
+}
+
+function toxicitySettings(c: vscode.WorkspaceConfiguration, scope?: vscode.ConfigurationScope): Settings['toxicity'] {
+  const t = isSet(c, 'toxicity.threshold') ? c.get<number>('toxicity.threshold') : undefined;
+  // A head path is a file setting: in an untrusted workspace only the user-level value counts, and a relative path
+  // resolves against the user's home, never the workspace.
+  const raw = userLevelSetting<string>('toxicity.head', 'toxicity', scope);
+  const spec = typeof raw === 'string' && raw.trim() ? raw.trim() : 'toxicity';
+  return {
+    enabled: c.get<boolean>('toxicity.enabled', false) === true,
+    head: /[\\/]|\.json$/i.test(spec) ? resolveSettingPathHere(spec) : spec,
+    threshold: typeof t === 'number' && Number.isFinite(t) ? Math.min(1, Math.max(0, t)) : undefined,
   };
 }
 
@@ -87,6 +111,7 @@ export function lintSettings(s: Settings): Partial<LintSettings> {
   const surpriseSeverity = SEVERITY_NAMES[s.diagnosticSeverity];
   return {
     surprise: { enabled: s.surpriseEnabled, thresholdBits: s.threshold > 0 ? s.threshold : undefined },
+    toxicity: s.toxicity,
     edits: { ...DEFAULT_LINT_SETTINGS.edits, dialect: s.dialect },
     // diagnosticSeverity applies to the surprise flags; verified edits are warnings.
     severity: surpriseSeverity === 'info' ? {} : { 'plausibility/word': surpriseSeverity, 'plausibility/phrase': surpriseSeverity },

@@ -117,6 +117,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
       before.threshold !== s.threshold ||
       before.surpriseEnabled !== s.surpriseEnabled ||
       before.dialect !== s.dialect ||
+      JSON.stringify(before.toxicity) !== JSON.stringify(s.toxicity) ||
       before.diagnosticSeverity !== s.diagnosticSeverity ||
       before.maxFileLength !== s.maxFileLength ||
       before.languages.join() !== s.languages.join();

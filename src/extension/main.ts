@@ -52,13 +52,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerModelFeatures(engine, docs, log),
     ...new ModelManager(context, engine, log).register(),
   );
-  const toxicity = new ToxicityController(engine, docs, log);
+  const toxicity = new ToxicityController(engine, log);
   context.subscriptions.push(
     toxicity,
     vscode.languages.registerCodeActionsProvider(selector, toxicity, ToxicityController.metadata),
   );
   documents.start();
-  toxicity.checkAll();
   log.info('Plausibility activated');
 }
 

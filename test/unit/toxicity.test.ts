@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/discriminator';
 import { hashSplit, readToxicityCsv } from '../../src/core/toxicityData';
-import { BoundedCache } from '../../src/extension/toxicityCache';
 import { cli, engine, ROOT } from './helpers';
 
 const EXTRA = join(ROOT, '..', 'shared', 'data', 'toxicity-extra');
@@ -224,16 +223,4 @@ describe('toxicity: data', function () {
     assert.ok(Math.abs(a - 0.5) < 0.05 && Math.abs(b + 1) < 0.08, `a ${a}, b ${b}`);
   });
 
-  it("the extension's toxicity cache is bounded, least recently used out first", () => {
-    const c = new BoundedCache<number>(3);
-    c.set('a', 1);
-    c.set('b', 2);
-    c.set('c', 3);
-    c.get('a');
-    c.set('d', 4);
-    assert.equal(c.size, 3);
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((k) => c.has(k)), [true, false, true, true]);
-    for (let i = 0; i < 100000; i++) c.set(`s${i}`, i);
-    assert.equal(c.size, 3);
-  });
 });

@@ -14,6 +14,8 @@ export function editMessage(e: ScoredEdit, original: string): string {
       return `Did you mean ${quote(e.flagReplacement)}, with a capital letter?`;
     case 'missing-word':
       return `A word may be missing here: ${quote(e.replacement)}`;
+    case 'repeated-word':
+      return `Repeated word ${quote(original)}`;
     case 'extra-word': {
       const w = original.trim();
       return `This word may be unnecessary: ${quote(w)}`;
@@ -29,7 +31,7 @@ export function editMessage(e: ScoredEdit, original: string): string {
 export function editFinding(e: ScoredEdit, others: ScoredEdit[], sentence: string, offset: number, rule: string): Finding {
   const original = sentence.slice(e.flagStart, e.flagEnd);
   const edited = sentence.slice(0, e.start) + e.replacement + sentence.slice(e.end);
-  const msg = e.kind === 'extra-word' && others.length === 0 && isRepeat(sentence, e) ? `Repeated word ${quote(original)}` : editMessage(e, original);
+  const msg = editMessage(e, original);
   return {
     rule,
     start: offset + e.flagStart,
@@ -41,10 +43,4 @@ export function editFinding(e: ScoredEdit, others: ScoredEdit[], sentence: strin
     suggestions: [...new Set(others.map((o) => o.flagReplacement).filter((r) => r !== e.flagReplacement))].slice(0, 4),
     data: { gainBits: Math.round(e.gainBits * 10) / 10, edited },
   };
-}
-
-function isRepeat(sentence: string, e: ScoredEdit): boolean {
-  const removed = sentence.slice(e.start, e.end).trim().toLowerCase();
-  const before = sentence.slice(0, e.start).trimEnd().split(/\s+/).pop()?.toLowerCase();
-  return removed !== '' && removed === before;
 }

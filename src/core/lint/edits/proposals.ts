@@ -5,7 +5,8 @@
  */
 import { editDistance, type Lexicon } from './lexicon';
 
-export type EditKind = 'spelling' | 'word-choice' | 'missing-word' | 'extra-word' | 'word-order' | 'capitalization';
+/** Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence. */
+export type EditKind = 'spelling' | 'word-choice' | 'missing-word' | 'extra-word' | 'repeated-word' | 'word-order' | 'capitalization';
 
 /** Offsets are relative to the sentence. */
 export interface Edit {
@@ -205,7 +206,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const a = words[i - 1];
     const b = words[i];
     if (a.text.toLowerCase() === b.text.toLowerCase() && /^\s+$/.test(sentence.slice(a.end, b.start)))
-      add({ kind: 'extra-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+      add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
   }
   return out.slice(0, opts.maxCandidates ?? 48);
 }

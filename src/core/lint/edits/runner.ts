@@ -21,6 +21,7 @@ export const EDIT_RULES: Record<EditKind, string> = {
   'word-choice': 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',
   'extra-word': 'plausibility/extra-word',
+  'repeated-word': 'plausibility/extra-word',
   'word-order': 'plausibility/word-order',
   capitalization: 'plausibility/capitalization',
 };

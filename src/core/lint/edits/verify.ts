@@ -18,7 +18,8 @@ export const DEFAULT_MARGINS: Margins = {
   spelling: 6,
   'word-choice': 10,
   'missing-word': 10,
-  'extra-word': 8,
+  'extra-word': 16,
+  'repeated-word': 8,
   'word-order': 10,
   capitalization: 4,
 };
