@@ -1,8 +1,8 @@
 /** `plausibility lint`'s flags as the pipeline's settings (the editor maps its settings to the same type). */
-import { extname } from 'node:path';
 import { PlausibilityError } from '../core/errors';
 import { CHECKS } from '../core/lint/registry';
 import { LintSettings, withDefaults } from '../core/lint/settings';
+import { languageOfPath } from '../core/text/languages';
 import type { Common } from './main';
 
 export function lintSettingsFromFlags(c: Common): LintSettings {
@@ -35,16 +35,8 @@ export function lintSettingsFromFlags(c: Common): LintSettings {
   return s;
 }
 
-const LANGUAGE_BY_EXTENSION: Record<string, string> = {
-  '.md': 'markdown',
-  '.markdown': 'markdown',
-  '.tex': 'latex',
-  '.rst': 'restructuredtext',
-  '.txt': 'plaintext',
-};
-
 /** The editor's language id for a file lint reads (standard input and unknown extensions: Markdown). */
 export function languageOf(path: string, c: Common): string {
   if (c.args.options.has('no-markdown')) return 'plaintext';
-  return LANGUAGE_BY_EXTENSION[extname(path).toLowerCase()] ?? 'markdown';
+  return languageOfPath(path);
 }

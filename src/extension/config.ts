@@ -40,7 +40,8 @@ export interface Settings {
 
 export const SECTION = 'plausibility';
 
-export const DEFAULT_LANGUAGES = ['markdown', 'plaintext', 'latex', 'restructuredtext'];
+import { DEFAULT_LANGUAGES } from '../core/text/languages';
+export { DEFAULT_LANGUAGES };
 
 const SEVERITIES: Record<string, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,

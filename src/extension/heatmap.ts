@@ -7,14 +7,11 @@
 import * as vscode from 'vscode';
 import type { DocumentResult } from '../worker/document';
 import type { SurprisalStats } from '../core/config';
-import { percentileOf } from '../core/spans';
+import { heatmapTokens } from '../core/scoring/heatmap';
 import type { HeatmapMode } from './config';
 
 const BUCKETS = ['likely', 'plausible', 'unlikely', 'surprising'] as const;
-export const BUCKET_LABELS: Record<HeatmapMode, string[]> = {
-  rank: ['rank ≤ 10', 'rank ≤ 100', 'rank ≤ 1000', 'rank > 1000'],
-  percentile: ['below p75', 'p75–p95', 'p95–p99', 'above p99'],
-};
+export { HEATMAP_LABELS as BUCKET_LABELS } from '../core/scoring/heatmap';
 
 export class Heatmap implements vscode.Disposable {
   private readonly types: vscode.TextEditorDecorationType[];
@@ -28,21 +25,7 @@ export class Heatmap implements vscode.Disposable {
     );
   }
 
-  /** Bucket boundaries in bits for percentile mode (model calibration, else the document's own distribution). */
-  private static percentileCuts(result: DocumentResult, stats: SurprisalStats | undefined): number[] {
-    const keys = ['75', '95', '99'];
-    if (stats) {
-      const cuts = keys.map((k) => percentileOf(stats.percentiles, k));
-      if (cuts.every((c): c is number => typeof c === 'number')) return cuts;
-    }
-    const all: number[] = [];
-    for (const b of result.blocks) for (const x of b.score.bits) all.push(x);
-    all.sort((a, b) => a - b);
-    if (all.length === 0) return [Infinity, Infinity, Infinity];
-    return [0.75, 0.95, 0.99].map((q) => all[Math.min(all.length - 1, Math.floor(q * all.length))]);
-  }
-
-  /** Ranges per bucket for a document. Leading whitespace of a token is not coloured. */
+  /** Decoration ranges per bucket for a document (the shared bucketing of src/core/scoring/heatmap). */
   static ranges(
     doc: vscode.TextDocument,
     result: DocumentResult,
@@ -50,26 +33,8 @@ export class Heatmap implements vscode.Disposable {
     stats: SurprisalStats | undefined,
   ): vscode.Range[][] {
     const out: vscode.Range[][] = BUCKETS.map(() => []);
-    // Only tokens above the model's 95th percentile of surprisal are coloured: the rest is ordinary text.
-    const cuts = Heatmap.percentileCuts(result, stats);
-    const text = doc.getText();
-    for (const { block, score } of result.blocks) {
-      for (let i = 0; i < score.starts.length; i++) {
-        let start = block.start + score.starts[i];
-        const end = block.start + score.ends[i];
-        while (start < end && /\s/.test(text[start])) start++;
-        if (start >= end || !(score.bits[i] > cuts[1])) continue;
-        let bucket: number;
-        if (mode === 'rank') {
-          const r = score.ranks[i];
-          bucket = r <= 10 ? 0 : r <= 100 ? 1 : r <= 1000 ? 2 : 3;
-        } else {
-          const b = score.bits[i];
-          bucket = b <= cuts[0] ? 0 : b <= cuts[1] ? 1 : b <= cuts[2] ? 2 : 3;
-        }
-        out[bucket].push(new vscode.Range(doc.positionAt(start), doc.positionAt(end)));
-      }
-    }
+    const t = heatmapTokens(doc.getText(), result.blocks, mode, stats);
+    for (let i = 0; i < t.length; i += 3) out[t[i + 2]].push(new vscode.Range(doc.positionAt(t[i]), doc.positionAt(t[i + 1])));
     return out;
   }
 

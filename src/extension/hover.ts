@@ -4,6 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { formatProb, type Finding } from '../worker/document';
+import { escapeMarkdown, findingAt, hoverText } from '../core/lint/describe';
 import type { DocumentController } from './documents';
 
 /** Shows a token with visible whitespace, escaped for Markdown. */
@@ -12,16 +13,14 @@ export function showToken(s: string): string {
   return escapeMarkdown(visible || '∅');
 }
 
-export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`);
-}
+export { escapeMarkdown } from '../core/lint/describe';
 
 export class TokenHoverProvider implements vscode.HoverProvider {
   constructor(private readonly documents: DocumentController) {}
 
   provideHover(doc: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     const offset = doc.offsetAt(position);
-    const finding = this.documents.findingsFor(doc).find((f) => f.start <= offset && offset < f.end);
+    const finding = findingAt(this.documents.findingsFor(doc), offset);
     if (finding) return findingHover(doc, finding);
     const scorer = this.documents.scorerFor(doc);
     if (!scorer) return undefined;
@@ -50,28 +49,10 @@ export class TokenHoverProvider implements vscode.HoverProvider {
   }
 }
 
-/** How many times more likely, in words a writer reads ("about 40 times", "over a million times"). */
-export function timesMoreLikely(bits: number): string {
-  const x = 2 ** bits;
-  if (x >= 1e6) return 'over a million times';
-  if (x >= 1000) return `about ${Math.round(x / 1000).toLocaleString('en')} thousand times`;
-  return `about ${Math.max(2, Math.round(x))} times`;
-}
-
-/** The hover of a finding: what changes and how much more likely the sentence becomes; numbers in the details. */
+/** The hover of a finding: the shared words (src/core/lint/describe), as VS Code Markdown. */
 export function findingHover(doc: vscode.TextDocument, f: Finding): vscode.Hover {
-  const md = new vscode.MarkdownString(undefined, false);
+  const md = new vscode.MarkdownString(hoverText(f, true), false);
   md.isTrusted = false;
   md.supportHtml = false;
-  md.appendMarkdown(`**Plausibility** · ${escapeMarkdown(f.message)}\n\n`);
-  if (f.replacement !== undefined && f.data.gainBits !== undefined) {
-    const change = f.replacement === '' ? `Deleting “${escapeMarkdown(f.text.trim())}”` : `“${escapeMarkdown(f.text)}” → “${escapeMarkdown(f.replacement)}”`;
-    md.appendMarkdown(`${change} makes the sentence ${timesMoreLikely(f.data.gainBits)} more likely under the model.\n\n`);
-  }
-  if (f.suggestions.length) md.appendMarkdown(`Other options: ${f.suggestions.map((x) => `“${escapeMarkdown(x)}”`).join(', ')}\n\n`);
-  const details: string[] = [`rule ${f.rule}`];
-  if (f.data.gainBits !== undefined) details.push(`gain ${f.data.gainBits.toFixed(1)} bits`);
-  if (f.data.bits !== undefined) details.push(`surprisal ${f.data.bits.toFixed(1)} bits (threshold ${f.data.threshold?.toFixed(1)})`);
-  md.appendMarkdown(`*Details: ${escapeMarkdown(details.join(' · '))}*`);
   return new vscode.Hover(md, new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end)));
 }

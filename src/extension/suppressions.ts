@@ -5,22 +5,14 @@
  */
 import * as vscode from 'vscode';
 import type { Finding } from '../worker/document';
-import { appendToAllowList } from './allowListFile';
+import { normalizePhrase, spanKey } from '../core/lint/describe';
+import { appendToAllowList } from '../core/text/allowListFile';
 
 export const ALLOW_LIST_PATH = '.vscode/plausibility-allow.txt';
 const IGNORED_KEY = 'plausibility.ignoredSpans';
 const MAX_IGNORED_PER_DOC = 500;
 
-export function normalizePhrase(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-/** A span key that survives edits elsewhere: the span text and a little of what surrounds it. */
-export function spanKey(text: string, f: Pick<Finding, 'start' | 'end'>): string {
-  const before = text.slice(Math.max(0, f.start - 24), f.start).replace(/\s+/g, ' ');
-  const after = text.slice(f.end, f.end + 24).replace(/\s+/g, ' ');
-  return `${before}\u0001${text.slice(f.start, f.end)}\u0001${after}`;
-}
+export { normalizePhrase, spanKey } from '../core/lint/describe';
 
 export class Suppressions implements vscode.Disposable {
   /** Allow-list phrases per workspace folder (normalised). */

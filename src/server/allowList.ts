@@ -7,20 +7,12 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../core/lint/finding';
-import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList } from '../extension/allowListFile';
+import { normalizePhrase, spanKey } from '../core/lint/describe';
+import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList } from '../core/text/allowListFile';
 
 const MAX_ALLOW_LIST_BYTES = 1 << 20;
 
-export function normalizePhrase(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().toLowerCase();
-}
-
-/** A span key that survives edits elsewhere: the span's text and a little of what surrounds it. */
-export function spanKey(text: string, f: Pick<Finding, 'start' | 'end'>): string {
-  const before = text.slice(Math.max(0, f.start - 24), f.start).replace(/\s+/g, ' ');
-  const after = text.slice(f.end, f.end + 24).replace(/\s+/g, ' ');
-  return `${before}\u0001${text.slice(f.start, f.end)}\u0001${after}`;
-}
+export { normalizePhrase, spanKey } from '../core/lint/describe';
 
 export function fsPath(uri: string): string | undefined {
   try {

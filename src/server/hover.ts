@@ -4,44 +4,10 @@
  */
 import { Hover, MarkupKind } from 'vscode-languageserver/node';
 import type { Finding } from '../core/lint/finding';
+import { hoverText } from '../core/lint/describe';
+
+export { escapeMarkdown, findingAt, hoverText, timesMoreLikely } from '../core/lint/describe';
 import { findingRange, PositionMapper } from './diagnostics';
-
-export function escapeMarkdown(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&"]/g, (c) => `\\${c}`);
-}
-
-/** How many times more likely, in words a writer reads ("about 40 times", "over a million times"). */
-export function timesMoreLikely(bits: number): string {
-  const x = 2 ** bits;
-  if (x >= 1e6) return 'over a million times';
-  if (x >= 1000) return `about ${Math.round(x / 1000).toLocaleString('en')} thousand times`;
-  return `about ${Math.max(2, Math.round(x))} times`;
-}
-
-/** The finding under `offset` (the narrowest when several overlap). */
-export function findingAt(findings: readonly Finding[], offset: number): Finding | undefined {
-  let best: Finding | undefined;
-  for (const f of findings) {
-    if (f.start <= offset && offset < f.end && (!best || f.end - f.start < best.end - best.start)) best = f;
-  }
-  return best;
-}
-
-/** The hover's paragraphs, in Markdown or plain text. */
-export function hoverText(f: Finding, markdown: boolean): string {
-  const esc = markdown ? escapeMarkdown : (s: string) => s;
-  const parts: string[] = [`${markdown ? '**Plausibility**' : 'Plausibility'} · ${esc(f.message)}`];
-  if (f.replacement !== undefined && f.data.gainBits !== undefined) {
-    const change = f.replacement === '' ? `Deleting “${esc(f.text.trim())}”` : `“${esc(f.text)}” → “${esc(f.replacement)}”`;
-    parts.push(`${change} makes the sentence ${timesMoreLikely(f.data.gainBits)} more likely under the model.`);
-  }
-  if (f.suggestions.length) parts.push(`Other options: ${f.suggestions.map((x) => `“${esc(x)}”`).join(', ')}`);
-  const details: string[] = [`rule ${f.rule}`];
-  if (f.data.gainBits !== undefined) details.push(`gain ${f.data.gainBits.toFixed(1)} bits`);
-  if (f.data.bits !== undefined) details.push(`surprisal ${f.data.bits.toFixed(1)} bits (threshold ${f.data.threshold?.toFixed(1)})`);
-  parts.push(markdown ? `*Details: ${esc(details.join(' · '))}*` : `Details: ${details.join(' · ')}`);
-  return parts.join('\n\n');
-}
 
 export function findingHover(doc: PositionMapper, f: Finding, markdown: boolean): Hover {
   return {

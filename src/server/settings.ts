@@ -3,6 +3,7 @@
  * in `workspace/didChangeConfiguration`). Anything missing, null or malformed takes the default of
  * `plausibility lint`, so a client that knows nothing of this server gets the CLI's behaviour.
  */
+import { DEFAULT_LANGUAGES, normalizeLanguageId } from '../core/text/languages';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Severity } from '../core/lint/finding';
@@ -33,22 +34,7 @@ export interface ServerSettings {
   lint: LintSettings;
 }
 
-export const DEFAULT_LANGUAGES = ['markdown', 'plaintext', 'latex', 'restructuredtext'];
-
-/** Language ids other editors use for the prose languages. */
-const LANGUAGE_ALIASES: Record<string, string> = {
-  text: 'plaintext',
-  txt: 'plaintext',
-  tex: 'latex',
-  plaintex: 'latex',
-  rst: 'restructuredtext',
-  md: 'markdown',
-  'markdown.mdx': 'markdown',
-};
-
-export function normalizeLanguageId(id: string): string {
-  return LANGUAGE_ALIASES[id] ?? id;
-}
+export { DEFAULT_LANGUAGES, normalizeLanguageId } from '../core/text/languages';
 
 type Raw = Record<string, unknown>;
 

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AllowListError, appendToAllowList } from '../../src/extension/allowListFile';
+import { AllowListError, appendToAllowList } from '../../src/core/text/allowListFile';
 import { resolveSettingPath } from '../../src/extension/settingPaths';
 
 describe('reliability: the allow-list file', () => {
