@@ -11,6 +11,9 @@ import json
 KINDS = ["spelling", "word-choice", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
 # 2 .. 24 bits: a fix that makes the sentence 2^24 (16 million) times more likely is sure enough for any kind.
 GRID = [x / 2 for x in range(4, 49)]
+# Kinds the data never proposes keep the engine's defaults (src/core/lint/edits/verify.ts DEFAULT_MARGINS).
+DEFAULTS = {"spelling": 6, "word-choice": 10, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
+            "capitalization": 4}
 
 
 def flagged(g, m):
@@ -46,6 +49,13 @@ def main():
                 # Best F0.5; then fewer clean flags; then the smaller margin (a sure fix is not held back for nothing).
                 return (r["sentence_f05"], -r["clean_flags_per_1000_words"], -v)
             m[k] = max((v for v in GRID if ok(metrics(data, {**m, k: v}))), key=key, default=m[k])
+    # Too few capitalisation candidates to calibrate on their own (a handful in either set): they are non-words by
+    # case, so they take the spelling margin.
+    m["capitalization"] = m["spelling"]
+    for k in KINDS:
+        seen = any(k in p["source"] or k in p["correction"] for p in data["pairs"]) or any(k in c["gains"] for c in data["clean"])
+        if not seen:
+            m[k] = DEFAULTS[k]
     r = metrics(data, m)
     out = {"margins": m, "unit": "bits",
            "calibration": {"dev": "gec-dev jfleg-dev pairs (sources and first corrections)",
@@ -53,7 +63,10 @@ def main():
                            "constraints": {"false_alarm_rate": a.far, "clean_flags_per_1000_words": a.clean_per_1000},
                            "pairs": len(data["pairs"]), **{k: round(v, 4) for k, v in r.items()}}}
     json.dump(out, open(a.out, "w"), indent=1)
-    print(json.dumps(out, indent=1))
+    try:
+        print(json.dumps(out, indent=1))
+    except BrokenPipeError:
+        pass
 
 
 if __name__ == "__main__":

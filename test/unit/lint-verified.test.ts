@@ -80,6 +80,27 @@ describe('lint: verified edits (real model)', function () {
     assert.ok(on.some((f) => f.rule === 'plausibility/word' || f.rule === 'plausibility/phrase'));
   });
 
+  it('never flags code blocks or directive-disabled text in a 2 MB file, and still flags the prose', async () => {
+    // Distinct misspellings: a word used twice in a document is taken as deliberate.
+    const prose = ['It was a beatiful day for a walk.', 'I will recieve the letter tomorrow.', 'The goverment announced a new plan.', 'She was definately right about it.'];
+    const off = ['It was a wierd day for a walk.', 'We keep them in seperate boxes.', 'The accident occured at noon.', 'The shop opens tommorow morning.'];
+    const parts: string[] = ['---', 'title: Their is a beatiful note', '---', ''];
+    for (let i = 0; parts.join('\n').length < 2_000_000; i++) {
+      if (i % 400 === 0 && prose[i / 400]) parts.push(prose[i / 400], '', '<!-- plausibility-disable-next-line -->', off[i / 400], '');
+      else parts.push('```js', `const s = "It was a beatiful day, a letter form the council"; // ${i}`.repeat(40), '```', '');
+    }
+    const text = parts.join('\n');
+    assert.ok(text.length >= 2_000_000);
+    const r = await new DocumentLinter(await engine()).lint(text, 'markdown');
+    const lines = prose.map((p) => text.indexOf(`\n${p}\n`) + 1);
+    for (const f of r.findings) {
+      const line = text.lastIndexOf('\n', f.start) + 1;
+      assert.ok(lines.includes(line), `finding outside enabled prose: ${JSON.stringify(text.slice(line, line + 60))}`);
+    }
+    assert.deepEqual(new Set(r.findings.map((f) => f.rule)), new Set(['plausibility/spelling']));
+    assert.equal(r.findings.length, prose.length, 'every enabled prose line is flagged once');
+  });
+
   it('never flags inside code, directives or front matter, even across a long file', async () => {
     const code = '```python\n' + 'x = beatiful_function(the the form)\n'.repeat(3000) + '```\n\n';
     const text = '---\ntitle: Their is a beatiful note\n---\n\n' + code + '<!-- plausibility-disable -->\nIt was a beatiful day.\n<!-- plausibility-enable -->\n\nIt was a beatiful day.\n';

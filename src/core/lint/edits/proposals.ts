@@ -148,6 +148,13 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     }
   });
 
+  // A word repeated ("the the"): always try deleting the second one.
+  for (let i = 1; i < words.length; i++) {
+    const a = words[i - 1];
+    const b = words[i];
+    if (a.text.toLowerCase() === b.text.toLowerCase() && /^\s+$/.test(sentence.slice(a.end, b.start)))
+      add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+  }
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
   // A short frequent word that is not the model's first choice is examined too: prepositions, articles and
   // agreement errors are rarely surprising enough on their own.
@@ -200,13 +207,6 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const swapped = first + gap + second;
       add({ kind: 'word-order', start: A.start, end: B.end, replacement: swapped, flagStart: A.start, flagEnd: B.end, flagReplacement: swapped, cost: CANDIDATE_COST.swap });
     }
-  }
-  // A word repeated ("the the"): always try deleting the second one.
-  for (let i = 1; i < words.length; i++) {
-    const a = words[i - 1];
-    const b = words[i];
-    if (a.text.toLowerCase() === b.text.toLowerCase() && /^\s+$/.test(sentence.slice(a.end, b.start)))
-      add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
   }
   return out.slice(0, opts.maxCandidates ?? 48);
 }

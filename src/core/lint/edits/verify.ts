@@ -19,7 +19,7 @@ export const DEFAULT_MARGINS: Margins = {
   'word-choice': 10,
   'missing-word': 10,
   'extra-word': 16,
-  'repeated-word': 8,
+  'repeated-word': 5,
   'word-order': 10,
   capitalization: 4,
 };
