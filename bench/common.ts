@@ -1,6 +1,14 @@
 /** Helpers shared by the benchmarks. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import {
+  isHeldOutRegistryDoc,
+  paragraphChunks,
+  proseLabel,
+  PYTHON_DOC_LABEL,
+  rstProse,
+  type TagTestCandidate,
+} from '../src/core/tagTestSet';
 
 /** The value after `--name` on the command line, or `def`. */
 export function arg(name: string, def?: string): string | undefined {
@@ -72,4 +80,79 @@ export function shardDocuments(file: string, words: number): { title: string; te
     if (paras.length) out.push({ title: rec.title ?? '', text: paras.join('\n\n') });
   }
   return out;
+}
+
+/** One record of a corpus shard, with its 0-based line number (training's document id is `<source>/<file>/<line>`). */
+export interface ShardRecord {
+  line: number;
+  source: string;
+  title: string;
+  text: string;
+}
+
+/** Every record of a whole corpus shard (xz JSON Lines), read through xz(1). Meant for the small `valid-*` shards. */
+export function shardRecords(file: string): ShardRecord[] {
+  const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+  const raw = execFileSync('xz', ['-dc', file], { maxBuffer: 1 << 30 }).toString('utf8');
+  const out: ShardRecord[] = [];
+  raw.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    const rec = JSON.parse(line) as { source?: string; title?: string; text?: string };
+    out.push({ line: i, source: rec.source ?? '', title: rec.title ?? '', text: rec.text ?? '' });
+  });
+  return out;
+}
+
+/** The Python documentation sources of Debian's python3.11-doc package (reStructuredText), if installed. */
+export const PYTHON_DOC_SOURCES = '/usr/share/doc/python3.11/html/_sources';
+
+/** What {@link tagTestCandidates} found. */
+export interface TagTestSources {
+  candidates: TagTestCandidate[];
+  /** Sources that gave candidates ("enwiki", ..., "python-doc"). */
+  available: string[];
+  /** Sources looked for and not found. */
+  missing: string[];
+}
+
+/**
+ * Held-out chunks for bench:tags: every document of the prose corpus's `valid-*` shards (never trained on), and the
+ * Python docs files that training's split_of keeps out of its train split, cut into 150–200-word chunks at
+ * paragraph ends and labelled by source.
+ */
+export function tagTestCandidates(corpus: string, pythonDoc: string | undefined): TagTestSources {
+  const candidates: TagTestCandidate[] = [];
+  const available = new Set<string>();
+  const missing: string[] = [];
+  for (const file of readdirSync(corpus).filter((f) => /^valid-.*\.jsonl\.xz$/.test(f)).sort()) {
+    for (const rec of shardRecords(join(corpus, file))) {
+      const label = proseLabel(rec.source, rec.title);
+      if (!label) continue;
+      const doc = `${rec.source}/${file}/${rec.line}`;
+      paragraphChunks(rec.text).forEach((text, k) => {
+        candidates.push({ id: `${doc}#${k}`, source: rec.source, doc, label, text });
+        available.add(rec.source);
+      });
+    }
+  }
+  if (pythonDoc && existsSync(pythonDoc)) {
+    const files: string[] = [];
+    const walk = (dir: string, rel: string) => {
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(join(dir, e.name), r);
+        else if (e.name.endsWith('.rst.txt')) files.push(r);
+      }
+    };
+    walk(pythonDoc, '');
+    for (const rel of files.sort()) {
+      const doc = `python-doc/${rel}`;
+      if (!isHeldOutRegistryDoc(doc)) continue;
+      paragraphChunks(rstProse(readFileSync(join(pythonDoc, rel), 'utf8'))).forEach((text, k) => {
+        candidates.push({ id: `${doc}#${k}`, source: 'python-doc', doc, label: PYTHON_DOC_LABEL, text });
+        available.add('python-doc');
+      });
+    }
+  } else missing.push('python-doc');
+  return { candidates, available: [...available].sort(), missing };
 }

