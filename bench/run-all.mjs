@@ -40,7 +40,7 @@ const ABOUT = {
   cold: 'every finding of a 5,000-word news document from a cold start of the worker',
   generate: 'greedy generation with/without KV cache (256-token prefix); 3 ranked rewrites',
   steer: 'steering away from toxicity: toxic rate and fluency cost',
-  tags: 'Brown category by argmax P(text | tags), held-out documents',
+  tags: 'writing tag (encyclopedic, news, fiction, simple English, technical documentation) by argmax P(text | tags), held-out texts',
   roofline: 'MatMul roofline vs engine scoring FLOP/s; transformers.js parity and speed, 20,000 tokens',
   precision: 'fp16/int8 variants (built by the pipeline into a temporary folder) vs fp32: per-token NLL and BLiMP-dev',
   soak: 'simulated editing of 20 documents through the worker protocol',

@@ -30,17 +30,9 @@ async function docFor(uri: unknown): Promise<vscode.TextDocument | undefined> {
 export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
   const { engine, documents, suppressions, report } = ctx;
 
+  // A per-workspace view state: toggling never writes the user's settings.
   const toggleHeatmap = async () => {
-    const c = vscode.workspace.getConfiguration(SECTION);
-    const next = !c.get<boolean>('heatmap', false);
-    const inspect = c.inspect<boolean>('heatmap');
-    const target =
-      inspect?.workspaceFolderValue !== undefined
-        ? vscode.ConfigurationTarget.WorkspaceFolder
-        : inspect?.workspaceValue !== undefined
-          ? vscode.ConfigurationTarget.Workspace
-          : vscode.ConfigurationTarget.Global;
-    await c.update('heatmap', next, target);
+    await documents.toggleHeatmap();
   };
 
   const rescore = async (uri?: unknown) => {
@@ -69,7 +61,7 @@ export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
 
   const showMenu = async () => {
     type Item = vscode.QuickPickItem & { command: string };
-    const heatmapOn = vscode.workspace.getConfiguration(SECTION).get<boolean>('heatmap', false);
+    const heatmapOn = documents.heatmapVisible;
     const items: Item[] = [
       { label: `$(symbol-color) ${heatmapOn ? 'Hide' : 'Show'} heatmap`, command: 'plausibility.toggleHeatmap' },
       { label: '$(refresh) Rescore document', command: 'plausibility.rescore' },

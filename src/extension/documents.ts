@@ -18,6 +18,7 @@ import { Heatmap } from './heatmap';
 import { Suppressions } from './suppressions';
 
 export const SOURCE = 'plausibility';
+const HEATMAP_STATE_KEY = 'plausibility.heatmapVisible';
 /** How long after the last keystroke findings on the typed line stay held back. */
 const HOLD_BACK_MS = 1500;
 const SCHEMES = new Set(['file', 'untitled', 'vscode-remote', 'vscode-vfs', 'vscode-userdata']);
@@ -67,6 +68,8 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     private readonly engine: EngineService,
     private readonly suppressions: Suppressions,
     private readonly log: vscode.LogOutputChannel,
+    /** Workspace view state: whether the heatmap is shown (a toggle is not a settings change). */
+    private readonly viewState?: vscode.Memento,
   ) {
     this.settings = readSettings();
     this.disposables.push(
@@ -295,6 +298,19 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     }
   }
 
+  /** Whether the heatmap shows: the workspace's toggled state, else the `plausibility.heatmap` setting. */
+  get heatmapVisible(): boolean {
+    return this.viewState?.get<boolean>(HEATMAP_STATE_KEY) ?? this.settings.heatmap;
+  }
+
+  /** Shows or hides the heatmap in this workspace (view state; the user's settings are not written). */
+  async toggleHeatmap(): Promise<boolean> {
+    const next = !this.heatmapVisible;
+    await this.viewState?.update(HEATMAP_STATE_KEY, next);
+    this.refreshDecorations();
+    return next;
+  }
+
   /** Re-applies heatmap decorations to the visible editors (of one document, or all). */
   refreshDecorations(only?: vscode.TextDocument): void {
     const mode = this.settings.heatmapMode;
@@ -304,7 +320,7 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
       if (only && doc !== only) continue;
       const key = doc.uri.toString();
       const st = this.states.get(key);
-      if (!this.settings.heatmap || !st?.result || st.resultVersion !== doc.version) {
+      if (!this.heatmapVisible || !st?.result || st.resultVersion !== doc.version) {
         this.heatmap.clear(editor);
         continue;
       }

@@ -24,7 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const engine = new EngineService(context, log);
   const suppressions = new Suppressions(context.workspaceState);
   await suppressions.loadAll();
-  documents = new DocumentController(engine, suppressions, log);
+  documents = new DocumentController(engine, suppressions, log, context.workspaceState);
   const status = new StatusBar(engine, documents);
   const report = new TokenReport(context.extensionUri, documents);
   // Every document selector is re-evaluated on use, so a language added in the settings is picked up.

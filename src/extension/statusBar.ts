@@ -51,31 +51,38 @@ export class StatusBar implements vscode.Disposable {
       tooltip.appendText(`The model could not be loaded: ${state.message}`);
     } else {
       const model = state.kind === 'ready' ? state.model : undefined;
-      const parts: string[] = [model ? `${model.name} · ${model.provider}` : 'Plausibility'];
+      const parts: string[] = ['Plausibility'];
       const skipped = doc ? this.documents.skippedFor(doc) : undefined;
       const result = doc ? this.documents.resultFor(doc) : undefined;
+      const findings = doc ? this.documents.findingsFor(doc).length : 0;
       if (doc && eligible && skipped) {
-        parts.push(
+        parts.push('not checked');
+        tooltip.appendText(
           skipped.kind === 'too-long'
-            ? `skipped: ${skipped.length.toLocaleString()} > ${skipped.max.toLocaleString()} chars`
+            ? `This document has ${skipped.length.toLocaleString()} characters, more than plausibility.maxFileLength (${skipped.max.toLocaleString()}), so it is not checked.`
             : skipped.kind === 'binary'
-              ? 'skipped: binary file'
-              : 'skipped: very long line',
+              ? 'This document looks like a binary file, so it is not checked.'
+              : 'This document has a very long line (minified data, not prose), so it is not checked.',
         );
+      } else if (result) {
+        parts.push(findings === 1 ? '1 finding' : `${findings} findings`);
         tooltip.appendText(
-          skipped.kind === 'too-long'
-            ? `This document is longer than plausibility.maxFileLength (${skipped.max}); it is not checked.`
-            : 'This document looks binary or has a very long line; it is not checked.',
+          `${findings === 0 ? 'No findings' : findings === 1 ? 'One finding' : `${findings} findings`} in this document: ` +
+            'places where a small edit makes the sentence clearly more likely to the model (see the Problems panel).',
         );
-      } else if (result && Number.isFinite(result.perplexity)) {
-        parts.push(`PPL ${result.perplexity.toFixed(1)}`);
-        tooltip.appendText(
-          `Document perplexity ${result.perplexity.toFixed(2)} over ${result.tokens} tokens; ${result.findings.length} findings.`,
-        );
+        if (Number.isFinite(result.perplexity))
+          tooltip.appendText(
+            `\n\nPerplexity ${result.perplexity.toFixed(1)}: on average the model hesitated between about ${Math.round(result.perplexity)} ` +
+              `choices per token of this document (${result.tokens.toLocaleString()} tokens). Lower reads more predictably; ` +
+              'ordinary prose is usually between 20 and 200 for the bundled model.',
+          );
       }
-      if (model) tooltip.appendText(`\nModel: ${model.dir}\nExecution provider: ${model.provider}`);
-      const icon = this.busy ? '$(sync~spin)' : !this.documents.settings.enabled ? '$(circle-slash)' : '$(pulse)';
-      text = `${icon} ${parts.join(' · ')}`;
+      if (model)
+        tooltip.appendText(
+          `\n\nModel: ${model.name} (${model.dir}), running on ${model.provider === 'cpu' ? 'the CPU' : model.provider}.`,
+        );
+      const icon = this.busy ? '$(sync~spin)' : !this.documents.settings.enabled ? '$(circle-slash)' : '$(pass)';
+      text = `${icon} ${parts.join(': ')}`;
     }
     tooltip.appendMarkdown('\n\nClick for the Plausibility menu.');
     this.item.text = text;

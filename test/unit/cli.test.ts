@@ -92,10 +92,13 @@ describe('CLI', function () {
     assert.equal(r.code, 1, r.stderr);
     const lines = r.stdout.trim().split('\n');
     assert.ok(lines.length >= 1);
-    for (const l of lines) assert.match(l, /^samples\/sample\.md:\d+:\d+: (warning|info): .+ \[plausibility\/(word|phrase)\]$/);
+    for (const l of lines) assert.match(l, /^samples\/sample\.md:\d+:\d+: (error|warning|info|hint): .+ \[plausibility\/[a-z-]+\]$/);
     const sampleLines = readFileSync(SAMPLE, 'utf8').split('\n');
-    const plantedLine = sampleLines.findIndex((l) => l.includes('purple theorem')) + 1;
-    assert.ok(lines.some((l) => l.startsWith(`samples/sample.md:${plantedLine}:`)), r.stdout);
+    // The sample's planted errors: a misspelling and a repeated word, each flagged on its own line.
+    for (const planted of ['famillies', 'the the']) {
+      const plantedLine = sampleLines.findIndex((l) => l.includes(planted)) + 1;
+      assert.ok(lines.some((l) => l.startsWith(`samples/sample.md:${plantedLine}:`)), `${planted}: ${r.stdout}`);
+    }
 
     const j = cli(['lint', SAMPLE, '--format', 'json']);
     assert.equal(j.code, 1);
@@ -103,8 +106,10 @@ describe('CLI', function () {
     assert.equal(o.files.length, 1);
     assert.ok(o.findings >= 1);
     const f = o.files[0].findings[0];
-    for (const k of ['line', 'column', 'endLine', 'endColumn', 'start', 'end', 'text', 'message', 'severity', 'bits'])
+    for (const k of ['line', 'column', 'endLine', 'endColumn', 'start', 'end', 'text', 'rule', 'message', 'severity', 'replacement', 'gain_bits', 'suggestions'])
       assert.ok(k in f, k);
+    assert.equal(typeof f.replacement, 'string');
+    assert.ok(f.gain_bits > 0);
 
     const s = cli(['lint', SAMPLE, '--format', 'sarif']);
     assert.equal(s.code, 1);

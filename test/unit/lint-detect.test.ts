@@ -8,7 +8,7 @@ import { cli } from './helpers';
 
 const RECORDS = [
   { source: 'A letter form the council.', references: ['A letter from the council.'], spans: [{ start: 9, end: 13 }] },
-  { source: 'We went the store.', references: ['We went to the store.'], spans: [{ start: 3, end: 11 }] },
+  { source: 'We went to the the store.', references: ['We went to the store.'], spans: [{ start: 14, end: 18 }] },
   { source: 'Same text.', references: ['Same text.'], spans: [] },
   { source: 'It was a beatiful day.', references: ['It was a beautiful day.'], spans: [{ start: 9, end: 17 }] },
 ];
@@ -44,8 +44,9 @@ describe('eval detect', function () {
     for (const k of ['sentence_recall', 'false_alarm_rate', 'sentence_precision', 'sentence_f05', 'span_precision', 'span_recall', 'span_f05', 'sentences', 'cpu_seconds'])
       assert.equal(typeof m[k], 'number', k);
     assert.equal(m.sentences, 6);
-    // The letter form/from and the misspelling are found on their spans; the corrections are clean.
+    // The repeated word and the misspelling are found on their spans; the corrections are clean.
     assert.ok(m.sentence_recall >= 2 / 3, JSON.stringify(m));
+    assert.ok(m.span_precision === 1, JSON.stringify(m));
     assert.equal(m.false_alarm_rate, 0);
     const bad = cli(['eval', 'detect', join(dir, 'missing.jsonl')]);
     assert.equal(bad.code, 2);

@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { loadConditioning, parseAlternatives, rankOptions, rewriteSpan, scoreContinuations } from '../../src/core';
 import { cli, engine, MODEL_DIR } from './helpers';
@@ -98,8 +101,11 @@ describe('rewrites and ranked alternatives (real models/default)', function () {
   });
 
   it('CLI: rewrite FILE --line --col --length prints ranked replacements as JSON', () => {
-    const file = `${__dirname}/../../../samples/sample.md`;
-    const r = cli(['rewrite', file, '--line', '11', '--col', '20', '--length', '14']);
+    const file = join(mkdtempSync(join(tmpdir(), 'rewrite-')), 'doc.md');
+    writeFileSync(file, `# Notes\n\n${DOC}\n`);
+    // "purple theorem" on line 3 of that file.
+    const col = DOC.indexOf('purple theorem') + 1;
+    const r = cli(['rewrite', file, '--line', '3', '--col', String(col), '--length', '14']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
     assert.equal(doc.original, 'purple theorem');

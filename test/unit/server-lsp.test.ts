@@ -178,7 +178,8 @@ describe('language server (plausibility lsp --stdio)', function () {
     assert.equal(mode, 'rank');
     assert.equal(labels.length, 4);
     assert.equal(version, 1);
-    assert.ok(tokens.length > 30 && tokens.length % 3 === 0);
+    // Only tokens above the model's 95th percentile of surprisal are coloured.
+    assert.ok(tokens.length > 0 && tokens.length % 3 === 0);
     for (let i = 0; i < tokens.length; i += 3) {
       assert.ok(tokens[i] < tokens[i + 1] && tokens[i + 1] <= DOCS['crlf.md'].length);
       assert.ok([0, 1, 2, 3].includes(tokens[i + 2]));

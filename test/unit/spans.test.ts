@@ -48,9 +48,9 @@ describe('spans', function () {
     assert.ok(spans.length <= Math.max(3, words * 0.05), `${spans.length} flags: ${spans.map((x) => x.text).join(' | ')}`);
   });
 
-  it('flags a planted implausible phrase in the sample document', async () => {
+  it('flags a planted implausible phrase in a Markdown document', async () => {
     const e = await engine();
-    const text = readFileSync(join(ROOT, 'samples', 'sample.md'), 'utf8');
+    const text = readFileSync(join(ROOT, 'samples', 'sample.md'), 'utf8').replace('In the evening', 'The cat sat on the purple theorem of mat.\n\nIn the evening');
     const { spans } = await lintText(e, text);
     const planted = text.indexOf('The cat sat on the purple theorem of mat.');
     const plantedEnd = planted + 'The cat sat on the purple theorem of mat.'.length;
