@@ -40,7 +40,7 @@ export const DEFAULT_LINT_SETTINGS: LintSettings = {
   severity: {},
   surprise: { enabled: false },
   toxicity: { enabled: false, head: 'toxicity' },
-  edits: { dialect: 'en-US', acceptOtherDialects: true, prefilterPercentile: 75 },
+  edits: { dialect: 'en-US', acceptOtherDialects: true, prefilterPercentile: 90 },
 };
 
 /** Settings with every missing field taken from the defaults. */

@@ -32,6 +32,8 @@ export interface SentenceWord {
   surprising: boolean;
   /** The model's likeliest whole words at this word's position (from its first token's alternatives). */
   alternatives: string[];
+  /** The model's probability of each alternative's token at this position. */
+  alternativeProbs: number[];
   /** Rank of the word's first token under the model (1 = its first choice). */
   rank: number;
 }
@@ -103,6 +105,10 @@ function isCommonWord(w: string, lex: Lexicon): boolean {
   return lex.frequencyRank(w) < COMMON_WORDS;
 }
 const COMMON_WORDS = 3000;
+/** Candidates verified per sentence, most promising first (non-words, repeats, then the most surprising words). */
+const MAX_CANDIDATES = 24;
+/** The probability above which the model "expects" a word at a position (an insertion or a replacement there). */
+const EXPECTED_PROB = 0.1;
 
 /** Proposes candidate edits for one sentence. */
 export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexicon, opts: ProposalOptions): Edit[] {
@@ -139,7 +145,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
     if (/[^\x00-\x7F]/.test(w.text.replace(/’/g, "'")) || /\p{L}['’]\p{L}/u.test(w.text)) return;
     if (/["'“‘«(\[]/.test(sentence[w.start - 1] ?? '') && /["'”’»)\]]/.test(sentence[w.end] ?? '')) return;
-    // A capitalised non-word opening a sentence is usually a name.
+    // A capitalised non-word opening a sentence is usually a name, certainly when a capitalised word follows.
+    if (start && /^\p{Lu}/u.test(w.text) && /^\p{Lu}/u.test(words[1]?.text ?? '')) return;
     const nameRisk = start && /^\p{Lu}/u.test(w.text) ? CANDIDATE_COST.sentenceStartName : 0;
     // Typos are mostly one edit away; a suggestion further away needs more evidence.
     for (const s of lex.suggest(w.text)) {
@@ -148,6 +155,19 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     }
   });
 
+  // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone)
+  // and list items are left alone; the model decides whether the capital reads better.
+  const first = words[0];
+  if (first && first.start === 0 && /^\p{Ll}[\p{Ll}'’]*$/u.test(first.text) && /[.!?]["')\]”’]*$/.test(sentence.trimEnd())) {
+    const cap = first.text[0].toUpperCase() + first.text.slice(1);
+    add({ kind: 'capitalization', start: 0, end: first.end, replacement: cap, flagStart: 0, flagEnd: first.end, flagReplacement: cap, cost: 0 });
+  }
+  words.forEach((w) => {
+    if (w.text === 'i' || /^i['’](m|ve|ll|d)$/.test(w.text)) {
+      const cap = 'I' + w.text.slice(1);
+      add({ kind: 'capitalization', start: w.start, end: w.end, replacement: cap, flagStart: w.start, flagEnd: w.end, flagReplacement: cap, cost: 0 });
+    }
+  });
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {
     const a = words[i - 1];
@@ -158,7 +178,13 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
   // A short frequent word that is not the model's first choice is examined too: prepositions, articles and
   // agreement errors are rarely surprising enough on their own.
-  const examined = (i: number) => words[i].surprising || (isFunctionWord(words[i].text, lex) && words[i].rank > 1);
+  const examined = (i: number) => {
+    const w = words[i];
+    if (w.surprising) return true;
+    // A short common word the model finds at least 8 times less likely than the word it expects there.
+    const top = w.alternativeProbs[0] ?? 0;
+    return isFunctionWord(w.text, lex) && w.rank > 2 && top >= EXPECTED_PROB && w.bits + Math.log2(top) >= 3;
+  };
   const order = words.map((_, i) => i).filter((i) => examined(i) && !nonWord.has(i)).sort((a, b) => words[b].bits - words[a].bits);
   for (const i of order) {
     const w = words[i];
@@ -166,18 +192,20 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     for (const j of [i, i - 1]) {
       const wj = words[j];
       if (j < 0 || nonWord.has(j) || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0) || !isCommonWord(wj.text, lex)) continue;
-      for (const c of lex.neighbours(wj.text, 1, 6)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
-      if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, 5)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
-      for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.inflection);
+      // The word before the surprise gets its close confusions only (their/there before "is").
+      for (const c of lex.neighbours(wj.text, 1, j === i ? 3 : 2)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
+      if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
+      if (j === i) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.inflection);
     }
     // The model's own choice replaces only a short common word by another (prepositions, articles, pronouns).
     if (isFunctionWord(w.text, lex))
-      for (const c of w.alternatives.slice(0, 3)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'word-choice', CANDIDATE_COST.functionWord);
+      for (const c of w.alternatives.slice(0, 2)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'word-choice', CANDIDATE_COST.functionWord);
     // A missing short word before w: the model's likely function words at this position.
     if (i > 0) {
       const prev = words[i - 1];
-      for (const c of w.alternatives.slice(0, 5)) {
-        if (c.toLowerCase() === lw || !isFunctionWord(c, lex)) continue;
+      for (const [k, c] of w.alternatives.slice(0, 3).entries()) {
+        // Only a word the model clearly expects here.
+        if (c.toLowerCase() === lw || !isFunctionWord(c, lex) || w.alternativeProbs[k] < EXPECTED_PROB) continue;
         add({
           kind: 'missing-word',
           start: w.start,
@@ -202,11 +230,13 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const B = words[b];
       const gap = sentence.slice(A.end, B.start);
       if (!/^\s+$/.test(gap) || A.text.toLowerCase() === B.text.toLowerCase() || !isCommonWord(A.text, lex) || !isCommonWord(B.text, lex)) continue;
+      // Swaps worth trying move a short common word ("I only have eaten", "is it"); two content words rarely trade places.
+      if (!isFunctionWord(A.text, lex) && !isFunctionWord(B.text, lex)) continue;
       const first = a === 0 ? matchCase(A.text, B.text) : B.text;
       const second = a === 0 && lex.isKnown(A.text.toLowerCase()) ? A.text.toLowerCase() : A.text;
       const swapped = first + gap + second;
       add({ kind: 'word-order', start: A.start, end: B.end, replacement: swapped, flagStart: A.start, flagEnd: B.end, flagReplacement: swapped, cost: CANDIDATE_COST.swap });
     }
   }
-  return out.slice(0, opts.maxCandidates ?? 48);
+  return out.slice(0, opts.maxCandidates ?? MAX_CANDIDATES);
 }

@@ -60,7 +60,7 @@ function marginsFor(e: Engine): Margins {
 function scoredWords(block: PreparedBlock, sentence: { start: number; end: number }, lex: Lexicon, thresholdAt: (pos: number) => number): SentenceWord[] {
   const sc = block.score!;
   const text = block.text.slice(sentence.start, sentence.end);
-  const words = sentenceWords(text).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [] as string[], first: -1, rank: 0 }));
+  const words = sentenceWords(text).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [] as string[], alternativeProbs: [] as number[], first: -1, rank: 0 }));
   let wi = 0;
   for (let i = 0; i < sc.starts.length && wi < words.length; i++) {
     const raw = block.text.slice(sc.starts[i], sc.ends[i]);
@@ -77,7 +77,10 @@ function scoredWords(block: PreparedBlock, sentence: { start: number; end: numbe
       for (let j = 0; j < sc.topK; j++) {
         const tok = sc.vocab[sc.topIds[i * sc.topK + j]] ?? '';
         const m = /^ ([a-zA-Z]+)$/.exec(tok);
-        if (m && m[1].toLowerCase() !== w.text.toLowerCase() && lex.isKnown(m[1])) w.alternatives.push(m[1]);
+        if (m && m[1].toLowerCase() !== w.text.toLowerCase() && lex.isKnown(m[1])) {
+          w.alternatives.push(m[1]);
+          w.alternativeProbs.push(sc.topProbs[i * sc.topK + j]);
+        }
       }
     }
   }
