@@ -13,7 +13,13 @@ if [ ! -f $W/corpus-v7/manifest.json ]; then
     --prose-max-words '{"enwiki": 14000000, "enwiki_recent": 5000000, "simplewiki": 7000000, "gutenberg": 12000000}' \
     --only prose prose-valid brown python-doc linux-doc --out $W/corpus-v7
 fi
-[ -f $W/tokenizer-v7/tokenizer.json ] || $PY -m plausibility_train tokenizer --corpus $W/corpus-v7 --vocab-size 16384 --out $W/tokenizer-v7
+# The run's tokenizer is committed with its snapshot, so a resumed run encodes exactly as it did.
+if [ ! -f $W/tokenizer-v7/tokenizer.json ]; then
+  if [ -f training/snapshots/v7-tokenizer/tokenizer.json ]; then mkdir -p $W/tokenizer-v7 && cp training/snapshots/v7-tokenizer/* $W/tokenizer-v7/
+  else $PY -m plausibility_train tokenizer --corpus $W/corpus-v7 --vocab-size 16384 --out $W/tokenizer-v7; fi
+fi
 [ -f $W/tokens-v7/train.bin ] || $PY -m plausibility_train tokenize --corpus $W/corpus-v7 --tokenizer $W/tokenizer-v7 \
   --tag-fraction 0.5 --weights '{"brown": 2.0, "python-doc": 1.0, "linux-doc": 0.3}' --out $W/tokens-v7
 exec $PY -m plausibility_train train --config training/configs/v7-prose-writing.json
+# At the end of a session (the run is stopped or its budget spent):
+#   $PY -m plausibility_train snapshot training/runs/v7-prose-writing --out training/snapshots/v7-prose-writing.pt

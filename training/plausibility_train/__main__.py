@@ -54,6 +54,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("snapshot", help="a run's checkpoint as fp16 weights + step + history, to resume on a fresh machine")
     p.add_argument("run", help="run folder with checkpoint.pt")
     p.add_argument("--out", required=True)
+    p.add_argument("--wall-s", type=float, default=None,
+                   help="record this wall time instead (a run starved of CPU: the schedule follows its effective time)")
 
     p = sub.add_parser("export", help="export a checkpoint to a model folder")
     p.add_argument("--checkpoint", required=True)
@@ -153,7 +155,7 @@ def run(args) -> int:
         print(f"averaged {len(parts)} weight sets -> {args.out}/final.pt ({s['steps']} steps, {s['tokens']} tokens behind it)")
     elif args.cmd == "snapshot":
         from .train import snapshot
-        print(json.dumps(snapshot(Path(args.run), Path(args.out))))
+        print(json.dumps(snapshot(Path(args.run), Path(args.out), wall_s=args.wall_s)))
     elif args.cmd == "export":
         from .export import export_model
         export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16,

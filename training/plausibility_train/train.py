@@ -236,12 +236,14 @@ def train(tc: TrainConfig, log=print) -> dict:
     return summary
 
 
-def snapshot(run_dir: Path, out: Path) -> dict:
+def snapshot(run_dir: Path, out: Path, wall_s: float | None = None) -> dict:
     """The run's checkpoint as a small resumable file: fp16 weights, step, history and schedule length (no optimizer)."""
     state = torch.load(run_dir / "checkpoint.pt", map_location="cpu")
     snap = {"model": {k: v.half() for k, v in state["model"].items()}, "step": state["step"],
             "history": state["extra"].get("history", {}), "max_steps": state["train_config"]["max_steps"],
             "config": state["train_config"]["model"]}
+    if wall_s is not None:
+        snap["history"]["wall_s"] = wall_s
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     torch.save(snap, tmp)
