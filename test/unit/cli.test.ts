@@ -94,8 +94,8 @@ describe('CLI', function () {
     assert.ok(lines.length >= 1);
     for (const l of lines) assert.match(l, /^samples\/sample\.md:\d+:\d+: (error|warning|info|hint): .+ \[plausibility\/[a-z-]+\]$/);
     const sampleLines = readFileSync(SAMPLE, 'utf8').split('\n');
-    // The sample's planted errors: a misspelling and a repeated word, each flagged on its own line.
-    for (const planted of ['famillies', 'the the']) {
+    // The sample's planted errors: a misspelling and a real word in the wrong place, each flagged on its line.
+    for (const planted of ['famillies', 'letter form the']) {
       const plantedLine = sampleLines.findIndex((l) => l.includes(planted)) + 1;
       assert.ok(lines.some((l) => l.startsWith(`samples/sample.md:${plantedLine}:`)), `${planted}: ${r.stdout}`);
     }

@@ -172,7 +172,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   for (let i = 1; i < words.length; i++) {
     const a = words[i - 1];
     const b = words[i];
-    if (a.text.toLowerCase() === b.text.toLowerCase() && /^\s+$/.test(sentence.slice(a.end, b.start)))
+    // The same word twice, same case, not the first part of a compound (Hydrogen Hydrogen-1).
+    if (a.text === b.text && /^\s+$/.test(sentence.slice(a.end, b.start)) && !/^[-‐–]/.test(sentence.slice(b.end)))
       add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
   }
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
