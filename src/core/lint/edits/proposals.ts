@@ -135,7 +135,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   // Non-words: dictionary corrections. Names, acronyms, words with digits, words used again in the document,
   // words frequent in the model's training text and the other dialect's spellings are real words.
   words.forEach((w, i) => {
-    if (!/^[\p{L}\p{M}'’]+$/u.test(w.text) || w.text.length < 2) return;
+    if (!/^[\p{L}\p{M}'’]+$/u.test(w.text) || w.text.length < 3) return;
     const start = i === 0;
     if (isName(w.text, start) || (w.text.length > 1 && w.text === w.text.toUpperCase())) return;
     if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
@@ -158,7 +158,14 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone)
   // and list items are left alone; the model decides whether the capital reads better.
   const first = words[0];
-  if (first && first.start === 0 && /^\p{Ll}[\p{Ll}'’]*$/u.test(first.text) && /[.!?]["')\]”’]*$/.test(sentence.trimEnd())) {
+  if (
+    first &&
+    first.start === 0 &&
+    /^\p{Ll}[\p{Ll}'’]*$/u.test(first.text) &&
+    lex.isKnown(first.text) &&
+    !/^[-‐–'’]/.test(sentence.slice(first.end)) &&
+    /[.!?]["')\]”’]*$/.test(sentence.trimEnd())
+  ) {
     const cap = first.text[0].toUpperCase() + first.text.slice(1);
     add({ kind: 'capitalization', start: 0, end: first.end, replacement: cap, flagStart: 0, flagEnd: first.end, flagReplacement: cap, cost: 0 });
   }
@@ -173,7 +180,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const a = words[i - 1];
     const b = words[i];
     // The same word twice, same case, not the first part of a compound (Hydrogen Hydrogen-1).
-    if (a.text === b.text && /^\s+$/.test(sentence.slice(a.end, b.start)) && !/^[-‐–]/.test(sentence.slice(b.end)))
+    // A capitalised pair is usually a name or a title (Turuk Turuk), not a slip.
+    if (a.text === b.text && /^\p{Ll}/u.test(a.text) && /^\s+$/.test(sentence.slice(a.end, b.start)) && !/^[-‐–]/.test(sentence.slice(b.end)))
       add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
   }
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
@@ -220,7 +228,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       }
     }
     // An unnecessary short word: delete it with the space before it.
-    if (i > 0 && isFunctionWord(w.text, lex) && w.text !== w.text.toUpperCase() && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
+    if (i > 0 && isFunctionWord(w.text, lex) && /^\p{Ll}+$/u.test(w.text) && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
       const from = words[i - 1].end;
       add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
     }
