@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as ortTypes from 'onnxruntime-node';
-import { ort, ortRuntime, setWasmThreads } from './ort';
+import { ort, ortRuntime, setWasmThreads } from './model/ort';
 import {
   checkModelDir,
   ModelConfig,
@@ -15,13 +15,13 @@ import {
   readJsonFile,
   readSurprisalStats,
   SurprisalStats,
-} from './config';
+} from './model/config';
 import { FeatureUnavailableError, ModelLoadError, PlausibilityError } from './errors';
-import { Alternative, positionStats, targetLogprob } from './math';
-import { TextTokenizer, Tokenized } from './tokenizer';
-import { utf8Bytes } from './bytes';
-import { GPU_BUFFER_PROVIDERS, isDeviceOutOfMemory, planProviders } from './providers';
-import { appendScoringHead, HEAD_INPUTS, HEAD_OUTPUTS } from './scoringHead';
+import { Alternative, positionStats, targetLogprob } from './scoring/math';
+import { TextTokenizer, Tokenized } from './model/tokenizer';
+import { utf8Bytes } from './text/bytes';
+import { GPU_BUFFER_PROVIDERS, isDeviceOutOfMemory, planProviders } from './model/providers';
+import { appendScoringHead, HEAD_INPUTS, HEAD_OUTPUTS } from './model/scoringHead';
 
 /** Options for {@link Engine.load}. */
 export interface EngineOptions {

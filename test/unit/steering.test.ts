@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { ClassifierHead, engineFingerprint } from '../../src/core/discriminator';
-import { mulberry32 } from '../../src/core/math';
-import { generate } from '../../src/core/generate';
+import { ClassifierHead, engineFingerprint } from '../../src/core/heads/discriminator';
+import { mulberry32 } from '../../src/core/scoring/math';
+import { generate } from '../../src/core/generation/generate';
 import {
   generateReranked,
   generateSteered,
@@ -10,7 +10,7 @@ import {
   steerGradient,
   SteerProblem,
   steerLoss,
-} from '../../src/core/steering';
+} from '../../src/core/generation/steering';
 import { engine } from './helpers';
 
 const PROMPT = 'The committee met on Tuesday and decided that';

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ModelLoadError } from './errors';
+import { ModelLoadError } from '../errors';
 
 /** Architecture facts the engine needs, normalised from GPT-2 or Llama/Qwen style config.json keys. */
 export interface ModelConfig {

@@ -4,14 +4,14 @@
  * and cancellation through an AbortSignal.
  *
  * The loop samples from a {@link TokenDistribution}: one model context here ({@link ContextDistribution}), or a
- * product of experts (src/core/poe.ts). Several samples of the same distribution can be drawn at once: each sample is
+ * product of experts (src/core/generation/poe.ts). Several samples of the same distribution can be drawn at once: each sample is
  * one row of a batch, so the model runs once per step for all of them.
  */
 import type * as ortTypes from 'onnxruntime-node';
-import { ort } from './ort';
-import type { Engine, KvCache } from './engine';
-import { InputError, PlausibilityError } from './errors';
-import { topK } from './math';
+import { ort } from '../model/ort';
+import type { Engine, KvCache } from '../engine';
+import { InputError, PlausibilityError } from '../errors';
+import { topK } from '../scoring/math';
 
 /** When to stop a sample (EOS always stops it). */
 export interface StopOptions {

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
-import type { Engine } from './engine';
+import type { Engine } from '../engine';
 import { benchToxicity, ToxicityBench } from './toxicityEval';
 import {
   collectToxicityRows,

@@ -4,7 +4,7 @@
  * on the same text tokens. Labels and held-out rules follow training/plausibility_train/corpus.py.
  */
 import { createHash } from 'node:crypto';
-import type { ScoringRow } from './engine';
+import type { ScoringRow } from '../engine';
 
 /** The label of each prose-corpus source: its most distinctive writing tag (simplewiki is tagged "encyclopedic, simple English" in training; "simple English" is what sets it apart). */
 export const PROSE_SOURCE_LABEL: Readonly<Record<string, string>> = {

@@ -3,9 +3,9 @@
  * per-row weighted cross-entropy), the L2 penalty picked on a tune split, and Platt scaling of a binary head's
  * logit margin for calibrated probabilities.
  */
-import { InputError } from './errors';
-import { classificationMetrics } from './headMetrics';
-import { mulberry32 } from './math';
+import { InputError } from '../errors';
+import { classificationMetrics } from './metrics';
+import { mulberry32 } from '../scoring/math';
 
 export function softmax(z: ArrayLike<number>): Float64Array {
   let m = -Infinity;

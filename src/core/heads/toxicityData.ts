@@ -13,8 +13,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { readLabeledFile } from './dataset';
-import { InputError } from './errors';
-import { hasContentWord, splitSentences } from './proseSentences';
+import { InputError } from '../errors';
+import { hasContentWord, splitSentences } from '../text/proseSentences';
 
 export type HashSplit = 'train' | 'dev' | 'test';
 

@@ -15,7 +15,7 @@
  * scalars, comments). Anything it cannot read is a {@link FrontMatterError} with the line number: callers show it and
  * lint the document without conditioning.
  */
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 export type YamlValue = string | number | boolean | null | YamlValue[] | { [k: string]: YamlValue };
 

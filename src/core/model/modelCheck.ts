@@ -11,8 +11,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkModelDir, contextLength, ModelConfig, onnxPath, parseModelConfig, readJsonFile, readSurprisalStats } from './config';
-import { Engine, EngineOptions } from './engine';
-import { ModelLoadError } from './errors';
+import { Engine, EngineOptions } from '../engine';
+import { ModelLoadError } from '../errors';
 
 /** The sentence a candidate model must score. */
 export const PROBE_TEXT = 'The cat sat on the mat, and the dog slept by the door.';

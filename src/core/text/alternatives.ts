@@ -1,5 +1,5 @@
 /** Options written in a selection for ranking (no engine dependency: the extension host imports it). */
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 /** Options written in a selection: `{one|two|three}`, or one option per selected line. */
 export function parseAlternatives(selection: string): string[] {

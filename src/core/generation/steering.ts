@@ -25,9 +25,9 @@
  * Unlike PPLM's main variant this does not perturb the past key/values (that needs gradients through the whole
  * transformer, and onnxruntime-node has no autograd): only the last hidden state, which the LM head maps linearly.
  */
-import type { Engine, KvCache } from './engine';
-import { ClassifierHead, embedTexts, requireHidden, softmax } from './discriminator';
-import { InputError, PlausibilityError } from './errors';
+import type { Engine, KvCache } from '../engine';
+import { ClassifierHead, embedTexts, requireHidden, softmax } from '../heads/discriminator';
+import { InputError, PlausibilityError } from '../errors';
 import { ContextDistribution, GenerationResult, logSoftmax, Sample, sample, SamplingOptions, Step, tileCache, TokenDistribution } from './generate';
 
 /** PPLM's steering parameters. */

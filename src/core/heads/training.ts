@@ -18,8 +18,8 @@ import {
   trainHead,
   writeFileAtomic,
 } from './discriminator';
-import type { Engine } from './engine';
-import { InputError } from './errors';
+import type { Engine } from '../engine';
+import { InputError } from '../errors';
 
 export interface TrainFileOptions {
   data: string;

@@ -3,8 +3,8 @@
  * excluded, pooled into one vector per text. `mean` (the seed's ClassifierHead input) averages them; `max` takes the
  * element-wise maximum; `mean+max` concatenates both (2 x hidden size).
  */
-import type { Engine } from './engine';
-import { FeatureUnavailableError } from './errors';
+import type { Engine } from '../engine';
+import { FeatureUnavailableError } from '../errors';
 
 export type Pooling = 'mean' | 'max' | 'mean+max';
 export const POOLINGS: readonly Pooling[] = ['mean', 'max', 'mean+max'];

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ClassifierHead } from './discriminator';
-import type { Engine } from './engine';
+import type { Engine } from '../engine';
 import { corpusShards, GENERAL_SOURCES, readToxicityExtra, sampleCleanSentences, ToxicityRow } from './toxicityData';
 import { figuresBySource, SourceFigures } from './toxicityRecipe';
 

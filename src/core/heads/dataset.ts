@@ -10,7 +10,7 @@
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse';
 import { extname } from 'node:path';
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 /** One labelled example. */
 export interface LabeledRow {

@@ -3,7 +3,7 @@
  * sentences without a content word (a word that is not a function word, e.g. "OK, so." or "1.") are skipped.
  */
 import { mergeRanges, skipRegions } from './markdown';
-import { splitSentences as splitRanges } from './text/sentences';
+import { splitSentences as splitRanges } from './sentences';
 
 /** A sentence of a document: [start, end) UTF-16 offsets, trimmed of surrounding whitespace. */
 export interface SentenceRange {

@@ -12,9 +12,9 @@
  * allowance for extra tokens of a long word). A phrase is flagged when a run of 3-6 words has a mean token surprisal
  * far above the calibrated mean (z-test on the mean, using the calibrated spread). Adjacent flagged units merge.
  */
-import type { Percentiles, SurprisalStats } from './config';
-import type { Engine, ScoreOptions, TextScore, TokenScore } from './engine';
-import { mergeRanges, overlapsAny, proseView, skipRegions, SkipRange } from './markdown';
+import type { Percentiles, SurprisalStats } from '../model/config';
+import type { Engine, ScoreOptions, TextScore, TokenScore } from '../engine';
+import { mergeRanges, overlapsAny, proseView, skipRegions, SkipRange } from '../text/markdown';
 
 /** Options for {@link findSpans}. */
 export interface SpanOptions {

@@ -10,9 +10,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile } from './config';
-import type { Engine, ScoringRow } from './engine';
-import { FeatureUnavailableError, InputError, ModelLoadError } from './errors';
+import { readJsonFile } from '../model/config';
+import type { Engine, ScoringRow } from '../engine';
+import { FeatureUnavailableError, InputError, ModelLoadError } from '../errors';
 import { targetLogprob } from './math';
 
 /** conditioning.json. */

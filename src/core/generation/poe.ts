@@ -7,8 +7,8 @@
  * anti-expert (DExperts: z = z_base + α (z_expert − z_anti) is the weights 1, α, −α). Every expert keeps its own
  * KV cache; the continuation is shared: each generated token is appended after every expert's context.
  */
-import type { Engine } from './engine';
-import { InputError } from './errors';
+import type { Engine } from '../engine';
+import { InputError } from '../errors';
 import { ContextStream, GenerationResult, logSoftmax, sample, SamplingOptions, Step, TokenDistribution } from './generate';
 
 /** One expert: a context (tokenised after BOS) or explicit prefix ids, and a weight. */

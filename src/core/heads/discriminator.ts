@@ -14,17 +14,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Engine } from './engine';
-import { FeatureUnavailableError, InputError, PlausibilityError } from './errors';
-import { EmbedOptions, embedTexts, featureSize, Pooling, POOLINGS, requireHidden } from './headEmbedding';
-import { softmax } from './headFit';
-import { mulberry32 } from './math';
+import type { Engine } from '../engine';
+import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
+import { EmbedOptions, embedTexts, featureSize, Pooling, POOLINGS, requireHidden } from './embedding';
+import { softmax } from './fit';
+import { mulberry32 } from '../scoring/math';
 
 // The pieces of a head, by concern; re-exported so that callers keep one import.
-export { embedIds, embedTexts, featureSize, requireHidden, type EmbedOptions, type Pooling } from './headEmbedding';
-export { fitPlatt, softmax, trainHead, type TrainOptions, type TrainResult } from './headFit';
-export { auroc, binaryMacroF1, classificationMetrics, expectedCalibrationError, type ClassMetrics } from './headMetrics';
-export { hasContentWord, proseSentences, splitSentences, type SentenceRange } from './proseSentences';
+export { embedIds, embedTexts, featureSize, requireHidden, type EmbedOptions, type Pooling } from './embedding';
+export { fitPlatt, softmax, trainHead, type TrainOptions, type TrainResult } from './fit';
+export { auroc, binaryMacroF1, classificationMetrics, expectedCalibrationError, type ClassMetrics } from './metrics';
+export { hasContentWord, proseSentences, splitSentences, type SentenceRange } from '../text/proseSentences';
 
 export const HEAD_FORMAT = 'plausibility.classifier-head';
 export const HEAD_FILE = 'head.json';

@@ -5,10 +5,10 @@
  * {@link CLEAN_FLAG_BUDGET} of clean prose sentences are flagged, and report every figure per source on test,
  * which nothing before the report sees.
  */
-import type { Engine } from './engine';
-import { embedTexts, Pooling, featureSize } from './headEmbedding';
-import { fitPlatt, trainHead } from './headFit';
-import { auroc, binaryMacroF1, expectedCalibrationError } from './headMetrics';
+import type { Engine } from '../engine';
+import { embedTexts, Pooling, featureSize } from './embedding';
+import { fitPlatt, trainHead } from './fit';
+import { auroc, binaryMacroF1, expectedCalibrationError } from './metrics';
 import {
   CLEAN_PROSE,
   corpusShards,

@@ -36,7 +36,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PlausibilityError } from './errors';
+import { PlausibilityError } from '../errors';
 
 /** The dtype -> file-name suffix convention of transformers.js (utils/dtypes.js, DEFAULT_DTYPE_SUFFIX_MAPPING). */
 export const DTYPE_SUFFIX: Readonly<Record<string, string>> = Object.freeze({

@@ -12,7 +12,7 @@
  * the engine aligns token bytes to the input greedily; ranges still tile the input, but may be approximate.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import { byteLevelTokenBytes, byteToUtf16Map, utf8Bytes } from './bytes';
+import { byteLevelTokenBytes, byteToUtf16Map, utf8Bytes } from '../text/bytes';
 
 /** A tokenised string: ids (no BOS) with [start, end) UTF-16 offsets into the input. */
 export interface Tokenized {

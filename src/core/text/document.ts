@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { findInvalidUtf8, looksBinary } from './bytes';
-import { InputError } from './errors';
+import { InputError } from '../errors';
 
 /** Maps UTF-16 offsets to 0-based line/column (column in UTF-16 code units, as VS Code counts). */
 export class LineIndex {

@@ -3,14 +3,14 @@
  * checks every offered one passes live in ./generation (rewriteOffer.ts, rewriteSafety.ts, spanScoring.ts); this
  * module keeps their public entry points, option ranking and ranked inline completions.
  */
-import type { Engine } from './engine';
-import { InputError, PlausibilityError } from './errors';
+import type { Engine } from '../engine';
+import { InputError, PlausibilityError } from '../errors';
 import { generatePoe } from './poe';
-import { sentenceRanges } from './conditional';
-import { offerRewrites, RewriteOptions, RewriteResult } from './generation/rewriteOffer';
-import { scoreContinuations } from './generation/spanScoring';
-export { parseAlternatives } from './alternatives';
-export { checkSpan, scoreContinuations, type ContinuationScore } from './generation/spanScoring';
+import { sentenceRanges } from '../scoring/conditional';
+import { offerRewrites, RewriteOptions, RewriteResult } from './rewriteOffer';
+import { scoreContinuations } from './spanScoring';
+export { parseAlternatives } from '../text/alternatives';
+export { checkSpan, scoreContinuations, type ContinuationScore } from './spanScoring';
 export {
   DEFAULT_CHANGE_PENALTY,
   DEFAULT_MAX_NLL_INCREASE,
@@ -21,9 +21,9 @@ export {
   type RewriteKind,
   type RewriteOptions,
   type RewriteResult,
-} from './generation/rewriteOffer';
-export { offerForRequest, OFFERED_REWRITES, type RewriteRequest } from './generation/rewriteRequest';
-export { changedWords, contentWords, droppedContent, lexiconTerms, truncation } from './generation/rewriteSafety';
+} from './rewriteOffer';
+export { offerForRequest, OFFERED_REWRITES, type RewriteRequest } from './rewriteRequest';
+export { changedWords, contentWords, droppedContent, lexiconTerms, truncation } from './rewriteSafety';
 
 /**
  * Rewrites of text[start, end) that pass every check (content kept, complete, no lexicon term, not toxic), best
