@@ -3,7 +3,7 @@
  *
  * The user picks the bundled model, a model downloaded earlier, a local folder, or a new download from the Hugging
  * Face hub (repository id, optional @revision, dtype variant). Downloads go to the extension's global storage with a
- * cancellable progress notification; src/core/model/download.ts resumes interrupted transfers, verifies size and sha256
+ * cancellable progress notification; src/core/model/download resumes interrupted transfers, verifies size and sha256
  * against the hub's metadata and moves a complete download into place atomically.
  *
  * Before a model is switched in it is validated in a separate, short-lived engine worker (the same Engine.load
