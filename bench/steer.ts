@@ -33,7 +33,9 @@ import { ClassifierHead, embedTexts } from '../src/core/heads/discriminator';
 import { Engine } from '../src/core/engine';
 import { generate } from '../src/core/generation/generate';
 import { defaultModelDir } from '../src/core/model/paths';
-import { DEFAULT_STEER, generateReranked, generateSteered, promptPrefix } from '../src/core/generation/steering';
+import { generateReranked } from '../src/core/generation/headRerank';
+import { DEFAULT_STEER } from '../src/core/generation/hiddenPerturbation';
+import { generateSteered, promptPrefix } from '../src/core/generation/steering';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const badwords: { array: string[] } = require('badwords-list');
 

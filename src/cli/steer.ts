@@ -6,7 +6,9 @@
 import { ClassifierHead } from '../core/heads/discriminator';
 import { PlausibilityError } from '../core/errors';
 import type { Sample, SamplingOptions } from '../core/generation/generate';
-import { DEFAULT_STEER, generateReranked, generateSteered } from '../core/generation/steering';
+import { generateReranked } from '../core/generation/headRerank';
+import { DEFAULT_STEER } from '../core/generation/hiddenPerturbation';
+import { generateSteered } from '../core/generation/steering';
 import type { Common } from './main';
 
 export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { prompt: string; experts: number }): Promise<number> {

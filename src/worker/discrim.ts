@@ -7,7 +7,7 @@ import type { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { trainFromFile } from '../core/heads/training';
 import { parseLabelMap } from '../core/heads/dataset';
-import { rewriteAway } from '../core/generation/steering';
+import { rewriteAway } from '../core/generation/headRerank';
 import { DISCRIM_METHODS, DiscrimMethods } from './discrimProtocol';
 
 export function isDiscrimMethod(m: string): m is keyof DiscrimMethods {
