@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { Engine } from '../src/core/engine';
 import { DocumentLinter } from '../src/core/lint/linter';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 import { arg, corpusDir, shardDocuments } from './common';
 
 const SOURCES = ['enwiki', 'enwiki_recent', 'simplewiki', 'wikinews', 'gutenberg'];

@@ -4,7 +4,7 @@
  * of the prose corpus's validation news shard. Prints words=, findings= and last cold_seconds=.
  */
 import { join } from 'node:path';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 import { EngineClient } from '../src/worker/client';
 import { DocumentScorer } from '../src/worker/document';
 import { arg, corpusDir, shardDocuments } from './common';

@@ -8,7 +8,7 @@ import {
   PYTHON_DOC_LABEL,
   rstProse,
   type TagTestCandidate,
-} from '../src/core/tagTestSet';
+} from '../src/core/scoring/tagTestSet';
 
 /** The value after `--name` on the command line, or `def`. */
 export function arg(name: string, def?: string): string | undefined {

@@ -14,13 +14,13 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 import { EngineClient } from '../src/worker/client';
 import { DocumentScorer } from '../src/worker/document';
 
 import { arg } from './common';
 
-import { mulberry32 as rng } from '../src/core/math';
+import { mulberry32 as rng } from '../src/core/scoring/math';
 
 const SUBJECTS = [
   'The committee', 'Our team', 'The old farmer', 'A young doctor', 'The city council', 'My neighbour', 'The author',

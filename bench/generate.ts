@@ -13,7 +13,7 @@
  */
 import { loadavg } from 'node:os';
 import { Engine, generate, rewriteSpan } from '../src/core';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 
 import { arg } from './common';
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { skipRegions } from '../src/core/markdown';
+import { skipRegions } from '../src/core/text/markdown';
 import { arg } from './common';
 
 const ROOT = resolve(__dirname, '..', '..');

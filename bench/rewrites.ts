@@ -14,8 +14,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Engine } from '../src/core/engine';
-import { defaultModelDir } from '../src/core/paths';
-import { offerForRequest, RewriteKind } from '../src/core/rewrite';
+import { defaultModelDir } from '../src/core/model/paths';
+import { offerForRequest, RewriteKind } from '../src/core/generation/rewrite';
 import { arg } from './common';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const badwords: { array: string[] } = require('badwords-list');

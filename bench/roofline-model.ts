@@ -3,7 +3,7 @@
  * the last axis, with X a float32 input [M, K] and W a float32 initialiser [K, N] (so onnxruntime pre-packs it, as it
  * does the LM's weights). The ReduceSum keeps the measured time about the multiply, not about copying [M, N] back.
  */
-import { mulberry32 } from '../src/core/math';
+import { mulberry32 } from '../src/core/scoring/math';
 
 /** Minimal protobuf writer (only what ONNX ModelProto needs here). */
 class Pb {

@@ -22,7 +22,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../src/core';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 import { matmulModel } from './roofline-model';
 
 import { arg, benchText } from './common';

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Engine } from '../src/core';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 
 import { arg, benchText } from './common';
 

@@ -30,14 +30,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { defaultModelDir } from '../src/core/paths';
+import { defaultModelDir } from '../src/core/model/paths';
 import { EngineClient } from '../src/worker/client';
 import { DocumentScorer } from '../src/worker/document';
 import { CancelledError } from '../src/worker/protocol';
 
 import { arg } from './common';
 
-import { mulberry32 as rng } from '../src/core/math';
+import { mulberry32 as rng } from '../src/core/scoring/math';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

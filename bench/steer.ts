@@ -28,12 +28,14 @@
  * and print the per-method lines, but no ratio; exit code 1).
  */
 import { join } from 'node:path';
-import { readLabeledFile, splitOf } from '../src/core/dataset';
-import { ClassifierHead, embedTexts } from '../src/core/discriminator';
+import { readLabeledFile, splitOf } from '../src/core/heads/dataset';
+import { ClassifierHead, embedTexts } from '../src/core/heads/discriminator';
 import { Engine } from '../src/core/engine';
-import { generate } from '../src/core/generate';
-import { defaultModelDir } from '../src/core/paths';
-import { DEFAULT_STEER, generateReranked, generateSteered, promptPrefix } from '../src/core/steering';
+import { generate } from '../src/core/generation/generate';
+import { defaultModelDir } from '../src/core/model/paths';
+import { generateReranked } from '../src/core/generation/headRerank';
+import { DEFAULT_STEER } from '../src/core/generation/hiddenPerturbation';
+import { generateSteered, promptPrefix } from '../src/core/generation/steering';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const badwords: { array: string[] } = require('badwords-list');
 

@@ -9,7 +9,7 @@
  *     training's split_of holds out (SHA-256 hash of "python-doc/<path>" < 0.08: its test and validation splits)
  *     -> technical documentation.
  * Documents are cut into 150–200-word chunks at paragraph ends; each label gets the same number of chunks
- * (--per-tag, default 100), its sources and documents taking turns (src/core/tagTestSet.ts).
+ * (--per-tag, default 100), its sources and documents taking turns (src/core/scoring/tagTestSet.ts).
  *
  * Each text is classified by argmax over the test set's labels of log P(text | "Tags: [label]" header), every label
  * scored on exactly the same text tokens (cut to fit one window after the longest header). The set is balanced, so
@@ -22,9 +22,9 @@
  */
 import { existsSync } from 'node:fs';
 import { Engine, formatHeader, headerIds, loadConditioning } from '../src/core';
-import { targetLogprob } from '../src/core/math';
-import { defaultModelDir } from '../src/core/paths';
-import { balancedTagTestSet, sameTokenRows } from '../src/core/tagTestSet';
+import { targetLogprob } from '../src/core/scoring/math';
+import { defaultModelDir } from '../src/core/model/paths';
+import { balancedTagTestSet, sameTokenRows } from '../src/core/scoring/tagTestSet';
 
 import { arg, corpusDir, PYTHON_DOC_SOURCES, tagTestCandidates } from './common';
 

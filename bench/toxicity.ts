@@ -1,13 +1,13 @@
 /**
- * bench:toxicity: the shipped toxicity head on data it was never tuned on (see src/core/toxicityEval.ts). Prints
+ * bench:toxicity: the shipped toxicity head on data it was never tuned on (see src/core/heads/toxicityEval.ts). Prints
  * plain fractions, one `name=value` per line, `clean_false_alarm_rate=` last.
  *
  *   npm run bench:toxicity [-- --model DIR --head PATH --data-dir DIR --insults FILE]
  */
 import { join } from 'node:path';
 import { Engine } from '../src/core';
-import { ClassifierHead } from '../src/core/discriminator';
-import { benchLines, benchToxicity } from '../src/core/toxicityEval';
+import { ClassifierHead } from '../src/core/heads/discriminator';
+import { benchLines, benchToxicity } from '../src/core/heads/toxicityEval';
 import { arg } from './common';
 
 async function main(): Promise<number> {

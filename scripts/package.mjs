@@ -11,7 +11,7 @@
 // install script. So each VSIX holds dist/, media/, the fp32 default model and exactly its platform's onnxruntime
 // binding. Prints one line per target (`target=... vsix=... size_mb=...`) and checks the size budget (linux-x64 under
 // 60 MB). A target onnxruntime-node ships no binary for (darwin-x64 since 1.30) gets onnxruntime-web's WebAssembly
-// build instead (runtime=wasm: CPU only, slower), which src/core/ort.ts falls back to when the native binding is missing.
+// build instead (runtime=wasm: CPU only, slower), which src/core/model/ort.ts falls back to when the native binding is missing.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -12,14 +12,14 @@
  * its hyper-parameters on tune and reports on test only. Nothing is written when anything fails.
  */
 import { join } from 'node:path';
-import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/discriminator';
-import { POOLINGS, Pooling } from '../core/headEmbedding';
-import { benchLines } from '../core/toxicityEval';
-import { trainToxicityRecipe } from '../core/toxicityTrain';
-import { parseLabelMap, readLabeledFile, splitOf } from '../core/dataset';
-import { mapLabels, trainFromFile } from '../core/headTraining';
+import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/heads/discriminator';
+import { POOLINGS, Pooling } from '../core/heads/embedding';
+import { benchLines } from '../core/heads/toxicityEval';
+import { trainToxicityRecipe } from '../core/heads/toxicityTrain';
+import { parseLabelMap, readLabeledFile, splitOf } from '../core/heads/dataset';
+import { mapLabels, trainFromFile } from '../core/heads/training';
 import { InputError, PlausibilityError } from '../core/errors';
-import { LineIndex } from '../core/text';
+import { LineIndex } from '../core/text/document';
 import type { Common } from './main';
 import { readInput } from './score';
 

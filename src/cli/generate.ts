@@ -3,7 +3,7 @@
  * --seed S --max-tokens N]`: sampling from the model, or from a product of experts (one per --expert).
  */
 import { InputError, PlausibilityError } from '../core/errors';
-import { Expert, generatePoe } from '../core/poe';
+import { Expert, generatePoe } from '../core/generation/poe';
 import type { Common } from './main';
 import { cmdGenerateSteered } from './steer';
 

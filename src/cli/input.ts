@@ -4,7 +4,7 @@
  * if no writer connects within the wait it is an error rather than a hang. Devices and sockets are refused.
  */
 import { closeSync, constants, openSync, readSync, statSync, Stats } from 'node:fs';
-import { decodeText } from '../core/text';
+import { decodeText } from '../core/text/document';
 import { InputError } from '../core/errors';
 import type { Common } from './main';
 

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
 import { DocumentLinter } from '../core/lint/linter';
 import type { Finding as LintFinding, Severity } from '../core/lint/finding';
-import { LineIndex } from '../core/text';
+import { LineIndex } from '../core/text/document';
 import { lintSettingsFromFlags, languageOf } from './lintSettings';
 import type { Common } from './main';
 import { expandInputs } from './files';

@@ -3,11 +3,11 @@
  * would offer for a span, as JSON: the model rewrite, the tag-guided one (with --tags or the file's front matter),
  * or with --toxicity the toxicity rewrite of the sentence at the span (only its toxic part changes).
  */
-import { ClassifierHead } from '../core/discriminator';
-import { loadConditioning } from '../core/conditional';
+import { ClassifierHead } from '../core/heads/discriminator';
+import { loadConditioning } from '../core/scoring/conditional';
 import { PlausibilityError } from '../core/errors';
-import { declaredCondition, FrontMatterError } from '../core/frontmatter';
-import { DEFAULT_MAX_NLL_INCREASE, offerRewrites, OFFERED_REWRITES, shippedToxicityHead } from '../core/rewrite';
+import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
+import { DEFAULT_MAX_NLL_INCREASE, offerRewrites, OFFERED_REWRITES, shippedToxicityHead } from '../core/generation/rewrite';
 import { readInput } from './input';
 import { conditionFromArgs } from './tags';
 import type { Common } from './main';

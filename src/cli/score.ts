@@ -1,8 +1,8 @@
 /** `plausibility score` and `plausibility perplexity`. */
 import { countWords, TextScore } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
-import { chunkText, LineIndex } from '../core/text';
-import { utf8Bytes } from '../core/bytes';
+import { chunkText, LineIndex } from '../core/text/document';
+import { utf8Bytes } from '../core/text/bytes';
 import { readInput } from './input';
 import type { Common } from './main';
 import { cmdScoreTags } from './tags';

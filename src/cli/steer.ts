@@ -3,10 +3,12 @@
  * generation steered by a discriminator head (PPLM-style hidden-state perturbation), or with `--rerank N`,
  * discriminator-weighted reranking of N unsteered samples. Called by generate.ts when --steer-head is given.
  */
-import { ClassifierHead } from '../core/discriminator';
+import { ClassifierHead } from '../core/heads/discriminator';
 import { PlausibilityError } from '../core/errors';
-import type { Sample, SamplingOptions } from '../core/generate';
-import { DEFAULT_STEER, generateReranked, generateSteered } from '../core/steering';
+import type { Sample, SamplingOptions } from '../core/generation/generate';
+import { generateReranked } from '../core/generation/headRerank';
+import { DEFAULT_STEER } from '../core/generation/hiddenPerturbation';
+import { generateSteered } from '../core/generation/steering';
 import type { Common } from './main';
 
 export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { prompt: string; experts: number }): Promise<number> {

@@ -1,8 +1,8 @@
 /** `plausibility tags FILE` (tag inference) and `plausibility score FILE --tags "a, b"` (conditional scoring). */
-import { conditionalScore, Condition, inferTags, loadConditioning, offTagSentences, parseTags, unknownTags } from '../core/conditional';
+import { conditionalScore, Condition, inferTags, loadConditioning, offTagSentences, parseTags, unknownTags } from '../core/scoring/conditional';
 import { PlausibilityError } from '../core/errors';
-import { declaredCondition, FrontMatterError, parseFrontMatter } from '../core/frontmatter';
-import { LineIndex } from '../core/text';
+import { declaredCondition, FrontMatterError, parseFrontMatter } from '../core/text/frontmatter';
+import { LineIndex } from '../core/text/document';
 import { readInput } from './score';
 import type { Common } from './main';
 

@@ -22,7 +22,7 @@ export {
   type ScoringRow,
   type ConditionalScore,
 } from './engine';
-export { TextTokenizer, type Tokenized } from './tokenizer';
+export { TextTokenizer, type Tokenized } from './model/tokenizer';
 export {
   parseModelConfig,
   readSurprisalStats,
@@ -32,8 +32,8 @@ export {
   type ModelConfig,
   type SurprisalStats,
   type Percentiles,
-} from './config';
-export { positionStats, targetLogprob, logSumExp, topK, type Alternative, type PositionStats } from './math';
+} from './model/config';
+export { positionStats, targetLogprob, logSumExp, topK, type Alternative, type PositionStats } from './scoring/math';
 export {
   findSpans,
   lintText,
@@ -43,7 +43,7 @@ export {
   type Span,
   type SpanOptions,
   type Calibration,
-} from './spans';
+} from './scoring/spans';
 export {
   skipRegions,
   proseView,
@@ -53,16 +53,16 @@ export {
   type Range,
   type SkipRange,
   type SkipKind,
-} from './markdown';
-export { LineIndex, decodeText, chunkText, readFileChecked, type DecodedText } from './text';
-export { bytesToUnicode, unicodeToBytes, byteToUtf16Map, looksBinary, findInvalidUtf8, utf8Bytes } from './bytes';
+} from './text/markdown';
+export { LineIndex, decodeText, chunkText, readFileChecked, type DecodedText } from './text/document';
+export { bytesToUnicode, unicodeToBytes, byteToUtf16Map, looksBinary, findInvalidUtf8, utf8Bytes } from './text/bytes';
 export { PlausibilityError, ModelLoadError, FeatureUnavailableError, InputError } from './errors';
-export { defaultModelDir } from './paths';
-export * from './generate';
-export * from './poe';
-export * from './conditional';
-export * from './rewrite';
-export * from './frontmatter';
+export { defaultModelDir } from './model/paths';
+export * from './generation/generate';
+export * from './generation/poe';
+export * from './scoring/conditional';
+export * from './generation/rewrite';
+export * from './text/frontmatter';
 export {
   downloadModel,
   fileMetadata,
@@ -78,5 +78,5 @@ export {
   type DownloadProgress,
   type DownloadResult,
   type HubFileMeta,
-} from './download';
-export { preflightModelDir, validateModelDir, checkProbeScores, PROBE_TEXT, type ModelSummary } from './modelCheck';
+} from './model/download';
+export { preflightModelDir, validateModelDir, checkProbeScores, PROBE_TEXT, type ModelSummary } from './model/modelCheck';

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolveSettingPathHere } from './models';
-import { onnxPath } from '../core/config';
+import { onnxPath } from '../core/model/config';
 import { EngineClient } from '../worker/client';
 import { ExecutionProvider, ModelInfo, RemoteError } from '../worker/protocol';
 import { Settings } from './config';

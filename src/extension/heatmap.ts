@@ -6,7 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { DocumentResult } from '../worker/document';
-import type { SurprisalStats } from '../core/config';
+import type { SurprisalStats } from '../core/model/config';
 import { heatmapTokens } from '../core/scoring/heatmap';
 import type { HeatmapMode } from './config';
 

@@ -3,7 +3,7 @@
  *
  * The user picks the bundled model, a model downloaded earlier, a local folder, or a new download from the Hugging
  * Face hub (repository id, optional @revision, dtype variant). Downloads go to the extension's global storage with a
- * cancellable progress notification; src/core/download.ts resumes interrupted transfers, verifies size and sha256
+ * cancellable progress notification; src/core/model/download resumes interrupted transfers, verifies size and sha256
  * against the hub's metadata and moves a complete download into place atomically.
  *
  * Before a model is switched in it is validated in a separate, short-lived engine worker (the same Engine.load
@@ -18,8 +18,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import * as vscode from 'vscode';
-import { checkRepoId, downloadModel, DownloadError, DTYPE_SUFFIX, HUB_ENDPOINT, MANIFEST, modelFolderName } from '../core/download';
-import { checkProbeScores, preflightModelDir, PROBE_TEXT } from '../core/modelCheck';
+import { checkRepoId, downloadModel, DownloadError, DTYPE_SUFFIX, HUB_ENDPOINT, MANIFEST, modelFolderName } from '../core/model/download';
+import { checkProbeScores, preflightModelDir, PROBE_TEXT } from '../core/model/modelCheck';
 import { EngineClient } from '../worker/client';
 import type { BlockScore } from '../worker/protocol';
 import { SECTION } from './config';

@@ -5,7 +5,7 @@
  * clear message and no edit.
  */
 import * as vscode from 'vscode';
-import { parseAlternatives } from '../core/alternatives';
+import { parseAlternatives } from '../core/text/alternatives';
 import type { RankedOptionInfo } from '../worker/genProtocol';
 import { CancelledError } from '../worker/protocol';
 import type { DocumentController } from './documents';

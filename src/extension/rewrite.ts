@@ -7,8 +7,8 @@
  * active item keeps the text); afterwards the offered candidates are quick fixes on the same span.
  */
 import * as vscode from 'vscode';
-import { declaredCondition, FrontMatterError } from '../core/frontmatter';
-import { DEFAULT_MAX_NLL_INCREASE, type RewriteCandidate, type RewriteRequest, type RewriteResult } from '../core/rewrite';
+import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
+import { DEFAULT_MAX_NLL_INCREASE, type RewriteCandidate, type RewriteRequest, type RewriteResult } from '../core/generation/rewrite';
 import type { Finding } from '../core/lint/finding';
 import type { RewriteMethods } from '../worker/rewriteMethods';
 import { CancelledError } from '../worker/protocol';

@@ -10,8 +10,8 @@
  * - The hover shows the tags the model infers for the paragraph under the cursor (P(paragraph | tag), normalised).
  */
 import * as vscode from 'vscode';
-import { parseFrontMatter } from '../core/frontmatter';
-import { skipRegions } from '../core/markdown';
+import { parseFrontMatter } from '../core/text/frontmatter';
+import { skipRegions } from '../core/text/markdown';
 import type { InferredTag } from '../worker/genProtocol';
 import { CancelledError } from '../worker/protocol';
 import type { DocumentController } from './documents';

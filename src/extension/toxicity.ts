@@ -1,5 +1,5 @@
 /**
- * Toxicity diagnostics and rewrites with a discriminator head (see src/core/discriminator.ts):
+ * Toxicity diagnostics and rewrites with a discriminator head (see src/core/heads/discriminator.ts):
  *
  * - the diagnostics are the lint pipeline's `plausibility/toxicity` check (src/core/lint/checks/toxicity.ts), which
  *   runs with every other check in the engine process when `plausibility.toxicity.enabled` is on;
@@ -12,8 +12,8 @@
 import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { splitSentences } from '../core/discriminator';
-import type { RewriteResult } from '../core/rewrite';
+import { splitSentences } from '../core/heads/discriminator';
+import type { RewriteResult } from '../core/generation/rewrite';
 import type { DiscrimTrainResult } from '../worker/discrimProtocol';
 import { CancelledError } from '../worker/protocol';
 import { readSettings } from './config';

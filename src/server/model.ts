@@ -4,7 +4,7 @@
  * server keeps running without an engine until the settings name a model that loads.
  */
 import { Engine } from '../core/engine';
-import { checkModelFiles } from '../core/modelCheck';
+import { checkModelFiles } from '../core/model/modelCheck';
 import { engineKey, ServerSettings } from './settings';
 
 export interface ModelHostEvents {

@@ -9,7 +9,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Severity } from '../core/lint/finding';
 import { CHECKS } from '../core/lint/registry';
 import { LintSettings, withDefaults } from '../core/lint/settings';
-import { defaultModelDir } from '../core/paths';
+import { defaultModelDir } from '../core/model/paths';
 
 export const SECTION = 'plausibility';
 

@@ -2,12 +2,12 @@
  * Worker side of the discriminator methods (see discrimProtocol.ts): per-sentence class probabilities, rewrites away
  * from the unwanted class, and head training with progress. Heads are cached per (path, model).
  */
-import { ClassifierHead } from '../core/discriminator';
+import { ClassifierHead } from '../core/heads/discriminator';
 import type { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
-import { trainFromFile } from '../core/headTraining';
-import { parseLabelMap } from '../core/dataset';
-import { rewriteAway } from '../core/steering';
+import { trainFromFile } from '../core/heads/training';
+import { parseLabelMap } from '../core/heads/dataset';
+import { rewriteAway } from '../core/generation/headRerank';
 import { DISCRIM_METHODS, DiscrimMethods } from './discrimProtocol';
 
 export function isDiscrimMethod(m: string): m is keyof DiscrimMethods {

@@ -2,10 +2,10 @@
  * Worker side of the generation methods (see genProtocol.ts): rewrites, ranked alternatives, inline completions,
  * tag-conditioned scoring and tag inference. A request is cancelled between model steps.
  */
-import { conditionalScore, inferTags, loadConditioning, offTagSentences, unknownTags } from '../core/conditional';
+import { conditionalScore, inferTags, loadConditioning, offTagSentences, unknownTags } from '../core/scoring/conditional';
 import type { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
-import { rankedCompletions, rankOptions, rewriteSpan } from '../core/rewrite';
+import { rankedCompletions, rankOptions, rewriteSpan } from '../core/generation/rewrite';
 import { GEN_METHODS, GenMethods } from './genProtocol';
 
 export function isGenMethod(m: string): m is keyof GenMethods {

@@ -7,7 +7,7 @@
  *
  * Nothing in this file imports the engine (types only) or `vscode`: both sides share it.
  */
-import type { SurprisalStats } from '../core/config';
+import type { SurprisalStats } from '../core/model/config';
 import type { Finding } from '../core/lint/finding';
 import type { LintSettings } from '../core/lint/settings';
 import type { BlockScore, ScoreItem } from '../core/scoring/blockScore';
@@ -24,7 +24,7 @@ export interface LoadParams {
   executionProvider: ExecutionProvider;
   /** Intra-op threads (default: half the cores, so that the editor keeps some). */
   threads?: number;
-  /** Precision variant (core/config ONNX_VARIANTS: fp32, fp16, quantized, ...); default fp32. */
+  /** Precision variant (core/model/config ONNX_VARIANTS: fp32, fp16, quantized, ...); default fp32. */
   variant?: string;
 }
 

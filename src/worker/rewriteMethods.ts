@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
-import { offerForRequest, type RewriteRequest, type RewriteResult } from '../core/rewrite';
+import { offerForRequest, type RewriteRequest, type RewriteResult } from '../core/generation/rewrite';
 
 export interface RewriteMethods {
   offerRewrites: { params: RewriteRequest; result: RewriteResult };

@@ -66,7 +66,7 @@ async function load(params: LoadParams, id: number): Promise<ModelInfo> {
   post({ type: 'progress', id, message: `Loading ${basename(params.modelDir)}…` });
   const threads = params.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
   const e = await Engine.load(params.modelDir, {
-    // `auto` is expanded by the engine (core/providers: probe order cuda, dml, coreml, webgpu, then cpu).
+    // `auto` is expanded by the engine (core/model/providers: probe order cuda, dml, coreml, webgpu, then cpu).
     executionProviders: [params.executionProvider],
     variant: params.variant,
     intraOpNumThreads: threads,

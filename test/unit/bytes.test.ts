@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { bytesToUnicode, byteToUtf16Map, decodeText, findInvalidUtf8, looksBinary, unicodeToBytes, utf8Bytes } from '../../src/core';
-import { chunkText, LineIndex } from '../../src/core/text';
+import { chunkText, LineIndex } from '../../src/core/text/document';
 import { randomUnicode, rng } from './helpers';
 
 describe('bytes', () => {

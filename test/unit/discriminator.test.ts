@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLabeledFile, splitOf } from '../../src/core/dataset';
+import { readLabeledFile, splitOf } from '../../src/core/heads/dataset';
 import {
   auroc,
   classificationMetrics,
@@ -11,7 +11,7 @@ import {
   engineFingerprint,
   HeadMismatchError,
   splitSentences,
-} from '../../src/core/discriminator';
+} from '../../src/core/heads/discriminator';
 import { cli, engine, ROOT } from './helpers';
 
 const DAVIDSON = join(ROOT, '..', 'shared', 'data', 'toxicity', 'davidson_labeled_data.csv');

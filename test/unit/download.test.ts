@@ -12,8 +12,8 @@ import {
   modelFolderName,
   onnxFileForDtype,
   resolveUrl,
-} from '../../src/core/download';
-import { validateModelDir } from '../../src/core/modelCheck';
+} from '../../src/core/model/download';
+import { validateModelDir } from '../../src/core/model/modelCheck';
 import { MODEL_DIR } from './helpers';
 import { HubServer } from './hubServer';
 

@@ -17,7 +17,7 @@ export function engine(): Promise<Engine> {
 }
 
 /** Seeded PRNG for property tests: the engine's own mulberry32. */
-export { mulberry32 as rng } from '../../src/core/math';
+export { mulberry32 as rng } from '../../src/core/scoring/math';
 
 /** A random string mixing ASCII, Latin, CJK, emoji (surrogate pairs), ZWJ sequences, combining marks, RTL, CRLF. */
 export function randomUnicode(r: () => number, maxLen = 40): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { logSumExp, positionStats, topK } from '../../src/core';
-import { expNonPositive } from '../../src/core/math';
+import { expNonPositive } from '../../src/core/scoring/math';
 import { rng } from './helpers';
 
 describe('math', () => {

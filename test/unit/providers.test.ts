@@ -19,7 +19,7 @@ import {
   unavailableReason,
   type PlatformInfo,
   type ProbeResult,
-} from '../../src/core/providers';
+} from '../../src/core/model/providers';
 import { cli, MODEL_DIR } from './helpers';
 
 const linux = (cuda = false): PlatformInfo => ({

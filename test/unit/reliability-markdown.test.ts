@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { skipRegions } from '../../src/core/markdown';
+import { skipRegions } from '../../src/core/text/markdown';
 
 /** Steps the inline scanners take on `text`. */
 function steps(text: string): number {

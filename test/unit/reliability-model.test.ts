@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkModelDir, readSurprisalStats, surprisalStatsProblem } from '../../src/core/config';
+import { checkModelDir, readSurprisalStats, surprisalStatsProblem } from '../../src/core/model/config';
 import { ModelLoadError } from '../../src/core/errors';
-import { checkModelFiles, positionTableRows } from '../../src/core/modelCheck';
+import { checkModelFiles, positionTableRows } from '../../src/core/model/modelCheck';
 import { cli, MODEL_DIR, ROOT } from './helpers';
 
 const SAMPLE = join(ROOT, 'samples', 'sample.md');

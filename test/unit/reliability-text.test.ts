@@ -1,6 +1,6 @@
 /** Front matter and line counting defects from issue 22, item 10. */
 import assert from 'node:assert/strict';
-import { declaredCondition, parseFrontMatter, splitKey } from '../../src/core/frontmatter';
+import { declaredCondition, parseFrontMatter, splitKey } from '../../src/core/text/frontmatter';
 
 describe('reliability: front matter', function () {
   // A quadratic parser needs minutes on a 1 MB line; a linear one milliseconds. The bound is mocha's generous timeout.
@@ -39,7 +39,7 @@ describe('reliability: front matter', function () {
 describe('reliability: rewrite --line counts lines as lint does', () => {
   it('CR-only, CRLF and LF line ends give the same offsets as LineIndex', async () => {
     const { offsetOf } = await import('../../src/cli/rewrite');
-    const { LineIndex } = await import('../../src/core/text');
+    const { LineIndex } = await import('../../src/core/text/document');
     for (const text of ['one\rtwo\rthree words', 'one\r\ntwo\r\nthree words', 'one\ntwo\nthree words', 'one\r\rtwo\n\r\nthree words']) {
       const at = text.indexOf('words');
       const p = new LineIndex(text).position(at);

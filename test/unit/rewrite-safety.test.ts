@@ -11,7 +11,7 @@ import {
   RewriteResult,
   shippedToxicityHead,
   truncation,
-} from '../../src/core/rewrite';
+} from '../../src/core/generation/rewrite';
 import { engine, ROOT } from './helpers';
 
 interface Input {

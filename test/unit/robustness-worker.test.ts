@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Engine } from '../../src/core/engine';
 import { ModelLoadError } from '../../src/core/errors';
-import { preflightModelDir, validateModelDir } from '../../src/core/modelCheck';
+import { preflightModelDir, validateModelDir } from '../../src/core/model/modelCheck';
 import { EngineClient } from '../../src/worker/client';
 import { DocumentScorer } from '../../src/worker/document';
 import { CancelledError, RemoteError, WorkerCrashedError } from '../../src/worker/protocol';

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { utf8Bytes } from '../../src/core/bytes';
+import { utf8Bytes } from '../../src/core/text/bytes';
 import { Engine } from '../../src/core/engine';
 import { splitBlocks } from '../../src/core/text/blocks';
 import { EngineClient } from '../../src/worker/client';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Engine } from '../../src/core';
-import { appendScoringHead, HEAD_INPUTS, HEAD_OUTPUTS, readGraphFacts } from '../../src/core/scoringHead';
+import { appendScoringHead, HEAD_INPUTS, HEAD_OUTPUTS, readGraphFacts } from '../../src/core/model/scoringHead';
 import { MODEL_DIR } from './helpers';
 
 const TEXTS = [

@@ -23,12 +23,12 @@ function sources(dir: string): string[] {
 const SRC = sources(join(ROOT, 'src')).map((p) => ({ path: relative(ROOT, p).split('\\').join('/'), text: readFileSync(p, 'utf8') }));
 
 describe('security invariants', () => {
-  it('only src/core/download.ts opens network connections, and only Select Model starts a download', () => {
+  it('only the downloader (src/core/model/download/transfer.ts) opens network connections, and only Select Model starts a download', () => {
     const net = /\bfetch\s*\(|from ['"](?:node:)?(?:https?|net|tls|dgram|http2)['"]|require\(['"](?:node:)?(?:https?|net|tls|dgram|http2)['"]\)|\bXMLHttpRequest\b|\bnew WebSocket\b/;
     const users = SRC.filter((f) => net.test(f.text)).map((f) => f.path);
-    assert.deepEqual(users, ['src/core/download.ts']);
+    assert.deepEqual(users, ['src/core/model/download/transfer.ts']);
     // Only Select Model starts a download (the core index merely re-exports the downloader).
-    const callers = SRC.filter((f) => f.path !== 'src/core/download.ts' && /\b(?:downloadModel|fileMetadata)\s*\(/.test(f.text)).map((f) => f.path);
+    const callers = SRC.filter((f) => !f.path.startsWith('src/core/model/download/') && /\b(?:downloadModel|fileMetadata)\s*\(/.test(f.text)).map((f) => f.path);
     assert.deepEqual(callers, ['src/extension/models.ts']);
   });
 

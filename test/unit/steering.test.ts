@@ -1,16 +1,10 @@
 import assert from 'node:assert/strict';
-import { ClassifierHead, engineFingerprint } from '../../src/core/discriminator';
-import { mulberry32 } from '../../src/core/math';
-import { generate } from '../../src/core/generate';
-import {
-  generateReranked,
-  generateSteered,
-  headProbs,
-  perturbHidden,
-  steerGradient,
-  SteerProblem,
-  steerLoss,
-} from '../../src/core/steering';
+import { ClassifierHead, engineFingerprint } from '../../src/core/heads/discriminator';
+import { mulberry32 } from '../../src/core/scoring/math';
+import { generate } from '../../src/core/generation/generate';
+import { generateReranked } from '../../src/core/generation/headRerank';
+import { headProbs, perturbHidden, steerGradient, SteerProblem, steerLoss } from '../../src/core/generation/hiddenPerturbation';
+import { generateSteered } from '../../src/core/generation/steering';
 import { engine } from './helpers';
 
 const PROMPT = 'The committee met on Tuesday and decided that';

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tagTestCandidates } from '../../bench/common';
-import { balancedTagTestSet, isHeldOutRegistryDoc, paragraphChunks, rstProse, sameTokenRows, splitHash } from '../../src/core/tagTestSet';
+import { balancedTagTestSet, isHeldOutRegistryDoc, paragraphChunks, rstProse, sameTokenRows, splitHash } from '../../src/core/scoring/tagTestSet';
 
 const words = (s: string) => s.split(/\s+/).filter(Boolean).length;
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readLabeledFile } from '../../src/core/dataset';
-import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/discriminator';
-import { hashSplit, readToxicityCsv } from '../../src/core/toxicityData';
+import { readLabeledFile } from '../../src/core/heads/dataset';
+import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
+import { hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
 import { cli, engine, ROOT } from './helpers';
 
 const EXTRA = join(ROOT, '..', 'shared', 'data', 'toxicity-extra');

@@ -15,10 +15,10 @@
  * most `maxNllIncrease` above the original's.
  */
 import type { Engine } from '../engine';
-import { ClassifierHead } from '../discriminator';
+import { ClassifierHead } from '../heads/discriminator';
 import { InputError } from '../errors';
-import { Condition, Conditioning, formatHeader, headerIds } from '../conditional';
-import { generatePoe, Expert } from '../poe';
+import { Condition, Conditioning, formatHeader, headerIds } from '../scoring/conditional';
+import { generatePoe, Expert } from './poe';
 import { checkSpan, partNll, scoreContinuations, sentenceAround } from './spanScoring';
 import { changedWords, badSeam, droppedContent, isContentWord, lexiconTerms, lexiconWordRanges, truncation, WORD_TOKEN, wordsOf } from './rewriteSafety';
 

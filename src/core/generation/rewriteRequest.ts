@@ -3,8 +3,8 @@
  * the one function that turns it into {@link offerRewrites} options: so all three offer exactly the same rewrites.
  */
 import type { Engine } from '../engine';
-import { ClassifierHead } from '../discriminator';
-import { loadConditioning } from '../conditional';
+import { ClassifierHead } from '../heads/discriminator';
+import { loadConditioning } from '../scoring/conditional';
 import { offerRewrites, RewriteKind, RewriteResult, shippedToxicityHead } from './rewriteOffer';
 
 /** Candidates the editor shows (the picker, then the same ones as quick fixes). */

@@ -5,9 +5,9 @@
  */
 import type { Engine } from '../engine';
 import { InputError } from '../errors';
-import { logSoftmax, tileCache } from '../generate';
-import { skipRegions } from '../markdown';
-import { sentenceRanges } from '../conditional';
+import { logSoftmax, tileCache } from './generate';
+import { skipRegions } from '../text/markdown';
+import { sentenceRanges } from '../scoring/conditional';
 
 /** Log-probabilities of continuations after one left context. */
 export interface ContinuationScore {

@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../engine';
 import { sortFindings, type Finding, type Severity } from './finding';
-import { overlapsAny } from '../markdown';
+import { overlapsAny } from '../text/markdown';
 import { BlockScore, PrefixCache, scoreItemWithPrefix, scoreItems } from '../scoring/blockScore';
 import type { CheckContext } from './check';
 import { blockSizes, prepareDocument, PreparedBlock, PreparedDocument } from './prepare';

@@ -5,7 +5,7 @@
  */
 import type { BlockScore } from '../scoring/blockScore';
 import { hashKey, leftContext, maskDocument, PROSE_LANGUAGES, splitBlocks } from '../text/blocks';
-import { mergeRanges, Range, skipRegions } from '../markdown';
+import { mergeRanges, Range, skipRegions } from '../text/markdown';
 
 export interface PreparedBlock {
   /** Offset of the block in the document. */

@@ -5,7 +5,7 @@
  * edit-sized requests of typing.
  */
 import type { Engine, HeadOutputs, KvCache, ScoringRow } from '../engine';
-import { positionStats } from '../math';
+import { positionStats } from './math';
 
 /** One piece of text to score, after an optional left context whose tokens are not reported. */
 export interface ScoreItem {

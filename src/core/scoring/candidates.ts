@@ -4,7 +4,7 @@
  * and only each candidate's differing tail runs in a padded batch through the scoring head.
  */
 import type { Engine, KvCache } from '../engine';
-import { ort } from '../ort';
+import { ort } from '../model/ort';
 
 /** Candidates per forward pass: bounds the tiled KV cache and the batch's memory. */
 const MAX_BATCH = 24;

@@ -3,8 +3,8 @@
  * percentile of surprisal are coloured (the rest is ordinary text); they are bucketed by rank (top 10, 100, 1000,
  * beyond) or by percentile (p95-p99, above p99). Without the model's stats, the document's own distribution is used.
  */
-import type { SurprisalStats } from '../config';
-import { percentileOf } from '../spans';
+import type { SurprisalStats } from '../model/config';
+import { percentileOf } from './spans';
 import type { BlockScore } from './blockScore';
 
 export type HeatmapMode = 'rank' | 'percentile';

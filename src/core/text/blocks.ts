@@ -1,5 +1,5 @@
 /**
- * Splitting a document into independently scored blocks (inline directives are handled by src/core/markdown).
+ * Splitting a document into independently scored blocks (inline directives are handled by src/core/text/markdown).
  *
  * The document is first *masked*: everything that is not prose (Markdown code fences, front matter, HTML comments,
  * LaTeX comments, and in code files everything outside comments, comment markers included) becomes spaces, newlines

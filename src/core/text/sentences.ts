@@ -2,7 +2,7 @@
  * The one sentence splitter. Soft line breaks inside a paragraph are read as spaces; a blank line, a Markdown heading
  * or list item, or sentence-final punctuation followed by space ends a sentence. Linear in the text.
  */
-import type { Range } from '../markdown';
+import type { Range } from './markdown';
 
 const CLOSERS = new Set(['"', "'", ')', ']', '’', '”', '»']);
 const ABBREVIATIONS = /(?:^|[\s(])(?:e\.g|i\.e|etc|vs|cf|Mr|Mrs|Ms|Dr|Prof|St|No|Fig|approx)\.$/;

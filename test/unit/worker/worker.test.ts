@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hashKey, leftContext, looksBinaryOrHugeLine, maskDocument, splitBlocks } from '../../../src/core/text/blocks';
 import { EngineClient } from '../../../src/worker/client';
-import { autoOrder, platformInfo } from '../../../src/core/providers';
+import { autoOrder, platformInfo } from '../../../src/core/model/providers';
 import { DocumentScorer, sentences } from '../../../src/worker/document';
 import { BlockScore, CancelledError, WorkerCrashedError } from '../../../src/worker/protocol';
 

@@ -1,5 +1,5 @@
 /** Front matter the tag parser cannot read: the writer's declared tags would be silently ignored. */
-import { FrontMatterError, parseFrontMatter } from '../../frontmatter';
+import { FrontMatterError, parseFrontMatter } from '../../text/frontmatter';
 import type { Check } from '../check';
 
 export const frontMatterCheck: Check = {

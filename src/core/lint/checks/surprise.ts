@@ -2,7 +2,7 @@
  * Raw surprisal flags, shared by the word and phrase checks: tokens or runs of words the model finds far less likely
  * than usual. Off by default (plausibility.surprise.enabled): a surprising word is not necessarily an error.
  */
-import { findSpans } from '../../spans';
+import { findSpans } from '../../scoring/spans';
 import { toTextScore } from '../../scoring/textScore';
 import { perPass, type CheckContext } from '../check';
 import type { Finding } from '../finding';

@@ -3,7 +3,7 @@
  * threshold. Prose sentences only: headings, code, front matter and sentences without a content word are skipped.
  * Off by default (a check of tone, not of errors): `plausibility.toxicity.enabled` or `lint --toxicity`.
  */
-import { ClassifierHead, proseSentences } from '../../discriminator';
+import { ClassifierHead, proseSentences } from '../../heads/discriminator';
 import type { Engine } from '../../engine';
 import { FeatureUnavailableError } from '../../errors';
 import type { Check } from '../check';

@@ -5,7 +5,7 @@
  * the edited paragraph.
  */
 import type { Engine } from '../../engine';
-import { calibrate } from '../../spans';
+import { calibrate } from '../../scoring/spans';
 import { splitSentences } from '../../text/sentences';
 import { perPass, type CheckContext } from '../check';
 import type { Finding } from '../finding';

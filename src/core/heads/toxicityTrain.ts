@@ -1,0 +1,111 @@
+/**
+ * `plausibility discrim train --recipe toxicity` (`npm run head:toxicity`): the whole recipe of
+ * {@link ./toxicityRecipe} end to end on the engine's model, then the benchmark of {@link ./toxicityEval}; writes
+ * the head and its metrics atomically, only when everything succeeded.
+ */
+import { basename } from 'node:path';
+import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
+import type { Engine } from '../engine';
+import { benchToxicity, ToxicityBench } from './toxicityEval';
+import {
+  collectToxicityRows,
+  embedRows,
+  figuresBySource,
+  fitToxicityHead,
+  RECIPE_DEFAULTS,
+  RecipeOptions,
+  SOURCE_WEIGHTS,
+} from './toxicityRecipe';
+
+export interface ToxicityTrainOptions extends RecipeOptions {
+  out: string;
+  metricsPath?: string;
+  /** The insult list of the benchmark (skipped when absent). */
+  insultsPath?: string;
+}
+
+export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOptions) {
+  const t0 = Date.now();
+  requireHidden(engine);
+  const log = o.log ?? (() => undefined);
+  const rows = await collectToxicityRows(o);
+  log(`collected ${rows.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const { X, F } = await embedRows(engine, rows, o);
+  const tEmbed = Date.now();
+  log(`embedded in ${((tEmbed - t0) / 1000).toFixed(1)} s`);
+  const fit = fitToxicityHead(rows, X, F, o);
+  const pooling = o.pooling ?? RECIPE_DEFAULTS.pooling;
+  const maxTokens = o.maxTokens ?? RECIPE_DEFAULTS.maxTokens;
+  const classes = ['non-toxic', 'toxic'];
+  const fp = engineFingerprint(engine);
+  const probe = new ClassifierHead(engine.config.hiddenSize, classes, fit.weights, fit.bias, fp, {
+    name: 'toxicity',
+    maxTokens,
+    pooling,
+    threshold: fit.threshold,
+  });
+  // Per-source figures of every split (test: reported only; nothing above saw it).
+  const p = probe.probsMany(X).map((q) => q[1]);
+  const splitFigures = (s: string) => {
+    const idx = rows.flatMap((r, i) => (r.split === s ? [i] : []));
+    return figuresBySource(idx.map((i) => p[i]), idx.map((i) => rows[i]), fit.threshold);
+  };
+  const count: Record<string, Record<string, number>> = {};
+  for (const r of rows) (count[r.source] ??= { train: 0, dev: 0, test: 0 })[r.split]++;
+  const training = {
+    recipe: 'toxicity',
+    data: ['toxicity-extra/*.csv', 'toxicity-extra/extra-negatives', 'toxicity/davidson_labeled_data.csv', 'corpus/train-*'],
+    split: 'sha256 of the NFKC case-folded text, first 8 hex digits mod 10: 0-7 train, 8 dev (L2, Platt, threshold), 9 test (reported)',
+    rows: count,
+    source_weights: SOURCE_WEIGHTS,
+    pooling,
+    layer: 'last',
+    max_tokens: maxTokens,
+    chosen: fit.chosen,
+    platt: fit.platt,
+    threshold: fit.threshold,
+    embed_seconds: (tEmbed - t0) / 1000,
+  };
+  const head = new ClassifierHead(engine.config.hiddenSize, classes, fit.weights, fit.bias, fp, {
+    name: 'toxicity',
+    maxTokens,
+    pooling,
+    threshold: fit.threshold,
+    labelMap: { toxic: 'toxic', 'non-toxic': 'non-toxic' },
+    unwantedClass: 'toxic',
+    training,
+  });
+  let bench: ToxicityBench | undefined;
+  if (o.insultsPath) bench = await benchToxicity(engine, head, { dataDir: o.dataDir, insultsPath: o.insultsPath });
+  const report = {
+    head: o.out,
+    model: engine.info.modelDir,
+    fingerprint: fp.fingerprint,
+    classes,
+    positive_class: 'toxic',
+    threshold: fit.threshold,
+    ...(bench
+      ? {
+          bench: {
+            heldout_macro_f1: bench.heldout_macro_f1,
+            insult_recall: bench.insult_recall,
+            clean_false_alarm_rate: bench.clean_false_alarm_rate,
+            clean_sentences: bench.clean_sentences,
+            insults: bench.insults,
+          },
+        }
+      : {}),
+    test_by_source: splitFigures('test'),
+    dev_by_source: splitFigures('dev'),
+    training: { ...training, seconds: (Date.now() - t0) / 1000 },
+  };
+  head.meta.metrics = { heldout_macro_f1: bench?.heldout_macro_f1 ?? report.test_by_source.general?.macro_f1 };
+  head.save(o.out);
+  if (o.metricsPath) writeFileAtomic(o.metricsPath, JSON.stringify(report, nanToNull, 2) + '\n');
+  log(`wrote ${basename(o.out)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { head, report, bench };
+}
+
+function nanToNull(_k: string, v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
+}
