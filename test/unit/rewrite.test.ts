@@ -102,9 +102,9 @@ describe('rewrites and ranked alternatives (real models/default)', function () {
 
   it('CLI: rewrite FILE --line --col --length prints ranked replacements as JSON', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'rewrite-')), 'doc.md');
-    writeFileSync(file, `# Notes\n\n${DOC}\n`);
-    // "purple theorem" on line 3 of that file.
-    const col = DOC.indexOf('purple theorem') + 1;
+    writeFileSync(file, DOC);
+    // "purple theorem" is on line 3 of DOC.
+    const col = DOC.split('\n')[2].indexOf('purple theorem') + 1;
     const r = cli(['rewrite', file, '--line', '3', '--col', String(col), '--length', '14']);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
