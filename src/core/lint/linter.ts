@@ -112,8 +112,8 @@ export class DocumentLinter {
         findings.push({ ...f, severity });
       }
     }
-    // Per-block check results outlive a pass: keep those of current blocks and a few spare.
-    this.trim(this.checkCache, (blocks.length + this.spareBlocks) * 4);
+    // Per-block and per-sentence check results outlive a pass: keep those of current blocks and a few spare.
+    this.trim(this.checkCache, (blocks.length + this.spareBlocks) * 16);
     let tokens = 0;
     let bits = 0;
     for (const b of blocks) {

@@ -51,8 +51,11 @@ export async function continuationLogprobs(e: Engine, context: string, continuat
   const last = prefix[prefix.length - 1];
   const out = new Array<number>(conts.length).fill(0);
   const pad = e.config.eosTokenId ?? e.bosId;
-  for (let g = 0; g < conts.length; g += MAX_BATCH) {
-    const group = conts.slice(g, g + MAX_BATCH).map((c) => [last, ...c.slice(common)]);
+  // Batches of similar length waste little on padding.
+  const order = conts.map((_, i) => i).sort((a, b) => conts[a].length - conts[b].length);
+  for (let g = 0; g < order.length; g += MAX_BATCH) {
+    const members = order.slice(g, g + MAX_BATCH);
+    const group = members.map((i) => [last, ...conts[i].slice(common)]);
     const width = Math.max(...group.map((r) => r.length));
     const ids = group.map((r) => [...r, ...new Array(width - r.length).fill(pad)]);
     const targets = ids.map((r) => [...r.slice(1), pad]);
@@ -68,7 +71,7 @@ export async function continuationLogprobs(e: Engine, context: string, continuat
     group.forEach((r, i) => {
       let s = 0;
       for (let j = 0; j < r.length - 1; j++) s += res.scoring!.logprob[i * width + j];
-      out[g + i] = s;
+      out[members[i]] = s;
     });
   }
   return out;

@@ -77,6 +77,7 @@ export class Lexicon {
   /** Lowercase whole-word tokens by vocabulary order (BPE merges come roughly in order of frequency). */
   private readonly frequent = new Map<string, number>();
   private readonly suggestCache = new Map<string, string[]>();
+  private readonly neighbourCache = new Map<string, string[]>();
 
   /** `vocabWords`: the model's whole-word tokens in id order (roughly most frequent first). */
   constructor(vocabWords: string[], opts: LexiconOptions = {}) {
@@ -137,6 +138,17 @@ export class Lexicon {
   /** Frequent dictionary words within `max` edits of `w` (real-word confusions such as form/from, their/there). */
   neighbours(w: string, max: number, limit = 8): string[] {
     const lw = w.toLowerCase();
+    // The same common words come up again and again; the scan over the vocabulary is the costly part.
+    const key = `${max}|${limit}|${lw}`;
+    const hit = this.neighbourCache.get(key);
+    if (hit) return hit;
+    const found = this.scanNeighbours(lw, max, limit);
+    if (this.neighbourCache.size > 20_000) this.neighbourCache.clear();
+    this.neighbourCache.set(key, found);
+    return found;
+  }
+
+  private scanNeighbours(lw: string, max: number, limit: number): string[] {
     const out: string[] = [];
     for (let len = lw.length - max; len <= lw.length + max; len++) {
       for (const cand of this.frequentByLength.get(len) ?? []) {

@@ -106,7 +106,9 @@ function isCommonWord(w: string, lex: Lexicon): boolean {
 }
 const COMMON_WORDS = 3000;
 /** Candidates verified per sentence, most promising first (non-words, repeats, then the most surprising words). */
-const MAX_CANDIDATES = 24;
+const MAX_CANDIDATES = 20;
+/** Words examined a sentence, the most surprising first. */
+const MAX_EXAMINED = 3;
 /** The probability above which the model "expects" a word at a position (an insertion or a replacement there). */
 const EXPECTED_PROB = 0.1;
 
@@ -194,7 +196,11 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const top = w.alternativeProbs[0] ?? 0;
     return isFunctionWord(w.text, lex) && w.rank > 2 && top >= EXPECTED_PROB && w.bits + Math.log2(top) >= 3;
   };
-  const order = words.map((_, i) => i).filter((i) => examined(i) && !nonWord.has(i)).sort((a, b) => words[b].bits - words[a].bits);
+  const order = words
+    .map((_, i) => i)
+    .filter((i) => examined(i) && !nonWord.has(i))
+    .sort((a, b) => words[b].bits - words[a].bits)
+    .slice(0, MAX_EXAMINED);
   for (const i of order) {
     const w = words[i];
     const lw = w.text.toLowerCase();

@@ -27,7 +27,7 @@ export const EDIT_RULES: Record<EditKind, string> = {
 };
 
 /** Left context of a verified sentence, in characters. */
-const VERIFY_CONTEXT_CHARS = 300;
+const VERIFY_CONTEXT_CHARS = 120;
 
 const lexicons = new WeakMap<Engine, Map<string, Lexicon>>();
 
@@ -88,7 +88,7 @@ function scoredWords(block: PreparedBlock, sentence: { start: number; end: numbe
   return words;
 }
 
-async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon): Promise<Finding[]> {
+async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
   const e = ctx.engine;
   const pct = String(ctx.settings.edits.prefilterPercentile);
   const cal = calibrate([], e.stats, { percentile: pct });
@@ -97,16 +97,24 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
   for (const sent of splitSentences(block.text)) {
     if (ctx.signal?.aborted) break;
     const sentence = block.text.slice(sent.start, sent.end);
-    const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p));
-    const edits = proposeEdits(sentence, words, lex, { documentCounts: new Map(), enabled });
-    if (edits.length === 0) continue;
     let context = (block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
     if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
-    const scored = await scoreEdits(e, context, sentence, edits);
-    if (ctx.onCandidate) for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
-    for (const { edit, others } of acceptEdits(scored, margins)) {
-      out.push(editFinding(edit, others, sentence, block.start + sent.start, EDIT_RULES[edit.kind]));
+    // An edit elsewhere in the paragraph leaves this sentence and the text before it as they were: reuse its result.
+    const key = `edits-sentence|${sk}|${context}\u0000${sentence}`;
+    let rel = ctx.onCandidate ? undefined : (ctx.cache.get(key) as Finding[] | undefined);
+    if (!rel) {
+      rel = [];
+      const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p));
+      const edits = proposeEdits(sentence, words, lex, { documentCounts: new Map(), enabled });
+      if (edits.length > 0) {
+        const scored = await scoreEdits(e, context, sentence, edits);
+        if (ctx.onCandidate)
+          for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
+        for (const { edit, others } of acceptEdits(scored, margins)) rel.push(editFinding(edit, others, sentence, 0, EDIT_RULES[edit.kind]));
+      }
+      ctx.cache.set(key, rel);
     }
+    for (const f of rel) out.push({ ...f, start: f.start + block.start + sent.start, end: f.end + block.start + sent.start });
   }
   return out;
 }
@@ -128,7 +136,7 @@ export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise
       const key = `edits|${b.key}|${sk}`;
       let fs = ctx.cache.get(key) as Finding[] | undefined;
       if (!fs) {
-        const rel = await verifyBlock(ctx, b, enabled, lex);
+        const rel = await verifyBlock(ctx, b, enabled, lex, sk);
         if (ctx.signal?.aborted) return out;
         fs = rel.map((f) => ({ ...f, start: f.start - b.start, end: f.end - b.start }));
         ctx.cache.set(key, fs);
