@@ -20,8 +20,8 @@ import { parseLabelMap, readLabeledFile, splitOf } from '../core/heads/dataset';
 import { mapLabels, trainFromFile } from '../core/heads/training';
 import { InputError, PlausibilityError } from '../core/errors';
 import { LineIndex } from '../core/text/document';
-import type { Common } from './main';
-import { readInput } from './score';
+import type { Common } from './common';
+import { readInput } from './input';
 
 /** Value flags the discrim commands add to the CLI parser. */
 export const DISCRIM_VALUE_FLAGS = [

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, PlausibilityError } from '../core/errors';
 import { detectMetrics, detectPairs, DetectFlags, DetectRecord } from '../core/lint/detectEval';
 import { DocumentLinter } from '../core/lint/linter';
-import type { Common } from './main';
+import type { Common } from './common';
 import { lintSettingsFromFlags } from './lintSettings';
 
 function readRecords(path: string): DetectRecord[] {

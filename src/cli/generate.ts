@@ -4,7 +4,7 @@
  */
 import { InputError, PlausibilityError } from '../core/errors';
 import { Expert, generatePoe } from '../core/generation/poe';
-import type { Common } from './main';
+import type { Common } from './common';
 import { cmdGenerateSteered } from './steer';
 
 /** Value flags of generate, rewrite, tags and `score --tags` (registered in main.ts). */

@@ -6,7 +6,7 @@
 import { closeSync, constants, openSync, readSync, statSync, Stats } from 'node:fs';
 import { decodeText } from '../core/text/document';
 import { InputError } from '../core/errors';
-import type { Common } from './main';
+import type { Common } from './common';
 
 /** Default size limit for one input file (bytes). Larger files are skipped with a notice unless --max-bytes 0. */
 export const DEFAULT_MAX_BYTES = 2_000_000;

@@ -2,48 +2,16 @@
 import { relative } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
 import { DocumentLinter } from '../core/lint/linter';
-import type { Finding as LintFinding, Severity } from '../core/lint/finding';
+import type { Finding as LintFinding } from '../core/lint/finding';
+import type { FileFinding, FileResult } from './lintResult';
 import { LineIndex } from '../core/text/document';
 import { lintSettingsFromFlags, languageOf } from './lintSettings';
-import type { Common } from './main';
+import type { Common } from './common';
 import { expandInputs } from './files';
 import { readInput } from './input';
 import { STDIN_NAME, toSarif } from './sarif';
 
-/** One finding in a file, as `lint --format json` prints it. Lines and columns are 1-based (UTF-16 columns). */
-export interface FileFinding {
-  line: number;
-  column: number;
-  endLine: number;
-  endColumn: number;
-  /** 0-based UTF-16 offsets [start, end). */
-  start: number;
-  end: number;
-  text: string;
-  rule: string;
-  severity: Severity;
-  message: string;
-  /** The best fix for [start, end) ("" deletes it); null when there is none. */
-  replacement: string | null;
-  /** How much more likely the fix makes the sentence, in bits (verified edits); null otherwise. */
-  gain_bits: number | null;
-  suggestions: string[];
-  /** Surprise flags only: word or phrase, surprisal in bits and the threshold it passed. */
-  kind?: 'word' | 'phrase';
-  bits?: number;
-  threshold?: number;
-}
-
-/** @deprecated name kept for importers: one finding in a file. */
-export type Finding = FileFinding;
-
-/** Lint result for one file. */
-export interface FileResult {
-  path: string;
-  findings: FileFinding[];
-  skipped?: string;
-  error?: string;
-}
+export type { FileFinding, Finding, FileResult } from './lintResult';
 
 export { toSarif } from './sarif';
 

@@ -3,7 +3,7 @@ import { PlausibilityError } from '../core/errors';
 import { CHECKS } from '../core/lint/registry';
 import { LintSettings, withDefaults } from '../core/lint/settings';
 import { languageOfPath } from '../core/text/languages';
-import type { Common } from './main';
+import type { Common } from './common';
 
 export function lintSettingsFromFlags(c: Common): LintSettings {
   const o = c.args.options;

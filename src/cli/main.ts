@@ -22,7 +22,9 @@ import { cmdLint } from './lint';
 import { cmdEvalDetect } from './evalDetect';
 import { cmdRewrite, REWRITE_VALUE_FLAGS } from './rewrite';
 import { cmdTags } from './tags';
-import { cmdScore, cmdPerplexity, readInput } from './score';
+import { cmdScore, cmdPerplexity } from './score';
+import { readInput } from './input';
+import type { Common } from './common';
 import { checkModelLimits, validateNumericOptions } from './options';
 import { Out } from './out';
 import { rankContinuations } from '../server/rank';
@@ -98,15 +100,7 @@ const VALUE_FLAGS = new Set([
 const BOOL_FLAGS = new Set(['verbose', 'help', 'version', 'per-token', 'no-markdown', 'skip-large', 'surprise', 'toxicity', 'only-dialect', ...GEN_BOOL_FLAGS]);
 
 /** Options shared by all commands. */
-export interface Common {
-  args: ParsedArgs;
-  format: 'text' | 'json' | 'sarif';
-  verbose: boolean;
-  out: Out;
-  modelDir: string;
-  loadEngine(): Promise<Engine>;
-  num(name: string, def?: number): number | undefined;
-}
+export type { Common } from './common';
 
 function makeCommon(args: ParsedArgs, out: Out, command: string): Common {
   const fmt = (args.options.get('format') as string | undefined) ?? 'text';

@@ -10,7 +10,7 @@ import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
 import { DEFAULT_MAX_NLL_INCREASE, offerRewrites, OFFERED_REWRITES, shippedToxicityHead } from '../core/generation/rewrite';
 import { readInput } from './input';
 import { conditionFromArgs } from './tags';
-import type { Common } from './main';
+import type { Common } from './common';
 
 /** Value flags of rewrite beyond the generation ones (to be registered in main.ts). */
 export const REWRITE_VALUE_FLAGS = ['max-nll-increase'];

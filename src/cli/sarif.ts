@@ -2,7 +2,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CHECKS } from '../core/lint/registry';
-import type { FileResult } from './lint';
+import type { FileResult } from './lintResult';
 
 /** The display name lint uses for standard input. */
 export const STDIN_NAME = '<stdin>';

@@ -4,7 +4,7 @@ import { PlausibilityError } from '../core/errors';
 import { chunkText, LineIndex } from '../core/text/document';
 import { utf8Bytes } from '../core/text/bytes';
 import { readInput } from './input';
-import type { Common } from './main';
+import type { Common } from './common';
 import { cmdScoreTags } from './tags';
 
 /** Chunk size (UTF-16 units) for scoring long documents with bounded memory. */

@@ -9,7 +9,7 @@ import type { Sample, SamplingOptions } from '../core/generation/generate';
 import { generateReranked } from '../core/generation/headRerank';
 import { DEFAULT_STEER } from '../core/generation/hiddenPerturbation';
 import { generateSteered } from '../core/generation/steering';
-import type { Common } from './main';
+import type { Common } from './common';
 
 export async function cmdGenerateSteered(c: Common, opts: SamplingOptions & { prompt: string; experts: number }): Promise<number> {
   if (opts.experts > 0) throw new PlausibilityError('--steer-head cannot be combined with --expert', 'USAGE');

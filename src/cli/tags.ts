@@ -3,8 +3,8 @@ import { conditionalScore, Condition, inferTags, loadConditioning, offTagSentenc
 import { PlausibilityError } from '../core/errors';
 import { declaredCondition, FrontMatterError, parseFrontMatter } from '../core/text/frontmatter';
 import { LineIndex } from '../core/text/document';
-import { readInput } from './score';
-import type { Common } from './main';
+import { readInput } from './input';
+import type { Common } from './common';
 
 /** The condition given by --tags/--synopsis, if any. */
 export function conditionFromArgs(c: Common): Condition | undefined {

@@ -41,3 +41,27 @@ describe('layout: the language server bundle', () => {
     }
   });
 });
+
+describe('layout: the CLI has no import cycles', () => {
+  it('no module of src/cli imports main.ts, and the import graph of src/cli is acyclic', () => {
+    const dir = join(ROOT, 'src', 'cli');
+    const mods = readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+    const edges = new Map<string, string[]>();
+    for (const m of mods) {
+      const src = readFileSync(join(dir, `${m}.ts`), 'utf8');
+      // Type-only imports vanish at run time but still tie modules together; count them too.
+      const deps = [...src.matchAll(/from\s+'\.\/([\w-]+)'/g)].map((x) => x[1]).filter((d) => mods.includes(d));
+      edges.set(m, deps);
+      if (m !== 'main') assert.ok(!deps.includes('main'), `${m}.ts imports main.ts`);
+    }
+    const state = new Map<string, number>();
+    const visit = (m: string, path: string[]): void => {
+      if (state.get(m) === 2) return;
+      assert.notEqual(state.get(m), 1, `import cycle: ${[...path, m].join(' -> ')}`);
+      state.set(m, 1);
+      for (const d of edges.get(m) ?? []) visit(d, [...path, m]);
+      state.set(m, 2);
+    };
+    for (const m of mods) visit(m, []);
+  });
+});
