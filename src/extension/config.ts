@@ -34,6 +34,10 @@ export interface Settings {
   surpriseEnabled: boolean;
   /** The writer's English. */
   dialect: 'en-US' | 'en-GB';
+  /** Tags declared for documents without front matter, and whether off-tag sentences are flagged. */
+  tags: string[];
+  offTag: boolean;
+  offTagSeverity: vscode.DiagnosticSeverity;
   /** The toxicity check (off by default), its head (a name or an absolute path) and threshold (unset: the head's). */
   toxicity: { enabled: boolean; head: string; threshold: number | undefined };
 }
@@ -81,6 +85,9 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     surpriseEnabled: c.get<boolean>('surprise.enabled', false) === true,
     dialect: oneOf(c.get('dialect'), ['en-US', 'en-GB'] as const, 'en-US'),
     toxicity: toxicitySettings(c, scope),
+    tags: ((t: unknown) => (Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string' && x.trim() !== '').map((x) => x.trim()) : []))(c.get('tags')),
+    offTag: c.get<boolean>('offTag.enabled', true) !== false,
+    offTagSeverity: SEVERITIES[String(c.get('offTag.severity', 'information'))] ?? vscode.DiagnosticSeverity.Information,
   };
 }
 
@@ -113,9 +120,14 @@ export function lintSettings(s: Settings): Partial<LintSettings> {
   return {
     surprise: { enabled: s.surpriseEnabled, thresholdBits: s.threshold > 0 ? s.threshold : undefined },
     toxicity: s.toxicity,
+    tags: { declared: s.tags },
+    disabledRules: s.offTag ? [] : ['plausibility/off-tag'],
     edits: { ...DEFAULT_LINT_SETTINGS.edits, dialect: s.dialect },
-    // diagnosticSeverity applies to the surprise flags; verified edits are warnings.
-    severity: surpriseSeverity === 'info' ? {} : { 'plausibility/word': surpriseSeverity, 'plausibility/phrase': surpriseSeverity },
+    // diagnosticSeverity applies to the surprise flags; verified edits are warnings, off-tag sentences information.
+    severity: {
+      ...(surpriseSeverity === 'info' ? {} : { 'plausibility/word': surpriseSeverity, 'plausibility/phrase': surpriseSeverity }),
+      ...(s.offTagSeverity === vscode.DiagnosticSeverity.Information ? {} : { 'plausibility/off-tag': SEVERITY_NAMES[s.offTagSeverity] }),
+    },
   };
 }
 

@@ -121,6 +121,9 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
       before.surpriseEnabled !== s.surpriseEnabled ||
       before.dialect !== s.dialect ||
       JSON.stringify(before.toxicity) !== JSON.stringify(s.toxicity) ||
+      before.tags.join('\u0001') !== s.tags.join('\u0001') ||
+      before.offTag !== s.offTag ||
+      before.offTagSeverity !== s.offTagSeverity ||
       before.diagnosticSeverity !== s.diagnosticSeverity ||
       before.maxFileLength !== s.maxFileLength ||
       before.languages.join() !== s.languages.join();

@@ -17,7 +17,7 @@ export function registerModelFeatures(
 ): vscode.Disposable[] {
   const selector: vscode.DocumentSelector = [{ scheme: 'file' }, { scheme: 'untitled' }];
   const rewrite = new RewriteProvider(engine, documents, log);
-  const tags = new TagController(engine, documents, log);
+  const tags = new TagController(engine, documents);
   return [
     rewrite,
     tags,

@@ -18,6 +18,7 @@ export const RULES = {
   phrase: 'plausibility/phrase',
   frontMatter: 'plausibility/front-matter',
   toxicity: 'plausibility/toxicity',
+  offTag: 'plausibility/off-tag',
 } as const;
 
 export type RuleId = (typeof RULES)[keyof typeof RULES] | string;

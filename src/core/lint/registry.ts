@@ -4,6 +4,7 @@ import { capitalizationCheck } from './checks/capitalization';
 import { extraWordCheck } from './checks/extraWord';
 import { frontMatterCheck } from './checks/frontMatter';
 import { missingWordCheck } from './checks/missingWord';
+import { offTagCheck } from './checks/offTag';
 import { spellingCheck } from './checks/spelling';
 import { surprisePhraseCheck } from './checks/surprisePhrase';
 import { surpriseWordCheck } from './checks/surpriseWord';
@@ -20,6 +21,7 @@ export const CHECKS: readonly Check[] = [
   wordOrderCheck,
   capitalizationCheck,
   frontMatterCheck,
+  offTagCheck,
   surpriseWordCheck,
   surprisePhraseCheck,
   toxicityCheck,

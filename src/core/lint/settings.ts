@@ -17,6 +17,8 @@ export interface LintSettings {
     /** Threshold source: the model's surprisal_stats.json (default) or the document's own distribution. */
     calibration?: 'model' | 'document';
   };
+  /** Tags a document is declared to be written in (front matter wins; this is the editor setting). */
+  tags: { declared: string[] };
   /** The toxicity check (off by default). */
   toxicity: {
     enabled: boolean;
@@ -39,6 +41,7 @@ export const DEFAULT_LINT_SETTINGS: LintSettings = {
   disabledRules: [],
   severity: {},
   surprise: { enabled: false },
+  tags: { declared: [] },
   toxicity: { enabled: false, head: 'toxicity' },
   edits: { dialect: 'en-US', acceptOtherDialects: true, prefilterPercentile: 90 },
 };
@@ -49,6 +52,7 @@ export function withDefaults(s: Partial<LintSettings> = {}): LintSettings {
     disabledRules: s.disabledRules ?? [],
     severity: { ...(s.severity ?? {}) },
     surprise: { ...DEFAULT_LINT_SETTINGS.surprise, ...(s.surprise ?? {}) },
+    tags: { ...DEFAULT_LINT_SETTINGS.tags, ...(s.tags ?? {}) },
     toxicity: { ...DEFAULT_LINT_SETTINGS.toxicity, ...(s.toxicity ?? {}) },
     edits: { ...DEFAULT_LINT_SETTINGS.edits, ...(s.edits ?? {}) },
   };
@@ -56,5 +60,5 @@ export function withDefaults(s: Partial<LintSettings> = {}): LintSettings {
 
 /** A stable key of the settings that change findings (part of the findings cache keys). */
 export function settingsKey(s: LintSettings): string {
-  return JSON.stringify([s.disabledRules.slice().sort(), s.surprise, s.edits, s.toxicity]);
+  return JSON.stringify([s.disabledRules.slice().sort(), s.surprise, s.edits, s.toxicity, s.tags]);
 }
