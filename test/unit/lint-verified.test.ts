@@ -38,6 +38,28 @@ describe('lint: verified edits (real model)', function () {
     });
   }
 
+  it('capitalises a sentence opener and the pronoun i', async () => {
+    const fs = await lint('the cat sat on the mat. i think it was happy.');
+    assert.deepEqual(
+      fs.filter((f) => f.rule === 'plausibility/capitalization').map((f) => [f.text, f.replacement]),
+      [['the', 'The'], ['i', 'I']],
+    );
+  });
+
+  it('flags the sentence that fits the declared tags least (plausibility/off-tag), only when tags are declared', async () => {
+    const body =
+      'The city council approved the new budget on Tuesday after a long debate. The mayor said that the plan would cut ' +
+      'taxes for most families. Meanwhile, the dragon breathed fire upon the enchanted castle and the wizard cast a ' +
+      'spell. Officials expect the changes to take effect next year.\n';
+    const linter = new DocumentLinter(await engine());
+    const tagged = (await linter.lint(`---\ntags: [news]\n---\n\n${body}`, 'markdown')).findings.filter((f) => f.rule === 'plausibility/off-tag');
+    assert.equal(tagged.length, 1);
+    assert.match(tagged[0].text, /dragon/);
+    assert.equal(tagged[0].severity, 'info');
+    const untagged = (await new DocumentLinter(await engine()).lint(body, 'markdown')).findings.filter((f) => f.rule === 'plausibility/off-tag');
+    assert.deepEqual(untagged, []);
+  });
+
   it('flags nothing in a clean paragraph with rare words and names', async () => {
     const text =
       'In 1851 the naturalist Alfred Russel Wallace sailed to Sarawak, where he collected beetles and orangutans. ' +
@@ -86,11 +108,12 @@ describe('lint: verified edits (real model)', function () {
     const off = ['It was a wierd day for a walk.', 'We keep them in seperate boxes.', 'The accident occured at noon.', 'The shop opens tommorow morning.'];
     const parts: string[] = ['---', 'title: Their is a beatiful note', '---', ''];
     for (let i = 0; parts.join('\n').length < 2_000_000; i++) {
-      if (i % 400 === 0 && prose[i / 400]) parts.push(prose[i / 400], '', '<!-- plausibility-disable-next-line -->', off[i / 400], '');
+      if (i % 150 === 0 && prose[i / 150]) parts.push(prose[i / 150], '', '<!-- plausibility-disable-next-line -->', off[i / 150], '');
       else parts.push('```js', `const s = "It was a beatiful day, a letter form the council"; // ${i}`.repeat(40), '```', '');
     }
     const text = parts.join('\n');
     assert.ok(text.length >= 2_000_000);
+    for (const p of prose) assert.ok(text.includes(`\n${p}\n`), `the document has "${p}"`);
     const r = await new DocumentLinter(await engine()).lint(text, 'markdown');
     const lines = prose.map((p) => text.indexOf(`\n${p}\n`) + 1);
     for (const f of r.findings) {
