@@ -9,6 +9,8 @@
 //                     BENCHMARKS.md, each with its own date and machine
 //   --soak-seconds N  SOAK_SECONDS for bench:soak (default: $SOAK_SECONDS, else 120; the bench's own default is 600)
 //   --dry-run         print the table, do not write BENCHMARKS.md
+//   --record a=FILE,b=FILE  record these benchmarks from the saved stdout of a run made a moment ago (on this machine
+//                     and model) instead of running them again; the other rows are kept
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, createReadStream } from 'node:fs';
@@ -56,6 +58,7 @@ function args() {
     only: get('only')?.split(',').map((s) => s.trim().replace(/^bench:/, '')).filter(Boolean),
     soakSeconds: get('soak-seconds') ?? process.env.SOAK_SECONDS ?? '120',
     dryRun: a.includes('--dry-run'),
+    record: Object.fromEntries((get('record') ?? '').split(',').filter(Boolean).map((x) => x.split('=').map((y) => y.trim()))),
   };
 }
 
@@ -247,14 +250,22 @@ async function main() {
   const opts = args();
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const scripts = pkg.scripts ?? {};
-  const results = opts.only ? previous() : {};
+  const recorded = Object.keys(opts.record);
+  const results = opts.only || recorded.length ? previous() : {};
   const mach = machine();
   const model = await modelSummary();
   // Rows from before per-row models were recorded ran on the model the table named then.
   for (const [k, v] of Object.entries(results)) if (!k.startsWith('__') && v && !v.model) v.model = results.__model;
   for (const name of BENCHES) {
-    if (opts.only && !opts.only.includes(name)) continue;
     const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    if (opts.record[name]) {
+      const out = readFileSync(opts.record[name], 'utf8');
+      const secs = Number(/^seconds=([\d.]+)$/m.exec(out)?.[1] ?? 0);
+      results[name] = { status: 'ok', date, machine: mach, figures: figures(out), seconds: secs, model };
+      continue;
+    }
+    if (recorded.length && !opts.only) continue;
+    if (opts.only && !opts.only.includes(name)) continue;
     if (!scripts[`bench:${name}`]) {
       console.error(`\n== bench:${name}: no such npm script yet; skipped`);
       results[name] = { status: 'missing', date, machine: mach, figures: [], seconds: 0 };
