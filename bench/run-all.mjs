@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'BENCHMARKS.md');
-const BENCHES = ['score', 'edit', 'clean', 'cold', 'generate', 'steer', 'tags', 'roofline', 'precision', 'soak'];
+const BENCHES = ['score', 'edit', 'clean', 'cold', 'large', 'generate', 'steer', 'tags', 'toxicity', 'rewrites', 'roofline', 'precision', 'soak'];
 
 /** Targets from the issues: key -> [op, value, text]. */
 const TARGETS = {
@@ -28,6 +28,9 @@ const TARGETS = {
   edit: { p95_ms: ['<=', 150], max_event_loop_delay_ms: ['<=', 20], edit_speedup: ['>=', 10], verify_p95_ms: ['<=', 500] },
   clean: { false_alarms_per_1000_words: ['<=', 1.0] },
   cold: { cold_seconds: ['<=', 15] },
+  large: { peak_rss_mb: ['<=', 600] },
+  toxicity: { heldout_macro_f1: ['>=', 0.8], insult_recall: ['>=', 0.9], clean_false_alarm_rate: ['<=', 0.01] },
+  rewrites: { rewrites_offered: ['>', 0], offered_with_lexicon_term: ['=', 0], offered_truncated: ['=', 0], offered_dropping_content: ['=', 0] },
   generate: { kv_speedup: ['>=', 5], rewrite3_ms: ['<', 1500] },
   steer: { toxic_rate_reduction: ['>=', 3], nll_increase_pct: ['<=', 25] },
   tags: { tag_accuracy_over_chance: ['>=', 3], tag_accuracy: ['>', 'majority_accuracy'] },
@@ -40,6 +43,9 @@ const ABOUT = {
   edit: 'one-word edit in a 5,000-word document: incremental vs full rescore, then verified findings, worker protocol',
   clean: 'findings (all false alarms) on the first 20,000 words of five clean validation shards, default settings',
   cold: 'every finding of a 5,000-word news document from a cold start of the worker',
+  large: 'peak RSS of lint --max-bytes 0 on a 10 MB file; seconds per MB of Markdown masking on adversarial inputs',
+  toxicity: 'the toxicity head on held-out toxicity sources, a committed insult list, and clean corpus sentences',
+  rewrites: 'the rewrites the editor would offer on 36 fixed inputs: offered, with a lexicon term, truncated, dropping content',
   generate: 'greedy generation with/without KV cache (256-token prefix); 3 ranked rewrites',
   steer: 'steering away from toxicity: toxic rate and fluency cost',
   tags: 'writing tag (encyclopedic, news, fiction, simple English, technical documentation) by argmax P(text | tags), held-out texts',

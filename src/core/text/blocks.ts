@@ -19,9 +19,29 @@ export interface Block {
   text: string;
 }
 
-/** Replaces `[from, to)` of `chars` with spaces, keeping line breaks. */
-function blank(chars: string[], from: number, to: number): void {
-  for (let i = from; i < to; i++) if (chars[i] !== '\n' && chars[i] !== '\r') chars[i] = ' ';
+/**
+ * Ranges of a text to blank (spaces, line breaks kept), applied in one pass: no per-character array, so a 10 MB
+ * document costs a few strings, not tens of millions of one-character ones.
+ */
+class Blanks {
+  private readonly ranges: [number, number][] = [];
+  add(from: number, to: number): void {
+    if (to > from) this.ranges.push([from, to]);
+  }
+  apply(text: string): string {
+    if (this.ranges.length === 0) return text;
+    this.ranges.sort((a, b) => a[0] - b[0]);
+    const parts: string[] = [];
+    let at = 0;
+    for (const [from, to] of this.ranges) {
+      const a = Math.max(from, at);
+      if (to <= a) continue;
+      parts.push(text.slice(at, a), text.slice(a, to).replace(/[^\r\n]/g, ' '));
+      at = to;
+    }
+    parts.push(text.slice(at));
+    return parts.join('');
+  }
 }
 
 /** Line start offsets of `text` (the first is 0). */
@@ -31,7 +51,7 @@ export function lineStarts(text: string): number[] {
   return out;
 }
 
-function maskMarkdown(text: string, chars: string[]): void {
+function maskMarkdown(text: string, chars: Blanks): void {
   const starts = lineStarts(text);
   const lineEnd = (i: number) => (i + 1 < starts.length ? starts[i + 1] : text.length);
   let i = 0;
@@ -40,7 +60,7 @@ function maskMarkdown(text: string, chars: string[]): void {
   if (first === '---' || first === '+++') {
     for (let j = 1; j < starts.length; j++) {
       if (text.slice(starts[j], lineEnd(j)).trim() === first) {
-        blank(chars, 0, lineEnd(j));
+        chars.add(0, lineEnd(j));
         i = j + 1;
         break;
       }
@@ -58,16 +78,16 @@ function maskMarkdown(text: string, chars: string[]): void {
         fenceStart = starts[i];
       }
     } else if (m && m[1][0] === fence[0] && m[1].length >= fence.length && line.trim() === m[1]) {
-      blank(chars, fenceStart, lineEnd(i));
+      chars.add(fenceStart, lineEnd(i));
       fence = undefined;
     }
   }
-  if (fence !== undefined) blank(chars, fenceStart, text.length);
+  if (fence !== undefined) chars.add(fenceStart, text.length);
   maskRegex(text, chars, /<!--[\s\S]*?(?:-->|$)/g);
 }
 
-function maskRegex(text: string, chars: string[], re: RegExp): void {
-  for (const m of text.matchAll(re)) blank(chars, m.index!, m.index! + m[0].length);
+function maskRegex(text: string, chars: Blanks, re: RegExp): void {
+  for (const m of text.matchAll(re)) chars.add(m.index!, m.index! + m[0].length);
 }
 
 /** Comment syntax by language id, for languages checked in their comments only. */
@@ -136,20 +156,25 @@ function maskCode(text: string, languageId: string): string {
     }
     i++;
   }
-  const chars = text.split('');
-  for (let k = 0; k < n; k++) if (!keep[k] && chars[k] !== '\n' && chars[k] !== '\r') chars[k] = ' ';
+  const blanks = new Blanks();
+  for (let k = 0; k < n; ) {
+    let j = k;
+    while (j < n && keep[j] === keep[k]) j++;
+    if (!keep[k]) blanks.add(k, j);
+    k = j;
+  }
   // Leading '*' of JSDoc-style continuation lines is a marker, not prose.
-  return chars.join('').replace(/^([ \t]*)\*(?!\*)/gm, '$1 ');
+  return blanks.apply(text).replace(/^([ \t]*)\*(?!\*)/gm, '$1 ');
 }
 
 /** The masked document: same length as `text`, with non-prose replaced by spaces. */
 export function maskDocument(text: string, languageId: string): string {
   if (!PROSE_LANGUAGES.has(languageId)) return maskCode(text, languageId);
-  const chars = text.split('');
+  const chars = new Blanks();
   if (languageId === 'markdown') maskMarkdown(text, chars);
   else if (languageId === 'latex' || languageId === 'tex') maskRegex(text, chars, /(?<!\\)%.*$/gm);
   else if (languageId === 'restructuredtext') maskRegex(text, chars, /^\.\.(?: .*)?$/gm);
-  return chars.join('');
+  return chars.apply(text);
 }
 
 /** Splits masked text into paragraphs, each at most `maxChars` long (cut at sentence or word ends). */
