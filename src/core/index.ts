@@ -79,4 +79,5 @@ export {
   type DownloadResult,
   type HubFileMeta,
 } from './model/download';
-export { preflightModelDir, validateModelDir, checkProbeScores, PROBE_TEXT, type ModelSummary } from './model/modelCheck';
+export { preflightModelDir, checkProbeScores, PROBE_TEXT, type ModelSummary } from './model/modelCheck';
+export { validateModelDir } from './model/validateModel';

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { resolveSettingPathHere, userLevelSetting } from './models';
 import type { ExecutionProvider } from '../worker/protocol';
 import type { Severity } from '../core/lint/finding';
+import { PROVIDER_SETTINGS } from '../core/model/providerSettings';
 import { DEFAULT_LINT_SETTINGS, type LintSettings } from '../core/lint/settings';
 
 export type CheckFrequency = 'edit' | 'save' | 'manual';
@@ -72,7 +73,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
     enabled: c.get<boolean>('enabled', true) !== false,
     languages: Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : DEFAULT_LANGUAGES,
     model: typeof model === 'string' && model.trim() ? model.trim() : 'bundled',
-    executionProvider: oneOf(c.get('executionProvider'), ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const, 'auto'),
+    executionProvider: oneOf(c.get('executionProvider'), PROVIDER_SETTINGS, 'auto'),
     precision: oneOf(c.get('precision'), ['fp32', 'fp16', 'quantized'] as const, 'fp32'),
     threshold: clampNumber(c.get('threshold'), 0, 100, 0),
     diagnosticSeverity: SEVERITIES[String(c.get('diagnosticSeverity', 'information'))] ?? vscode.DiagnosticSeverity.Information,

@@ -8,7 +8,8 @@
  */
 import * as vscode from 'vscode';
 import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
-import { DEFAULT_MAX_NLL_INCREASE, type RewriteCandidate, type RewriteRequest, type RewriteResult } from '../core/generation/rewrite';
+import type { RewriteCandidate, RewriteRequest, RewriteResult } from '../core/generation/rewrite';
+import { DEFAULT_MAX_NLL_INCREASE } from '../core/generation/rewriteDefaults';
 import type { Finding } from '../core/lint/finding';
 import type { RewriteMethods } from '../worker/rewriteMethods';
 import { CancelledError } from '../worker/protocol';

@@ -12,7 +12,7 @@
 import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { splitSentences } from '../core/heads/discriminator';
+import { splitSentences } from '../core/text/sentences';
 import type { RewriteResult } from '../core/generation/rewrite';
 import type { DiscrimTrainResult } from '../worker/discrimProtocol';
 import { CancelledError } from '../worker/protocol';

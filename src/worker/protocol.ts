@@ -9,6 +9,7 @@
  */
 import type { SurprisalStats } from '../core/model/config';
 import type { Finding } from '../core/lint/finding';
+import type { ProviderSetting } from '../core/model/providerSettings';
 import type { LintSettings } from '../core/lint/settings';
 import type { BlockScore, ScoreItem } from '../core/scoring/blockScore';
 import type { DiscrimMethods } from './discrimProtocol';
@@ -16,7 +17,7 @@ import type { GenMethods } from './genProtocol';
 import type { RewriteMethods } from './rewriteMethods';
 
 /** Execution providers a user may ask for. `auto` picks the best bundled one (cpu on Linux without CUDA). */
-export type ExecutionProvider = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml' | 'webgpu';
+export type ExecutionProvider = ProviderSetting;
 
 export interface LoadParams {
   /** Absolute path of the model folder (see MODEL_LAYOUT.md). */

@@ -13,7 +13,7 @@ import {
   onnxFileForDtype,
   resolveUrl,
 } from '../../src/core/model/download';
-import { validateModelDir } from '../../src/core/model/modelCheck';
+import { validateModelDir } from '../../src/core/model/validateModel';
 import { MODEL_DIR } from './helpers';
 import { HubServer } from './hubServer';
 

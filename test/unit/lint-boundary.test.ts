@@ -40,6 +40,14 @@ describe('layout: the language server bundle', () => {
       assert.doesNotMatch(src, /require\(\s*['"]vscode['"]\s*\)|from\s*['"]vscode['"]/, bundle);
     }
   });
+
+  it('the editor-side bundle dist/extension.js neither bundles nor loads onnxruntime (the engine runs in its own process)', () => {
+    const file = join(ROOT, 'dist', 'extension.js');
+    assert.ok(existsSync(file), `${file} is missing: run npm run build first`);
+    const src = readFileSync(file, 'utf8');
+    assert.doesNotMatch(src, /require\(\s*['"]onnxruntime-(node|web|common)['"]\s*\)/);
+    assert.doesNotMatch(src, /InferenceSession\.create/);
+  });
 });
 
 describe('layout: the CLI has no import cycles', () => {

@@ -24,8 +24,8 @@ import { changedWords, badSeam, droppedContent, isContentWord, lexiconTerms, lex
 
 export type RewriteKind = 'model' | 'tags' | 'toxicity';
 
-/** Default of `plausibility.rewrite.maxNllIncrease` and the CLI's `--max-nll-increase` (nats per token). */
-export const DEFAULT_MAX_NLL_INCREASE = 0.5;
+import { DEFAULT_MAX_NLL_INCREASE } from './rewriteDefaults';
+export { DEFAULT_MAX_NLL_INCREASE } from './rewriteDefaults';
 /** Ranking penalty per changed word (nats): of two equally fluent rewrites, the smaller change wins. */
 export const DEFAULT_CHANGE_PENALTY = 0.5;
 

@@ -4,14 +4,13 @@
  * Two levels, both built on the checks the engine already makes (no second copy of the rules):
  * - {@link preflightModelDir}: cheap and synchronous. The folder exists, config.json and tokenizer.json parse and
  *   say what the engine needs, the ONNX file is there and not empty. Safe on the extension host's thread.
- * - {@link validateModelDir}: loads the model with {@link Engine.load} (which checks the graph's inputs and outputs,
+ * - validateModelDir (./validateModel): loads the model with Engine.load (which checks the graph's inputs and outputs,
  *   the KV layout against config.json, and the tokenizer) and scores a short sentence, checking that the scores are
  *   finite and the token offsets tile the text. It runs inference, so the extension runs it in a worker.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkModelDir, contextLength, ModelConfig, onnxPath, parseModelConfig, readJsonFile, readSurprisalStats } from './config';
-import { Engine, EngineOptions } from '../engine';
 import { ModelLoadError } from '../errors';
 
 /** The sentence a candidate model must score. */
@@ -84,28 +83,6 @@ export function checkProbeScores(
   }
   if (ends[tokens.length - 1] !== text.length) return 'the token offsets do not cover the text';
   return undefined;
-}
-
-/**
- * Loads the model and scores {@link PROBE_TEXT}. Resolves with the summary, or throws {@link ModelLoadError} with the
- * engine's message. The session is released before returning.
- */
-export async function validateModelDir(dir: string, opts: EngineOptions = {}): Promise<ModelSummary> {
-  const summary = preflightModelDir(dir, opts.variant);
-  const engine = await Engine.load(dir, { executionProviders: ['cpu'], intraOpNumThreads: 1, ...opts });
-  try {
-    const s = await engine.scoreText(PROBE_TEXT, { topK: 0, details: false });
-    const problem = checkProbeScores(
-      PROBE_TEXT,
-      s.tokens.map((t) => t.bits),
-      s.tokens.map((t) => t.start),
-      s.tokens.map((t) => t.end),
-    );
-    if (problem) throw new ModelLoadError(`the model in ${summary.dir} does not work: ${problem}`, 'MODEL_BAD_OUTPUT');
-    return { ...summary, onnxFile: engine.info.onnxFile };
-  } finally {
-    await engine.dispose().catch(() => undefined);
-  }
 }
 
 /** Reads a protobuf varint at `pos`; returns [value, next position]. Values stay exact up to 2^53. */

@@ -15,8 +15,8 @@ import { dirname, join } from 'node:path';
 import { ort, ortRuntime } from './ort';
 
 /** Values of the `executionProvider` setting (and of the CLI's `--provider`). */
-export const PROVIDER_SETTINGS = ['auto', 'cpu', 'cuda', 'dml', 'coreml', 'webgpu'] as const;
-export type ProviderSetting = (typeof PROVIDER_SETTINGS)[number];
+import { PROVIDER_SETTINGS } from './providerSettings';
+export { PROVIDER_SETTINGS, type ProviderSetting } from './providerSettings';
 
 /** Providers whose outputs can stay on the device (IO binding with preferredOutputLocation 'gpu-buffer'). */
 export const GPU_BUFFER_PROVIDERS: ReadonlySet<string> = new Set(['cuda', 'webgpu']);
