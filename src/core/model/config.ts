@@ -156,7 +156,10 @@ export function checkModelDir(dir: string): string {
     const p = join(abs, f);
     if (!existsSync(p)) {
       if (f === 'config.json' || f === 'tokenizer.json')
-        throw new ModelLoadError(`model folder ${abs} lacks ${f} (see MODEL_LAYOUT.md)`, 'MODEL_MISSING_FILE');
+        throw new ModelLoadError(
+          `model folder ${abs} lacks ${f}; a model folder holds the files listed in MODEL_LAYOUT.md (https://github.com/plausibility/plausibility/blob/main/MODEL_LAYOUT.md)`,
+          'MODEL_MISSING_FILE',
+        );
       continue;
     }
     if (!statSync(p).isFile()) throw new ModelLoadError(`${f} in ${abs} is not a regular file`, 'MODEL_CORRUPT_FILE');

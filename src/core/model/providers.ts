@@ -39,7 +39,8 @@ export interface PlatformInfo {
   wasmBecause?: string;
 }
 
-const CUDA_HINT = 'install it with `npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12` (Linux x64, CUDA 12)';
+const CUDA_HINT =
+  'the CUDA provider is not bundled (it needs CUDA 12 on Linux x64); see "GPU execution providers" in the README: https://github.com/plausibility/plausibility#gpu-execution-providers';
 
 /** Folder of onnxruntime-node's native binding for this platform, or undefined if it cannot be found. */
 export function ortBindingDir(): string | undefined {
