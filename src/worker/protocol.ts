@@ -8,7 +8,7 @@
  * Nothing in this file imports the engine (types only) or `vscode`: both sides share it.
  */
 import type { SurprisalStats } from '../core/model/config';
-import type { Finding } from '../core/lint/finding';
+import type { LintResult } from '../core/lint/linter';
 import type { ProviderSetting } from '../core/model/providerSettings';
 import type { LintSettings } from '../core/lint/settings';
 import type { BlockScore, ScoreItem } from '../core/scoring/blockScore';
@@ -74,16 +74,8 @@ export interface LintBlock {
   key: string;
 }
 
-export interface LintResultMessage {
-  findings: Finding[];
-  blocks: LintBlock[];
-  rescored: number;
-  reused: number;
-  tokens: number;
-  nllNats: number;
-  perplexity: number;
-  ms: number;
-}
+/** A lint pass as the worker answers it: the pipeline's result with blocks as keys (their scores travel as `partial`s). */
+export type LintResultMessage = Omit<LintResult, 'blocks'> & { blocks: LintBlock[] };
 
 /** Blocks travel as `partial` events (one message each); the final response only counts them. */
 export interface ScoreResult {

@@ -178,12 +178,17 @@ export async function sequenceLogprobs(
 }
 
 function summarize(tok: Tokenized, tokens: TokenScore[]): TextScore {
+  return textScoreOf(tok.text, tokens, tok.exact);
+}
+
+/** Sequence metrics of scored tokens (lm-evaluation-harness definitions of bits per byte and word perplexity). */
+export function textScoreOf(text: string, tokens: TokenScore[], exactOffsets: boolean): TextScore {
   const nll = tokens.reduce((a, t) => a + t.nll, 0);
-  const bytes = utf8Bytes(tok.text).length;
-  const words = countWords(tok.text);
+  const bytes = utf8Bytes(text).length;
+  const words = countWords(text);
   const n = tokens.length;
   return {
-    text: tok.text,
+    text,
     tokens,
     nll,
     tokenCount: n,
@@ -192,6 +197,6 @@ function summarize(tok: Tokenized, tokens: TokenScore[]): TextScore {
     words,
     bitsPerByte: bytes ? nll / LN2 / bytes : NaN,
     wordPerplexity: words ? Math.exp(nll / words) : NaN,
-    exactOffsets: tok.exact,
+    exactOffsets,
   };
 }
