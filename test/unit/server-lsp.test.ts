@@ -87,7 +87,7 @@ describe('language server (plausibility lsp --stdio)', function () {
     await client.diagnostics(uri);
     const hover = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 17 } });
     assert.equal(hover.contents.kind, 'markdown');
-    assert.match(hover.contents.value, /Did you mean \\"from\\"\?/);
+    assert.match(hover.contents.value, /Did you mean \\"from\\"/);
     assert.match(hover.contents.value, /“form” → “from” makes the sentence (about [\d,]+ (thousand )?times|over a million times) more likely/);
     assert.match(hover.contents.value, /\*Details: .*bits/);
     assert.deepEqual(hover.range, { start: { line: 0, character: 15 }, end: { line: 0, character: 19 } });

@@ -6,24 +6,21 @@ function quote(s: string): string {
   return `"${s.replace(/\s+/g, ' ').trim()}"`;
 }
 
+/** The message names the words as written, so a Problems list reads on its own. */
 export function editMessage(e: ScoredEdit, original: string): string {
   switch (e.kind) {
     case 'spelling':
-      return `Possible spelling mistake. Did you mean ${quote(e.flagReplacement)}?`;
+      return `Possible spelling mistake: ${quote(original)}. Did you mean ${quote(e.flagReplacement)}?`;
     case 'capitalization':
-      return `Did you mean ${quote(e.flagReplacement)}, with a capital letter?`;
+      return `${quote(original)} needs a capital letter: ${quote(e.flagReplacement)}`;
     case 'missing-word':
       return `A word may be missing here: ${quote(e.replacement)}`;
     case 'repeated-word':
       return `Repeated word ${quote(original)}`;
-    case 'extra-word': {
-      const w = original.trim();
-      return `This word may be unnecessary: ${quote(w)}`;
-    }
-    case 'word-order':
-      return `Did you mean ${quote(e.flagReplacement)}? (word order)`;
+    case 'extra-word':
+      return `This word may be unnecessary: ${quote(original)}`;
     default:
-      return `Did you mean ${quote(e.flagReplacement)}?`;
+      return `Did you mean ${quote(e.flagReplacement)} instead of ${quote(original)}?`;
   }
 }
 
