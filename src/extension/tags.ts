@@ -10,6 +10,9 @@ import type { InferredTag } from '../worker/genProtocol';
 import type { DocumentController } from './documents';
 import type { EngineService } from './engine';
 
+/** The posterior of the best tag above which the inferred tags are shown. */
+const CONFIDENT_POSTERIOR = 0.6;
+
 export class TagController implements vscode.Disposable {
   private readonly paragraphCache = new Map<string, { ranking: InferredTag[]; tokens: number }>();
   private readonly disposables: vscode.Disposable[] = [];
@@ -47,6 +50,8 @@ export class TagController implements vscode.Disposable {
       this.paragraphCache.set(text, res);
     }
     const top = res.ranking.slice(0, 3);
+    // Only a confident guess is worth a line in the hover.
+    if (!top.length || top[0].posterior < CONFIDENT_POSTERIOR) return undefined;
     const md = new vscode.MarkdownString(undefined, false);
     md.isTrusted = false;
     md.appendMarkdown(
