@@ -64,7 +64,8 @@ describe('execution providers', function () {
     assert.match(unavailableReason('dml', linux())!, /only available on Windows/);
     assert.match(unavailableReason('coreml', win)!, /only available on macOS/);
     assert.match(unavailableReason('cuda', mac)!, /Linux x64/);
-    assert.match(unavailableReason('cuda', linux(false))!, /--onnxruntime-node-install=cuda12/);
+    // It says what to do in words an extension user can act on: where the README explains the CUDA install.
+    assert.match(unavailableReason('cuda', linux(false))!, /CUDA 12.*GPU execution providers/);
     assert.equal(unavailableReason('cuda', linux(true)), undefined);
     assert.equal(unavailableReason('dml', win), undefined);
     assert.equal(unavailableReason('coreml', mac), undefined);
