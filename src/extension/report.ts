@@ -22,7 +22,8 @@ export interface ReportData {
 
 const MAX_BITS = 24;
 
-export function buildReport(doc: vscode.TextDocument, result: DocumentResult): ReportData {
+/** The report of a document; `findings` is what the Problems panel shows (after the user's suppressions). */
+export function buildReport(doc: vscode.TextDocument, result: DocumentResult, findings = result.findings.length): ReportData {
   const histogram = Array.from({ length: MAX_BITS + 1 }, (_, i) => ({ from: i, to: i < MAX_BITS ? i + 1 : null, count: 0 }));
   const ranks = [
     { label: 'top 10', count: 0 },
@@ -60,7 +61,7 @@ export function buildReport(doc: vscode.TextDocument, result: DocumentResult): R
     title: vscode.workspace.asRelativePath(doc.uri),
     tokens: result.tokens,
     perplexity: result.perplexity,
-    findings: result.findings.length,
+    findings,
     histogram,
     ranks,
     sentences: sents,
@@ -117,7 +118,7 @@ export class TokenReport implements vscode.Disposable {
     if (!this.panel || !this.ready || !this.doc) return;
     const result = this.documents.resultFor(this.doc);
     void this.panel.webview.postMessage(
-      result ? { type: 'data', data: buildReport(this.doc, result) } : { type: 'empty', title: vscode.workspace.asRelativePath(this.doc.uri) },
+      result ? { type: 'data', data: buildReport(this.doc, result, this.documents.findingsFor(this.doc).length) } : { type: 'empty', title: vscode.workspace.asRelativePath(this.doc.uri) },
     );
   }
 
