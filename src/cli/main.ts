@@ -2,7 +2,7 @@
  * The `plausibility` command-line tool.
  *
  *   plausibility score FILE|-            per-token surprisal
- *   plausibility lint FILES...           flag implausible words and phrases (exit 0 none, 1 findings, 2 error)
+ *   plausibility lint FILES...           flag errors with a verified fix (exit 0 none, 1 findings, 2 error)
  *   plausibility rank --context TEXT CAND...   rank candidates by conditional NLL
  *   plausibility perplexity FILE|-       sequence metrics
  *   plausibility eval blimp DIR          BLiMP-style minimal-pair accuracy
@@ -42,7 +42,7 @@ const USAGE = `Usage: plausibility <command> [options]
 
 Commands:
   score FILE|-                 Per-token surprisal (nll, prob, rank, entropy, top-k alternatives)
-  lint FILES...                Flag implausible words and phrases; exit 0 = none, 1 = findings, 2 = error.
+  lint FILES...                Flag errors with a verified fix; exit 0 = none, 1 = findings, 2 = error.
                                FILES may be folders (walked for .md .markdown .txt .tex .rst, skipping
                                dot-folders and node_modules) or quoted globs ('docs/**/*.md')
   rank --context TEXT CAND...  Rank candidate continuations by conditional NLL (lowest first)
