@@ -1,7 +1,10 @@
 /** `plausibility lint FILES...`: flagged spans with line:col, as text (eslint/Vale style), JSON or SARIF 2.1.0. */
-import { relative } from 'node:path';
+import { lstatSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
+import { parseAllowList, suppressFindings } from '../core/lint/describe';
 import { DocumentLinter } from '../core/lint/linter';
+import { ALLOW_LIST_DIR, ALLOW_LIST_FILE } from '../core/text/allowListFile';
 import type { Finding as LintFinding } from '../core/lint/finding';
 import type { FileFinding, FileResult } from './lintResult';
 import { LineIndex } from '../core/text/document';
@@ -60,7 +63,9 @@ export async function cmdLint(c: Common): Promise<number> {
     // matter apply across the whole file.
     const linter = new DocumentLinter(engine);
     const result = await linter.lint(text, languageOf(path, c), settings);
-    const fileFindings = result.findings.map((f) => toFileFinding(f, lines));
+    // The workspace allow-list the editor honours applies here too (the nearest .vscode/plausibility-allow.txt).
+    const allowed = suppressFindings(text, result.findings, allowListFor(path === '-' ? process.cwd() : dirname(resolve(path))), undefined);
+    const fileFindings = allowed.map((f) => toFileFinding(f, lines));
     findings += fileFindings.length;
     results.push({ path: display, findings: fileFindings });
     if (c.format === 'text') {
@@ -109,4 +114,22 @@ function toFileFinding(f: LintFinding, lines: LineIndex): FileFinding {
     out.threshold = f.data.threshold;
   }
   return out;
+}
+
+const allowLists = new Map<string, Set<string> | undefined>();
+
+/** The phrases of the nearest `.vscode/plausibility-allow.txt` at or above `dir` (regular files under 1 MiB only). */
+function allowListFor(dir: string): Set<string> | undefined {
+  if (allowLists.has(dir)) return allowLists.get(dir);
+  let found: Set<string> | undefined;
+  const file = join(dir, ALLOW_LIST_DIR, ALLOW_LIST_FILE);
+  try {
+    const st = lstatSync(file);
+    if (st.isFile() && st.size <= 1 << 20) found = parseAllowList(readFileSync(file, 'utf8'));
+  } catch {
+    const parent = dirname(dir);
+    found = parent === dir ? undefined : allowListFor(parent);
+  }
+  allowLists.set(dir, found);
+  return found;
 }

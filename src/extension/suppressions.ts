@@ -5,7 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { Finding } from '../worker/document';
-import { normalizePhrase, spanKey } from '../core/lint/describe';
+import { normalizePhrase, parseAllowList, spanKey, suppressFindings } from '../core/lint/describe';
 import { appendToAllowList } from '../core/text/allowListFile';
 
 export const ALLOW_LIST_PATH = '.vscode/plausibility-allow.txt';
@@ -41,12 +41,7 @@ export class Suppressions implements vscode.Disposable {
       const uri = vscode.Uri.joinPath(folder.uri, ALLOW_LIST_PATH);
       try {
         const bytes = await vscode.workspace.fs.readFile(uri);
-        const phrases = new Set<string>();
-        for (const line of Buffer.from(bytes).toString('utf8').split(/\r?\n/)) {
-          const t = line.replace(/(^|\s)#.*$/, '').trim();
-          if (t) phrases.add(normalizePhrase(t));
-        }
-        this.allow.set(folder.uri.toString(), phrases);
+        this.allow.set(folder.uri.toString(), parseAllowList(Buffer.from(bytes).toString('utf8')));
       } catch {
         /* no allow-list in this folder */
       }
@@ -58,12 +53,7 @@ export class Suppressions implements vscode.Disposable {
     const folder = vscode.workspace.getWorkspaceFolder(doc.uri);
     const allow = folder ? this.allow.get(folder.uri.toString()) : undefined;
     const ignored = new Set(this.state.get<string[]>(`${IGNORED_KEY}:${doc.uri.toString()}`, []));
-    if (!allow?.size && ignored.size === 0) return findings;
-    return findings.filter((f) => {
-      if (allow?.has(normalizePhrase(f.text))) return false;
-      if (ignored.size && ignored.has(spanKey(text, f))) return false;
-      return true;
-    });
+    return suppressFindings(text, findings, allow, ignored);
   }
 
   async ignoreSpan(doc: vscode.TextDocument, start: number, end: number): Promise<void> {

@@ -7,7 +7,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../core/lint/finding';
-import { normalizePhrase, spanKey } from '../core/lint/describe';
+import { parseAllowList, suppressFindings } from '../core/lint/describe';
 import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList } from '../core/text/allowListFile';
 
 const MAX_ALLOW_LIST_BYTES = 1 << 20;
@@ -56,13 +56,7 @@ export class AllowList {
     }
     const cached = this.loaded.get(folder);
     if (cached && cached.mtimeMs === mtimeMs) return cached.phrases;
-    const phrases = new Set<string>();
-    if (mtimeMs >= 0) {
-      for (const line of readFileSync(file, 'utf8').split(/\r?\n/)) {
-        const t = line.replace(/(^|\s)#.*$/, '').trim();
-        if (t) phrases.add(normalizePhrase(t));
-      }
-    }
+    const phrases = mtimeMs >= 0 ? parseAllowList(readFileSync(file, 'utf8')) : new Set<string>();
     this.loaded.set(folder, { mtimeMs, phrases });
     return phrases;
   }
@@ -80,7 +74,6 @@ export class AllowList {
   filter(uri: string, text: string, findings: Finding[], ignored: ReadonlySet<string>): Finding[] {
     const folder = this.folderFor(uri);
     const allow = folder ? this.phrases(folder) : undefined;
-    if (!allow?.size && ignored.size === 0) return findings;
-    return findings.filter((f) => !allow?.has(normalizePhrase(f.text)) && !(ignored.size && ignored.has(spanKey(text, f))));
+    return suppressFindings(text, findings, allow, ignored);
   }
 }

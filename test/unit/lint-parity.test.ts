@@ -3,7 +3,7 @@
  * rule ids, messages, severities) for the same documents and default settings.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineClient } from '../../src/worker/client';
@@ -46,5 +46,23 @@ describe('lint: the CLI and the editor worker agree', function () {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe('lint: the workspace allow-list applies in the CLI as in the editor', function () {
+  this.timeout(120_000);
+
+  it('a phrase in the nearest .vscode/plausibility-allow.txt is not flagged', () => {
+    const root = mkdtempSync(join(tmpdir(), 'allow-'));
+    const docs = join(root, 'docs');
+    mkdirSync(join(root, '.vscode'), { recursive: true });
+    mkdirSync(docs);
+    const file = join(docs, 'a.md');
+    writeFileSync(file, 'It was a beatiful day. The goverment met.\n');
+    const before = JSON.parse(cli(['lint', file, '--format', 'json']).stdout).files[0].findings.map((f: { text: string }) => f.text);
+    assert.deepEqual(before, ['beatiful', 'goverment']);
+    writeFileSync(join(root, '.vscode', 'plausibility-allow.txt'), '# names we use\nBeatiful\n');
+    const after = JSON.parse(cli(['lint', file, '--format', 'json']).stdout).files[0].findings.map((f: { text: string }) => f.text);
+    assert.deepEqual(after, ['goverment']);
   });
 });

@@ -53,3 +53,24 @@ export function spanKey(text: string, f: Pick<Finding, 'start' | 'end'>): string
   const after = text.slice(f.end, f.end + 24).replace(/\s+/g, ' ');
   return `${before}\u0001${text.slice(f.start, f.end)}\u0001${after}`;
 }
+
+/** The phrases of an allow-list file's text: one per line, `#` starts a comment, matched case- and space-insensitively. */
+export function parseAllowList(text: string): Set<string> {
+  const phrases = new Set<string>();
+  for (const line of text.split(/\r?\n/)) {
+    const t = line.replace(/(^|\s)#.*$/, '').trim();
+    if (t) phrases.add(normalizePhrase(t));
+  }
+  return phrases;
+}
+
+/** The findings a writer has not switched off: not on the allow-list, and not an ignored span of this text. */
+export function suppressFindings<F extends { start: number; end: number; text: string }>(
+  text: string,
+  findings: F[],
+  allow: ReadonlySet<string> | undefined,
+  ignored: ReadonlySet<string> | undefined,
+): F[] {
+  if (!allow?.size && !ignored?.size) return findings;
+  return findings.filter((f) => !allow?.has(normalizePhrase(f.text)) && !ignored?.has(spanKey(text, f)));
+}
