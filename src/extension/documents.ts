@@ -12,6 +12,7 @@ import { PROSE_LANGUAGES } from '../core/text/blocks';
 import { DocumentResult, DocumentScorer, Finding } from '../worker/document';
 import { skipReason } from '../core/text/limits';
 import { CancelledError, WorkerCrashedError } from '../worker/protocol';
+import { invalidationOf } from '../core/settings/schema';
 import { diagnosticSeverity, lintSettings, readSettings, Settings } from './config';
 import { EngineService } from './engine';
 import { Heatmap } from './heatmap';
@@ -101,33 +102,12 @@ export class DocumentController implements vscode.Disposable, DocumentEvents {
     return this.settings.languages.includes(doc.languageId);
   }
 
-  /** Settings changed: re-read, reload the model if needed, and rescore or republish. */
+  /** Settings changed: re-read them; the settings schema says whether to reload the model, rescore or republish. */
   onSettingsChanged(e: vscode.ConfigurationChangeEvent): void {
-    const before = this.settings;
     this.settings = readSettings();
-    const s = this.settings;
-    if (
-      e.affectsConfiguration('plausibility.model') ||
-      e.affectsConfiguration('plausibility.executionProvider') ||
-      e.affectsConfiguration('plausibility.precision')
-    )
-      this.engine.resetFailure();
-    const rescore =
-      before.enabled !== s.enabled ||
-      before.model !== s.model ||
-      before.executionProvider !== s.executionProvider ||
-      before.precision !== s.precision ||
-      before.threshold !== s.threshold ||
-      before.surpriseEnabled !== s.surpriseEnabled ||
-      before.dialect !== s.dialect ||
-      JSON.stringify(before.toxicity) !== JSON.stringify(s.toxicity) ||
-      before.tags.join('\u0001') !== s.tags.join('\u0001') ||
-      before.offTag !== s.offTag ||
-      before.offTagSeverity !== s.offTagSeverity ||
-      before.diagnosticSeverity !== s.diagnosticSeverity ||
-      before.maxFileLength !== s.maxFileLength ||
-      before.languages.join() !== s.languages.join();
-    if (rescore) this.rescoreAll(false);
+    const what = invalidationOf((key) => e.affectsConfiguration(key));
+    if (what === 'reload') this.engine.resetFailure();
+    if (what === 'reload' || what === 'rescore') this.rescoreAll(false);
     else this.republishAll();
   }
 
