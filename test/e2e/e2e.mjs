@@ -11,7 +11,9 @@
 //   5. the rewrite picker shows each candidate as a diff with "Keep the original" active, Escape changes nothing,
 //      and the offered rewrites then appear as quick fixes (or the editor says that no rewrite passed);
 //   6. the rank-alternatives command replaces a `{a|b}` selection with the option picked from its ranked QuickPick;
-//   7. with --report: the token report webview renders its charts (under its strict Content-Security-Policy).
+//   7. the status bar names the product and its tooltip explains the figures;
+//   8. toggling the heatmap hides and shows it without writing the user's settings;
+//   9. with --report: the token report webview renders its charts (under its strict Content-Security-Policy).
 // Screenshots go to test/e2e/artifacts/ (git-ignored). The server is stopped by its PID, whatever happens.
 import { fork, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -364,7 +366,45 @@ async function main() {
       return `ranked ${JSON.stringify(texts)}; the selection became "${line}"`;
     });
 
-    // 7. The token report webview renders its charts under its Content-Security-Policy (opt-in: --report).
+    // 7. The status bar names the product, says how many findings the document has, and explains itself.
+    await step(results, 'status bar names the product and explains its figures', async () => {
+      await page.keyboard.press('Escape');
+      const item = page.locator('.statusbar-item', { hasText: 'Plausibility' });
+      await item.first().waitFor({ timeout: T(20_000) });
+      const text = (await item.first().innerText()).replace(/\s+/g, ' ').trim();
+      if (!/Plausibility: \d+ findings?/.test(text)) throw new Error(`status bar item: ${text}`);
+      await item.first().hover();
+      const tip = page.locator('.monaco-hover, .workbench-hover', { hasText: 'more likely' });
+      await tip.first().waitFor({ state: 'visible', timeout: T(10_000) });
+      const words = (await tip.first().innerText()).replace(/\s+/g, ' ');
+      if (!/Perplexity/.test(words) || !/Model:/.test(words)) throw new Error(`tooltip does not explain the figures: ${words}`);
+      await page.screenshot({ path: join(ARTIFACTS, '11-status-bar.png') });
+      return `${text}; tooltip: ${words.slice(0, 140)}`;
+    });
+
+    // 8. Toggling the heatmap hides and shows it as workspace view state: the user's settings file is not written.
+    await step(results, 'heatmap toggle is view state, not a settings write', async () => {
+      await page.mouse.move(10, 10);
+      const settingsFile = join(userData, 'User', 'settings.json');
+      const before = readFileSync(settingsFile, 'utf8');
+      const toggle = async () => {
+        await page.keyboard.press('F1');
+        await page.keyboard.type('Plausibility: Toggle Heatmap');
+        await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Toggle Heatmap' }).first().waitFor({ timeout: T(10_000) });
+        await page.keyboard.press('Enter');
+      };
+      const deco = editor.locator('[class*="ced-"]');
+      await toggle();
+      await page.waitForFunction(() => document.querySelectorAll('.view-lines [class*="ced-"]').length === 0, undefined, { timeout: T(10_000) });
+      await page.screenshot({ path: join(ARTIFACTS, '12-heatmap-off.png') });
+      await toggle();
+      await deco.first().waitFor({ timeout: T(10_000) });
+      const after = readFileSync(settingsFile, 'utf8');
+      if (after !== before) throw new Error('toggling the heatmap wrote the user settings');
+      return `off then on again (${await deco.count()} decorated ranges); user settings untouched`;
+    });
+
+    // 9. The token report webview renders its charts under its Content-Security-Policy (opt-in: --report).
     if (REPORT) await step(results, 'token report webview', async () => {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
