@@ -1,9 +1,10 @@
-/** `workspace/executeCommand`: ranking continuations with the model, ignoring spans, the allow-list, rescoring. */
+/** `workspace/executeCommand`: ranking continuations, rewrites, ignoring spans, the allow-list, rescoring. */
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Engine } from '../core/engine';
 import type { DocumentLinting } from './documents';
 import { COMMANDS, RankParams, RankRow } from './protocol';
 import { rankContinuations } from './rank';
+import { offerRewrites, type RewriteResult } from '../core/generation/rewriteOffer';
 
 export interface CommandHost {
   engine(): Promise<Engine | undefined>;
@@ -31,7 +32,7 @@ function uriArg(args: unknown[], command: string): string {
   return args[0];
 }
 
-export async function executeCommand(host: CommandHost, command: string, args: unknown[] = []): Promise<RankRow[] | string | null> {
+export async function executeCommand(host: CommandHost, command: string, args: unknown[] = []): Promise<RankRow[] | RewriteResult | string | null> {
   switch (command) {
     case COMMANDS.rank: {
       const p = rankParams(args);
@@ -61,6 +62,18 @@ export async function executeCommand(host: CommandHost, command: string, args: u
         host.error(`Plausibility: cannot add to the allow-list: ${(e as Error).message}`);
         return null;
       }
+    }
+    case COMMANDS.rewrite: {
+      const p = (typeof args[0] === 'object' && args[0] !== null ? args[0] : {}) as { uri?: unknown; start?: unknown; end?: unknown; kind?: unknown };
+      if (typeof p.uri !== 'string' || typeof p.start !== 'number' || typeof p.end !== 'number' || !(p.end > p.start))
+        throw invalid(`${command} needs {uri, start, end} with start < end`);
+      const text = host.linting.text(p.uri);
+      if (text === undefined) throw invalid(`${command}: ${p.uri} is not open`);
+      const engine = await host.engine();
+      if (!engine) throw new ResponseError(ErrorCodes.InternalError, 'the model is not loaded');
+      const kind = p.kind === 'toxicity' ? 'toxicity' : 'model';
+      const { start, end } = p;
+      return host.linting.exclusive(() => offerRewrites(engine, text, start, end, { kind, markdown: /\.(md|markdown)$/i.test(p.uri as string) }));
     }
     case COMMANDS.rescore:
       host.linting.schedule(uriArg(args, command), 0);

@@ -96,6 +96,11 @@ export class DocumentLinting {
     this.host.publish(uri, -1, []);
   }
 
+  /** The open document's current text. */
+  text(uri: string): string | undefined {
+    return this.documents.get(uri)?.getText();
+  }
+
   /** Findings of the last pass, or [] when the document changed since (their offsets would be stale). */
   findings(doc: TextDocument): Finding[] {
     const s = this.states.get(doc.uri);

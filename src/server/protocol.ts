@@ -18,6 +18,11 @@ export const COMMANDS = {
   addToAllowList: 'plausibility.addToAllowList',
   /** Rescore a document now (checkFrequency `manual`): `[uri]`. */
   rescore: 'plausibility.rescore',
+  /**
+   * Rewrites of a span that keep its content, are never toxic and read at least as well (the editor's offer):
+   * `{uri, start, end, kind?: 'model' | 'toxicity'}` -> {original, candidates: [{start, end, text, ...}], reason?}.
+   */
+  rewrite: 'plausibility.rewrite',
 } as const;
 
 /** One ranked continuation, as `plausibility rank --format json` prints it. */

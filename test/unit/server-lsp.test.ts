@@ -153,6 +153,24 @@ describe('language server (plausibility lsp --stdio)', function () {
     rows.forEach((x: any, i: number) => assert.ok(Math.abs(x.nll - expected[i].nll) < 1e-4, `${x.nll} vs ${expected[i].nll}`));
   });
 
+  it('serves the editor rewrites (plausibility.rewrite): every candidate keeps the words outside the span', async () => {
+    const uri = uriOf('rewrite.md');
+    const text = DOCS['plain.md'];
+    client.open(uri, text);
+    await client.diagnostics(uri);
+    const start = text.indexOf('form');
+    const res = await client.request('workspace/executeCommand', { command: 'plausibility.rewrite', arguments: [{ uri, start, end: start + 4 }] });
+    assert.equal(res.original, 'form');
+    assert.ok(Array.isArray(res.candidates));
+    for (const c of res.candidates) {
+      const edited = text.slice(0, c.start) + c.text + text.slice(c.end);
+      for (const w of ['letter', 'council', 'road']) assert.ok(edited.includes(w), `${w} kept in ${edited}`);
+      assert.ok(c.gain > 0, 'a model rewrite is offered only when it beats the original');
+    }
+    const bad = client.request('workspace/executeCommand', { command: 'plausibility.rewrite', arguments: [{ uri, start: 5, end: 5 }] });
+    await assert.rejects(bad, /start < end/);
+  });
+
   it('publishes only the newest version after a burst of edits (stale passes are cancelled or dropped)', async () => {
     const uri = uriOf('long.md');
     await client.diagnostics(uri);
