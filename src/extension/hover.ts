@@ -7,14 +7,6 @@ import { formatProb, type Finding } from '../worker/document';
 import { escapeMarkdown, findingAt, hoverText } from '../core/lint/describe';
 import type { DocumentController } from './documents';
 
-/** Shows a token with visible whitespace, escaped for Markdown. */
-export function showToken(s: string): string {
-  const visible = s.replace(/\r?\n/g, '↵').replace(/\t/g, '⇥').replace(/^ /, '␣');
-  return escapeMarkdown(visible || '∅');
-}
-
-export { escapeMarkdown } from '../core/lint/describe';
-
 export class TokenHoverProvider implements vscode.HoverProvider {
   constructor(private readonly documents: DocumentController) {}
 
@@ -22,29 +14,32 @@ export class TokenHoverProvider implements vscode.HoverProvider {
     const offset = doc.offsetAt(position);
     const finding = findingAt(this.documents.findingsFor(doc), offset);
     if (finding) return findingHover(doc, finding);
+    // The per-token view belongs to the heatmap (GLTR): without it, a hover over ordinary words would be noise.
+    if (!this.documents.heatmapVisible) return undefined;
     const scorer = this.documents.scorerFor(doc);
     if (!scorer) return undefined;
     const t = scorer.tokenAt(doc.offsetAt(position));
     if (!t) return undefined;
-    const text = doc.getText(new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
-    if (text.trim() === '') return undefined;
+    const text = doc.getText(new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end))).trim();
+    if (text === '') return undefined;
+    // Whole words only: a token that starts a word and is made of letters (no fragments, no special tokens).
+    const words = t.alternatives
+      .filter((a) => /^\s\p{L}[\p{L}'’-]*$/u.test(a.text) && a.text.trim().toLowerCase() !== text.toLowerCase())
+      .map((a) => a.text.trim());
     const md = new vscode.MarkdownString(undefined, false);
     md.isTrusted = false;
     md.supportHtml = false;
-    md.appendMarkdown(`**Plausibility** · token **${showToken(text)}**\n\n`);
-    md.appendMarkdown(`| | |\n|---|---|\n`);
-    md.appendMarkdown(`| probability | ${formatProb(t.prob)} (${t.bits.toFixed(2)} bits) |\n`);
-    md.appendMarkdown(`| rank | ${t.rank} |\n`);
-    md.appendMarkdown(`| entropy | ${t.entropyBits.toFixed(2)} bits |\n\n`);
-    if (t.alternatives.length > 0) {
-      md.appendMarkdown(`**Top alternatives:** `);
-      md.appendMarkdown(t.alternatives.map((a) => `“${showToken(a.text)}” ${formatProb(a.prob)}`).join(' · '));
-      md.appendMarkdown('\n\n');
-    }
+    const how = t.rank === 1 ? 'the word the model expected here' : t.prob >= 0.01 ? 'a likely word here' : 'an unexpected word here';
+    md.appendMarkdown(`**Plausibility** · “${escapeMarkdown(text)}” is ${how}.\n\n`);
+    if (words.length > 0) md.appendMarkdown(`Words the model expected: ${words.map((w) => `“${escapeMarkdown(w)}”`).join(', ')}\n\n`);
     const s = t.sentence;
-    md.appendMarkdown(
-      `Sentence: NLL ${s.nllNats.toFixed(1)} nats over ${s.tokens} tokens · perplexity ${Number.isFinite(s.perplexity) ? s.perplexity.toFixed(1) : '–'}`,
-    );
+    const details = [
+      `probability ${formatProb(t.prob)} (${t.bits.toFixed(1)} bits)`,
+      `rank ${t.rank}`,
+      `entropy ${t.entropyBits.toFixed(1)} bits`,
+      `sentence perplexity ${Number.isFinite(s.perplexity) ? s.perplexity.toFixed(1) : '–'} over ${s.tokens} tokens`,
+    ];
+    md.appendMarkdown(`*Details: ${escapeMarkdown(details.join(' · '))}*`);
     return new vscode.Hover(md, new vscode.Range(doc.positionAt(t.start), doc.positionAt(t.end)));
   }
 }
