@@ -9,13 +9,12 @@ import { basename } from 'node:path';
 import { Engine, providerLabel } from '../core/engine';
 import { PlausibilityError } from '../core/errors';
 import { LintCancelledError } from '../core/lint/linter';
-import { PrefixCache, scoreItems, scoreItemWithPrefix } from '../core/scoring/blockScore';
+import { PrefixCache, scoreItemsInGroups } from '../core/scoring/blockScore';
 import { lintDocument, releaseAllDocuments, releaseDocument } from './lint';
 import { handleRewrite, isRewriteMethod } from './rewriteMethods';
 import { handleGen, isGenMethod } from './gen';
 import { handleDiscrim, isDiscrimMethod } from './discrim';
 import {
-  BlockScore,
   LoadParams,
   Methods,
   ModelInfo,
@@ -44,8 +43,6 @@ function serialize(e: unknown): SerializedError {
   if (e instanceof Error) return { name: e.name, message: e.message };
   return { name: 'Error', message: String(e) };
 }
-
-const yieldToLoop = () => new Promise<void>((r) => setImmediate(r));
 
 class Cancelled {}
 
@@ -104,23 +101,15 @@ async function score(params: ScoreParams, id: number): Promise<ScoreResult> {
   const e = engine;
   if (!e) throw new PlausibilityError('No model is loaded.', 'NO_MODEL');
   let scored = 0;
-  for (let i = 0; i < params.items.length; i += ITEMS_PER_BATCH) {
-    await yieldToLoop();
-    checkCancelled(id);
-    const group = params.items.slice(i, i + ITEMS_PER_BATCH);
-    const t0 = performance.now();
-    let blocks: BlockScore[];
-    if (params.items.length <= PREFIX_PATH_MAX_ITEMS) {
-      blocks = [];
-      for (const it of group) blocks.push((await scoreItemWithPrefix(e, prefixCache(e), it, params.topK)) ?? (await scoreItems(e, [it], params.topK))[0]);
-    } else blocks = await scoreItems(e, group, params.topK);
-    const ms = (performance.now() - t0) / group.length;
-    for (const block of blocks) {
-      block.ms = ms;
+  await scoreItemsInGroups(e, prefixCache(e), params.items, params.topK, {
+    batch: ITEMS_PER_BATCH,
+    prefixMaxItems: PREFIX_PATH_MAX_ITEMS,
+    throwIfCancelled: () => checkCancelled(id),
+    onBlock: (block) => {
       scored++;
       post({ type: 'partial', id, block });
-    }
-  }
+    },
+  });
   return { scored };
 }
 

@@ -6,11 +6,11 @@
 import type { Engine } from '../engine';
 import { sortFindings, type Finding, type Severity } from './finding';
 import { overlapsAny } from '../text/markdown';
-import { BlockScore, PrefixCache, scoreItemWithPrefix, scoreItems } from '../scoring/blockScore';
+import { BlockScore, PrefixCache, scoreItemsInGroups } from '../scoring/blockScore';
 import type { CheckContext } from './check';
 import { blockSizes, prepareDocument, PreparedBlock, PreparedDocument } from './prepare';
 import { enabledChecks } from './registry';
-import { LintSettings, settingsKey, withDefaults } from './settings';
+import { LintSettings, withDefaults } from './settings';
 
 /** Thrown when a pass is cancelled (a newer edit arrived); blocks scored before stay cached. */
 export class LintCancelledError extends Error {
@@ -135,29 +135,18 @@ export class DocumentLinter {
   }
 
   private async scoreBlocks(missing: PreparedBlock[], k: number, opts: LintOptions): Promise<void> {
-    const e = this.engine;
     const items = missing.map((b) => ({ key: b.key, context: b.context, text: b.text }));
-    const done = (b: BlockScore, ms: number) => {
-      b.ms = ms;
-      this.scores.set(b.key, b);
-      opts.onBlock?.(b);
-    };
-    for (let i = 0; i < items.length; i += BLOCKS_PER_BATCH) {
-      await new Promise((r) => setImmediate(r)); // let a cancellation message in
-      if (opts.signal?.aborted) throw new LintCancelledError();
-      const group = items.slice(i, i + BLOCKS_PER_BATCH);
-      const t = performance.now();
-      if (items.length <= PREFIX_PATH_MAX_BLOCKS) {
-        for (const it of group) {
-          const b = (await scoreItemWithPrefix(e, this.prefixes, it, k)) ?? (await scoreItems(e, [it], k))[0];
-          done(b, performance.now() - t);
-        }
-      } else {
-        const bs = await scoreItems(e, group, k);
-        const ms = (performance.now() - t) / group.length;
-        for (const b of bs) done(b, ms);
-      }
-    }
+    await scoreItemsInGroups(this.engine, this.prefixes, items, k, {
+      batch: BLOCKS_PER_BATCH,
+      prefixMaxItems: PREFIX_PATH_MAX_BLOCKS,
+      throwIfCancelled: () => {
+        if (opts.signal?.aborted) throw new LintCancelledError();
+      },
+      onBlock: (b) => {
+        this.scores.set(b.key, b);
+        opts.onBlock?.(b);
+      },
+    });
   }
 
   private trim<V>(m: Map<string, V>, limit: number): void {
@@ -166,7 +155,4 @@ export class DocumentLinter {
       m.delete(key);
     }
   }
-
-  /** A settings key for per-block caches of checks. */
-  static settingsKey = settingsKey;
 }

@@ -210,3 +210,38 @@ export async function scoreItemWithPrefix(e: Engine, prefixes: PrefixCache, item
   }
   return b;
 }
+
+export interface GroupOptions {
+  /** Items per forward batch: small enough to cancel quickly, large enough to batch a cold pass. */
+  batch: number;
+  /** Requests of at most this many items (typing: the edited block and its successor) use the KV prefix path. */
+  prefixMaxItems: number;
+  /** Throws when the request was cancelled; called after each yield to the event loop. */
+  throwIfCancelled: () => void;
+  /** Each scored block, in order, with `ms` set to its share of its group's time. */
+  onBlock: (b: BlockScore) => void;
+}
+
+/**
+ * Scores items group by group, yielding to the event loop between groups so that a cancellation message gets in;
+ * blocks finished before a cancellation have already been handed to `onBlock`. The one scoring loop of the linter
+ * and of the engine worker's `score` method.
+ */
+export async function scoreItemsInGroups(e: Engine, prefixes: PrefixCache, items: ScoreItem[], k: number, opts: GroupOptions): Promise<void> {
+  for (let i = 0; i < items.length; i += opts.batch) {
+    await new Promise((r) => setImmediate(r));
+    opts.throwIfCancelled();
+    const group = items.slice(i, i + opts.batch);
+    const t0 = performance.now();
+    let blocks: BlockScore[];
+    if (items.length <= opts.prefixMaxItems) {
+      blocks = [];
+      for (const it of group) blocks.push((await scoreItemWithPrefix(e, prefixes, it, k)) ?? (await scoreItems(e, [it], k))[0]);
+    } else blocks = await scoreItems(e, group, k);
+    const ms = (performance.now() - t0) / group.length;
+    for (const b of blocks) {
+      b.ms = ms;
+      opts.onBlock(b);
+    }
+  }
+}
