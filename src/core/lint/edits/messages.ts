@@ -24,15 +24,15 @@ export function editMessage(e: ScoredEdit, original: string): string {
   }
 }
 
-/** A finding from an accepted edit; `offset` is the sentence's start in the document. */
-export function editFinding(e: ScoredEdit, others: ScoredEdit[], sentence: string, offset: number, rule: string): Finding {
+/** A finding from an accepted edit, in sentence offsets. */
+export function editFinding(e: ScoredEdit, others: ScoredEdit[], sentence: string, rule: string): Finding {
   const original = sentence.slice(e.flagStart, e.flagEnd);
   const edited = sentence.slice(0, e.start) + e.replacement + sentence.slice(e.end);
   const msg = editMessage(e, original);
   return {
     rule,
-    start: offset + e.flagStart,
-    end: offset + e.flagEnd,
+    start: e.flagStart,
+    end: e.flagEnd,
     text: original,
     message: msg,
     severity: 'warning',

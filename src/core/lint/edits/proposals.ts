@@ -39,8 +39,6 @@ export interface SentenceWord {
 }
 
 export interface ProposalOptions {
-  /** Words of the whole document (lower case) with their counts: a word used twice is not a misspelling. */
-  documentCounts: Map<string, number>;
   enabled: Set<EditKind>;
   /** At most this many candidates per sentence. */
   maxCandidates?: number;
@@ -134,14 +132,14 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   };
   const nonWord = new Set<number>();
 
-  // Non-words: dictionary corrections. Names, acronyms, words with digits, words used again in the document,
-  // words frequent in the model's training text and the other dialect's spellings are real words.
+  // Non-words: dictionary corrections. Names, acronyms, words with digits, words frequent in the model's training
+  // text and the other dialect's spellings are real words (a word used again in the document is cleared by the
+  // runner, which sees the whole document).
   words.forEach((w, i) => {
     if (!/^[\p{L}\p{M}'’]+$/u.test(w.text) || w.text.length < 3) return;
     const start = i === 0;
     if (isName(w.text, start) || (w.text.length > 1 && w.text === w.text.toUpperCase())) return;
     if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
-    if ((opts.documentCounts.get(w.text.toLowerCase()) ?? 0) > 1) return;
     nonWord.add(i);
     // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).

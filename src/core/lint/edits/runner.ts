@@ -1,8 +1,8 @@
 /**
  * Finds verified edits in a prepared document, once per pass for every edit kind: for each block, each sentence's
  * candidate edits are scored against the original sentence (with its left context), and the edits that pass their
- * margin become findings. Results are cached per block (context and text) and settings, so typing re-verifies only
- * the edited paragraph.
+ * margin become findings. Results are cached per sentence (with the text before it) and settings, so typing
+ * re-verifies only the sentences an edit touches.
  */
 import type { Engine } from '../../engine';
 import { calibrate } from '../../scoring/spans';
@@ -88,6 +88,7 @@ function scoredWords(block: PreparedBlock, sentence: { start: number; end: numbe
   return words;
 }
 
+/** Verified-edit findings of one block, in block offsets. */
 async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
   const e = ctx.engine;
   const pct = String(ctx.settings.edits.prefilterPercentile);
@@ -102,19 +103,20 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
     // An edit elsewhere in the paragraph leaves this sentence and the text before it as they were: reuse its result.
     const key = `edits-sentence|${sk}|${context}\u0000${sentence}`;
     let rel = ctx.onCandidate ? undefined : (ctx.cache.get(key) as Finding[] | undefined);
-    if (!rel) {
+    if (rel) ctx.cache.delete(key); // most recent last: the linter trims the oldest
+    else {
       rel = [];
       const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p));
-      const edits = proposeEdits(sentence, words, lex, { documentCounts: new Map(), enabled });
+      const edits = proposeEdits(sentence, words, lex, { enabled });
       if (edits.length > 0) {
         const scored = await scoreEdits(e, context, sentence, edits);
         if (ctx.onCandidate)
           for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
-        for (const { edit, others } of acceptEdits(scored, margins)) rel.push(editFinding(edit, others, sentence, 0, EDIT_RULES[edit.kind]));
+        for (const { edit, others } of acceptEdits(scored, margins)) rel.push(editFinding(edit, others, sentence, EDIT_RULES[edit.kind]));
       }
-      ctx.cache.set(key, rel);
     }
-    for (const f of rel) out.push({ ...f, start: f.start + block.start + sent.start, end: f.end + block.start + sent.start });
+    ctx.cache.set(key, rel);
+    for (const f of rel) out.push({ ...f, start: f.start + sent.start, end: f.end + sent.start });
   }
   return out;
 }
@@ -133,18 +135,9 @@ export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise
     const out: Finding[] = [];
     for (const b of doc.blocks) {
       if (!b.score) continue;
-      const key = `edits|${b.key}|${sk}`;
-      let fs = ctx.cache.get(key) as Finding[] | undefined;
-      if (!fs) {
-        const rel = await verifyBlock(ctx, b, enabled, lex, sk);
-        if (ctx.signal?.aborted) return out;
-        fs = rel.map((f) => ({ ...f, start: f.start - b.start, end: f.end - b.start }));
-        ctx.cache.set(key, fs);
-      } else {
-        ctx.cache.delete(key);
-        ctx.cache.set(key, fs);
-      }
-      for (const f of fs) {
+      const rel = await verifyBlock(ctx, b, enabled, lex, sk);
+      if (ctx.signal?.aborted) return out;
+      for (const f of rel) {
         if (f.rule === EDIT_RULES.spelling && (counts.get(f.text.toLowerCase()) ?? 0) > 1) continue;
         out.push({ ...f, start: f.start + b.start, end: f.end + b.start });
       }
