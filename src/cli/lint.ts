@@ -1,10 +1,10 @@
 /** `plausibility lint FILES...`: flagged spans with line:col, as text (eslint/Vale style), JSON or SARIF 2.1.0. */
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { InputError, PlausibilityError } from '../core/errors';
-import { parseAllowList, suppressFindings } from '../core/lint/describe';
+import { suppressFindings } from '../core/lint/describe';
 import { DocumentLinter } from '../core/lint/linter';
-import { ALLOW_LIST_DIR, ALLOW_LIST_FILE } from '../core/text/allowListFile';
+import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, readAllowList } from '../core/text/allowListFile';
 import type { Finding as LintFinding } from '../core/lint/finding';
 import type { FileFinding, FileResult } from './lintResult';
 import { LineIndex } from '../core/text/document';
@@ -118,14 +118,13 @@ function toFileFinding(f: LintFinding, lines: LineIndex): FileFinding {
 
 const allowLists = new Map<string, Set<string> | undefined>();
 
-/** The phrases of the nearest `.vscode/plausibility-allow.txt` at or above `dir` (regular files under 1 MiB only). */
+/** The phrases of the nearest `.vscode/plausibility-allow.txt` at or above `dir` (see readAllowList for what is read). */
 function allowListFor(dir: string): Set<string> | undefined {
   if (allowLists.has(dir)) return allowLists.get(dir);
   let found: Set<string> | undefined;
-  const file = join(dir, ALLOW_LIST_DIR, ALLOW_LIST_FILE);
   try {
-    const st = lstatSync(file);
-    if (st.isFile() && st.size <= 1 << 20) found = parseAllowList(readFileSync(file, 'utf8'));
+    lstatSync(join(dir, ALLOW_LIST_DIR, ALLOW_LIST_FILE)); // an allow-list here, readable or not, ends the walk
+    found = readAllowList(dir)?.phrases;
   } catch {
     const parent = dirname(dir);
     found = parent === dir ? undefined : allowListFor(parent);

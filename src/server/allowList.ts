@@ -3,14 +3,12 @@
  * workspace folder's allow-list, `.vscode/plausibility-allow.txt` (one phrase per line, `#` starts a comment;
  * matching ignores case and runs of whitespace). The file is the one the VS Code extension reads and writes.
  */
-import { lstatSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding } from '../core/lint/finding';
-import { parseAllowList, suppressFindings } from '../core/lint/describe';
-import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList } from '../core/text/allowListFile';
-
-const MAX_ALLOW_LIST_BYTES = 1 << 20;
+import { suppressFindings } from '../core/lint/describe';
+import { ALLOW_LIST_DIR, ALLOW_LIST_FILE, appendToAllowList, readAllowList } from '../core/text/allowListFile';
 
 export { normalizePhrase, spanKey } from '../core/lint/describe';
 
@@ -46,17 +44,15 @@ export class AllowList {
 
   /** The folder's phrases, read again when the file changed (only regular files under 1 MiB are read). */
   phrases(folder: string): Set<string> {
-    const file = join(folder, ALLOW_LIST_DIR, ALLOW_LIST_FILE);
     let mtimeMs = -1;
     try {
-      const st = lstatSync(file);
-      if (st.isFile() && st.size <= MAX_ALLOW_LIST_BYTES) mtimeMs = st.mtimeMs;
+      mtimeMs = lstatSync(join(folder, ALLOW_LIST_DIR, ALLOW_LIST_FILE)).mtimeMs;
     } catch {
       /* no allow-list */
     }
     const cached = this.loaded.get(folder);
     if (cached && cached.mtimeMs === mtimeMs) return cached.phrases;
-    const phrases = mtimeMs >= 0 ? parseAllowList(readFileSync(file, 'utf8')) : new Set<string>();
+    const phrases = readAllowList(folder)?.phrases ?? new Set<string>();
     this.loaded.set(folder, { mtimeMs, phrases });
     return phrases;
   }

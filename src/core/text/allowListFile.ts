@@ -5,9 +5,10 @@
  * is written to a fresh temporary file and renamed into place (rename replaces the directory entry, never a link's
  * target). Nothing is written for an untrusted workspace.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeSync, fsyncSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { parseAllowList } from '../lint/describe';
 
 export const ALLOW_LIST_DIR = '.vscode';
 export const ALLOW_LIST_FILE = 'plausibility-allow.txt';
@@ -16,6 +17,21 @@ const HEADER = '# Phrases Plausibility never flags in this workspace, one per li
 const MAX_ALLOW_LIST_BYTES = 1 << 20;
 
 export class AllowListError extends Error {}
+
+/**
+ * A folder's allow-list phrases with the file's mtime (for callers that cache), or undefined when it has none that
+ * may be read: only a regular file under the size limit counts, never a link or a FIFO.
+ */
+export function readAllowList(folder: string): { phrases: Set<string>; mtimeMs: number } | undefined {
+  const file = join(folder, ALLOW_LIST_DIR, ALLOW_LIST_FILE);
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > MAX_ALLOW_LIST_BYTES) return undefined;
+    return { phrases: parseAllowList(readFileSync(file, 'utf8')), mtimeMs: st.mtimeMs };
+  } catch {
+    return undefined;
+  }
+}
 
 function lstatOrUndefined(path: string) {
   try {
