@@ -6,7 +6,8 @@
  */
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { DocumentResult, sentences } from '../worker/document';
+import { splitSentences } from '../core/text/sentences';
+import type { DocumentResult } from '../worker/document';
 import type { DocumentController } from './documents';
 
 export interface ReportData {
@@ -38,7 +39,7 @@ export function buildReport(doc: vscode.TextDocument, result: DocumentResult, fi
       const r = score.ranks[i];
       ranks[r <= 10 ? 0 : r <= 100 ? 1 : r <= 1000 ? 2 : 3].count++;
     }
-    for (const s of sentences(block.text)) {
+    for (const s of splitSentences(block.text)) {
       let nll = 0;
       let n = 0;
       for (let i = 0; i < score.starts.length; i++) {

@@ -194,13 +194,8 @@ export class DocumentScorer {
   }
 }
 
-/** Sentences of a block (the one shared splitter: soft line breaks are spaces). */
-export function sentences(text: string): { start: number; end: number }[] {
-  return splitSentences(text);
-}
-
 function sentenceAround(text: string, rel: number): { start: number; end: number } {
-  const all = sentences(text);
+  const all = splitSentences(text);
   for (const s of all) if (rel < s.end || s === all[all.length - 1]) return s.start <= rel ? s : { start: rel, end: s.end };
   return { start: 0, end: text.length };
 }

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { hashKey, leftContext, looksBinaryOrHugeLine, maskDocument, splitBlocks } from '../../../src/core/text/blocks';
 import { EngineClient } from '../../../src/worker/client';
 import { autoOrder, platformInfo } from '../../../src/core/model/providers';
-import { DocumentScorer, sentences } from '../../../src/worker/document';
+import { DocumentScorer } from '../../../src/worker/document';
+import { splitSentences as sentences } from '../../../src/core/text/sentences';
 import { BlockScore, CancelledError, WorkerCrashedError } from '../../../src/worker/protocol';
 
 /** The package root this test was built in (searched upwards from the bundled test). */
