@@ -1,5 +1,5 @@
 // esbuild build for Plausibility.
-//   node scripts/build.mjs           -> dist/ (CLI, and the extension/worker entries when present)
+//   node scripts/build.mjs           -> dist/ (CLI, language server, extension client, benchmarks)
 //   node scripts/build.mjs --tests   -> out/test/unit/*.test.js (mocha specs)
 //   node scripts/build.mjs --watch   -> rebuild dist/ on change
 import * as esbuild from 'esbuild';
@@ -27,8 +27,7 @@ const common = {
 /** dist entries: [source, output]. Entries whose source does not exist yet are skipped. */
 const distEntries = [
   ['src/cli/main.ts', 'dist/cli.js', { banner: { js: '#!/usr/bin/env node' } }],
-  ['src/extension/main.ts', 'dist/extension.js', {}],
-  ['src/worker/worker.ts', 'dist/worker.js', {}],
+  ['src/client/main.ts', 'dist/extension.js', {}],
   ['src/server/entry.ts', 'dist/server.js', {}],
   ['bench/score.ts', 'dist/bench/score.js', {}],
   ['bench/edit.ts', 'dist/bench/edit.js', {}],

@@ -123,7 +123,7 @@ function main() {
     return;
   }
   if (opts.build) run('npm', ['run', '--silent', 'build']);
-  for (const f of ['dist/extension.js', 'dist/worker.js', 'models/default/onnx/model.onnx', 'models/default/tokenizer.json'])
+  for (const f of ['dist/extension.js', 'dist/server.js', 'models/default/onnx/model.onnx', 'models/default/tokenizer.json'])
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run npm run build (and provide the bundled model)`);
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
   const tmp = mkdtempSync(join(tmpdir(), 'plausibility-package-'));

@@ -2,15 +2,25 @@
 import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Engine } from '../core/engine';
 import type { DocumentLinting } from './documents';
-import { COMMANDS, RankParams, RankRow } from './protocol';
+import { COMMANDS, RankParams } from './protocol';
 import { rankContinuations } from './rank';
-import { offerRewrites, type RewriteResult } from '../core/generation/rewriteOffer';
+import type { RewriteResult } from '../core/generation/rewriteOffer';
+import { validateModelDir } from '../core/model/validateModel';
+import { splitSentences } from '../core/text/sentences';
+import { trainHead, type TrainHeadParams } from './heads';
+import { completionsAt, offerDocumentRewrites, rankSelection } from './generation';
+import type { ServerSettings } from './settings';
 
 export interface CommandHost {
   engine(): Promise<Engine | undefined>;
+  settings(): ServerSettings;
   linting: DocumentLinting;
   info(message: string): void;
   error(message: string): void;
+  /** Runs work under a $/progress token; `report` takes a message and a percentage. */
+  progress<T>(title: string, work: (report: (message: string, percent?: number) => void) => Promise<T>): Promise<T>;
+  /** The report of an open document (null before its first pass). */
+  report(uri: string): unknown;
 }
 
 function invalid(message: string): ResponseError<void> {
@@ -32,19 +42,59 @@ function uriArg(args: unknown[], command: string): string {
   return args[0];
 }
 
-export async function executeCommand(host: CommandHost, command: string, args: unknown[] = []): Promise<RankRow[] | RewriteResult | string | null> {
+/** The first argument as an object (commands that take `{...}`). */
+function objectArg(args: unknown[]): Record<string, unknown> {
+  return typeof args[0] === 'object' && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
+}
+
+/** `{uri, ...}` of an open document: its text, or an InvalidParams error. */
+function openText(host: CommandHost, p: Record<string, unknown>, command: string): { uri: string; text: string } {
+  if (typeof p.uri !== 'string') throw invalid(`${command} needs a document URI`);
+  const text = host.linting.text(p.uri);
+  if (text === undefined) throw invalid(`${command}: ${p.uri} is not open`);
+  return { uri: p.uri, text };
+}
+
+async function loadedEngine(host: CommandHost): Promise<Engine> {
+  const engine = await host.engine();
+  if (!engine) throw new ResponseError(ErrorCodes.InternalError, 'the model is not loaded');
+  return engine;
+}
+
+/** Errors of the engine's input checks (InputError, PlausibilityError) reach the client as their message. */
+function asResponseError(e: unknown): unknown {
+  if (e instanceof ResponseError) return e;
+  const err = e as { message?: string; code?: unknown };
+  return new ResponseError(ErrorCodes.InvalidRequest, err?.message ?? String(e), { code: err?.code });
+}
+
+export async function executeCommand(host: CommandHost, command: string, args: unknown[] = [], token?: { isCancellationRequested: boolean }): Promise<unknown> {
+  // Long requests (rewrites, completions) stop at their next model step once the client cancels them.
+  const signal = { get aborted() { return token?.isCancellationRequested === true; } } as AbortSignal;
+  try {
+    return await run(host, command, args, signal);
+  } catch (e) {
+    throw asResponseError(e);
+  }
+}
+
+async function run(host: CommandHost, command: string, args: unknown[], signal: AbortSignal): Promise<unknown> {
   switch (command) {
     case COMMANDS.rank: {
       const p = rankParams(args);
-      const engine = await host.engine();
-      if (!engine) throw new ResponseError(ErrorCodes.InternalError, 'the model is not loaded');
+      const engine = await loadedEngine(host);
       return host.linting.exclusive(() => rankContinuations(engine, p.context, p.candidates, { perToken: p.perToken }));
     }
     case COMMANDS.ignoreSpan: {
       const uri = uriArg(args, command);
       const [start, end] = [args[1], args[2]];
       if (typeof start !== 'number' || typeof end !== 'number') throw invalid(`${command} needs start and end offsets`);
-      host.linting.ignoreSpan(uri, start, end);
+      return host.linting.ignoreSpan(uri, start, end) ?? null;
+    }
+    case COMMANDS.restoreIgnoredSpans: {
+      const uri = uriArg(args, command);
+      const keys = Array.isArray(args[1]) ? args[1].filter((k): k is string => typeof k === 'string') : [];
+      host.linting.restoreIgnored(uri, keys);
       return null;
     }
     case COMMANDS.clearIgnoredSpans:
@@ -64,16 +114,59 @@ export async function executeCommand(host: CommandHost, command: string, args: u
       }
     }
     case COMMANDS.rewrite: {
-      const p = (typeof args[0] === 'object' && args[0] !== null ? args[0] : {}) as { uri?: unknown; start?: unknown; end?: unknown; kind?: unknown };
-      if (typeof p.uri !== 'string' || typeof p.start !== 'number' || typeof p.end !== 'number' || !(p.end > p.start))
-        throw invalid(`${command} needs {uri, start, end} with start < end`);
-      const text = host.linting.text(p.uri);
-      if (text === undefined) throw invalid(`${command}: ${p.uri} is not open`);
+      const p = objectArg(args);
+      const { uri, text } = openText(host, p, command);
+      // Without a span, the sentence at `offset` (the toxicity rewrite from the cursor).
+      if (p.start === undefined && typeof p.offset === 'number') {
+        const at = p.offset;
+        const s = splitSentences(text).find((x) => x.start <= at && at <= x.end);
+        if (!s) throw invalid(`${command}: no sentence at offset ${at}`);
+        [p.start, p.end] = [s.start, s.end];
+      }
+      if (typeof p.start !== 'number' || typeof p.end !== 'number' || !(p.end > p.start))
+        throw invalid(`${command} needs {uri, start, end} with start < end, or {uri, offset}`);
+      const engine = await loadedEngine(host);
+      const span = { start: p.start, end: p.end, kind: p.kind === 'toxicity' ? ('toxicity' as const) : ('model' as const), markdown: /\.(md|markdown)$/i.test(uri) || p.markdown === true };
+      return host.linting.exclusive((): Promise<RewriteResult> => offerDocumentRewrites(engine, text, span, host.settings(), signal));
+    }
+    case COMMANDS.rankOptions: {
+      const p = objectArg(args);
+      const { text } = openText(host, p, command);
+      if (typeof p.start !== 'number' || typeof p.end !== 'number') throw invalid(`${command} needs {uri, start, end}`);
+      const engine = await loadedEngine(host);
+      const [start, end] = [p.start, p.end];
+      return host.linting.exclusive(() => rankSelection(engine, text, start, end));
+    }
+    case COMMANDS.complete: {
+      const p = objectArg(args);
+      const { text } = openText(host, p, command);
+      if (typeof p.offset !== 'number') throw invalid(`${command} needs {uri, offset}`);
       const engine = await host.engine();
-      if (!engine) throw new ResponseError(ErrorCodes.InternalError, 'the model is not loaded');
-      const kind = p.kind === 'toxicity' ? 'toxicity' : 'model';
-      const { start, end } = p;
-      return host.linting.exclusive(() => offerRewrites(engine, text, start, end, { kind, markdown: /\.(md|markdown)$/i.test(p.uri as string) }));
+      if (!engine) return [];
+      const offset = p.offset;
+      return host.linting.exclusive(() => completionsAt(engine, text, offset, signal));
+    }
+    case COMMANDS.report: {
+      const p = objectArg(args);
+      openText(host, p, command);
+      return host.report(p.uri as string) ?? null;
+    }
+    case COMMANDS.trainHead: {
+      const engine = await loadedEngine(host);
+      const p = objectArg(args) as unknown as TrainHeadParams;
+      return host.progress('Plausibility: training a discriminator head', (report) =>
+        host.linting.exclusive(() => trainHead(engine, p, report)),
+      );
+    }
+    case COMMANDS.validateModel: {
+      const dir = objectArg(args).dir;
+      if (typeof dir !== 'string' || !dir) throw invalid(`${command} needs {dir}`);
+      try {
+        await host.linting.exclusive(() => validateModelDir(dir));
+        return {};
+      } catch (e) {
+        return { problem: (e as Error)?.message ?? String(e) };
+      }
     }
     case COMMANDS.rescore:
       host.linting.schedule(uriArg(args, command), 0);

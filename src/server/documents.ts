@@ -107,10 +107,26 @@ export class DocumentLinting {
     return s && s.version === doc.version ? s.findings : [];
   }
 
-  ignoreSpan(uri: string, start: number, end: number): void {
+  /** The last pass of the document as it is now (blocks and totals for hovers and the report), or undefined. */
+  result(doc: TextDocument): LintResult | undefined {
+    const s = this.states.get(doc.uri);
+    return s && s.version === doc.version ? s.result : undefined;
+  }
+
+  /** Ignores the findings on this span of the last pass's text; returns the span's key (for restoring it later). */
+  ignoreSpan(uri: string, start: number, end: number): string | undefined {
     const s = this.states.get(uri);
-    if (!s?.result) return;
-    s.ignored.add(spanKey(s.text, { start, end }));
+    if (!s?.result) return undefined;
+    const key = spanKey(s.text, { start, end });
+    s.ignored.add(key);
+    this.publish(uri);
+    return key;
+  }
+
+  /** Ignores spans by key (a client restoring what the user ignored in an earlier session). */
+  restoreIgnored(uri: string, keys: string[]): void {
+    const s = this.state(uri);
+    for (const k of keys) s.ignored.add(k);
     this.publish(uri);
   }
 
@@ -214,7 +230,7 @@ export class DocumentLinting {
     if (!s?.result || !doc || doc.version !== s.version) return;
     s.findings = this.allowList.filter(uri, s.text, s.result.findings, s.ignored);
     this.host.publish(uri, s.version, s.findings.map((f) => toDiagnostic(doc, f)));
-    this.host.status({ uri, state: 'ok', perplexity: s.result.perplexity });
+    this.host.status({ uri, state: 'ok', perplexity: s.result.perplexity, tokens: s.result.tokens });
     const settings = this.host.settings();
     if (settings.heatmap) {
       this.host.heatmap({

@@ -20,10 +20,12 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AllowList, fsPath } from './allowList';
 import { executeCommand } from './commands';
 import { DocumentHost, DocumentLinting } from './documents';
-import { findingAt, findingHover } from './hover';
+import { findingAt, findingHover, ParagraphTags, tokenHover } from './hover';
+import { buildReport } from '../core/scoring/tokenDetail';
+import { invalidationBetween } from '../core/settings/schema';
 import { codeActions } from './codeActions';
 import { ModelHost } from './model';
-import { COMMANDS, HEATMAP_NOTIFICATION, STATUS_NOTIFICATION } from './protocol';
+import { COMMANDS, HEATMAP_NOTIFICATION, MODEL_NOTIFICATION, STATUS_NOTIFICATION } from './protocol';
 import { readSettings, SECTION, ServerSettings } from './settings';
 
 const VERSION = '0.1.0';
@@ -50,19 +52,24 @@ export function startServer(connection: Connection): void {
   const show = (type: MessageType, message: string) => void connection.sendNotification('window/showMessage', { type, message });
   const log = (m: string) => connection.console.log(m);
 
-  async function withProgress<T>(title: string, work: (report: (percent: number) => void) => Promise<T>): Promise<T> {
+  async function withProgress<T>(title: string, work: (report: (percent: number, message?: string) => void) => Promise<T>): Promise<T> {
     if (!client.progress) return work(() => undefined);
     const reporter = await connection.window.createWorkDoneProgress().catch(() => undefined);
     if (!reporter) return work(() => undefined);
     reporter.begin(title, 0, undefined, false);
     try {
-      return await work((p) => reporter.report(p));
+      return await work((p, message) => (message === undefined ? reporter.report(p) : reporter.report(p, message)));
     } finally {
       reporter.done();
     }
   }
 
-  const models = new ModelHost({ log, error: (m) => show(MessageType.Error, m), progress: (title, work) => withProgress(title, () => work()) });
+  const models = new ModelHost({
+    log,
+    error: (m) => show(MessageType.Error, m),
+    progress: (title, work) => withProgress(title, () => work()),
+    state: (p) => void connection.sendNotification(MODEL_NOTIFICATION, p),
+  });
   const engine = async () => {
     await ready;
     return settings.enabled ? models.ensure(settings) : undefined;
@@ -133,13 +140,19 @@ export function startServer(connection: Connection): void {
     void engine(); // load the model now, not at the first document
   });
 
+  // The one settings schema says what a change makes stale: the model, the findings, or only what is published.
   connection.onDidChangeConfiguration(async (change) => {
     const pushed = (change.settings as Record<string, unknown> | null | undefined)?.[SECTION];
     if (pushed !== undefined) pushedSettings = pushed;
     await ready;
+    const before = settings;
     await refreshSettings();
-    if (settings.enabled) await models.ensure(settings, true);
-    linting.scheduleAll();
+    const what = invalidationBetween(before.read, settings.read);
+    if (what === 'reload' || (settings.enabled && !before.enabled)) {
+      if (settings.enabled) await models.ensure(settings, true);
+      linting.scheduleAll();
+    } else if (what === 'rescore') linting.scheduleAll();
+    else if (what === 'republish') linting.republishAll();
   });
 
   documents.onDidOpen((e) => {
@@ -153,11 +166,23 @@ export function startServer(connection: Connection): void {
   });
   documents.onDidClose((e) => linting.close(e.document.uri));
 
-  connection.onHover((p) => {
+  const paragraphTags = new ParagraphTags();
+  connection.onHover(async (p, token) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return null;
-    const f = findingAt(linting.findings(doc), doc.offsetAt(p.position));
-    return f ? findingHover(doc, f, client.markdownHover) : null;
+    const offset = doc.offsetAt(p.position);
+    const f = findingAt(linting.findings(doc), offset);
+    if (f) return findingHover(doc, f, client.markdownHover);
+    // The per-token view belongs to the heatmap: without it, a hover over ordinary words would be noise.
+    const result = linting.result(doc);
+    const hover = settings.heatmap && result ? tokenHover(doc, result.blocks, offset, client.markdownHover) : null;
+    const engine = result ? models.current : undefined;
+    const tags = engine && !token.isCancellationRequested ? await linting.exclusive(() => paragraphTags.line(engine, doc.getText(), offset, client.markdownHover)) : null;
+    if (!tags || token.isCancellationRequested) return hover;
+    const tagPart = client.markdownHover ? `**Plausibility** · ${tags}` : `Plausibility · ${tags}`;
+    if (!hover) return { contents: { kind: client.markdownHover ? 'markdown' : 'plaintext', value: tagPart } };
+    const c = hover.contents as { kind: 'markdown' | 'plaintext'; value: string };
+    return { ...hover, contents: { kind: c.kind, value: `${c.value}\n\n${tags}` } };
   });
 
   connection.onCodeAction((p) => {
@@ -166,11 +191,26 @@ export function startServer(connection: Connection): void {
     return codeActions(doc, linting.findings(doc), p, allowList.folderFor(doc.uri) !== undefined);
   });
 
-  connection.onExecuteCommand((p) =>
+  connection.onExecuteCommand((p, token) =>
     executeCommand(
-      { engine, linting, info: (m) => show(MessageType.Info, m), error: (m) => show(MessageType.Error, m) },
+      {
+        engine,
+        settings: () => settings,
+        linting,
+        info: (m) => show(MessageType.Info, m),
+        error: (m) => show(MessageType.Error, m),
+        progress: (title, work) => withProgress(title, (report) => work((message, percent) => report(percent ?? 0, message))),
+        report: (uri) => {
+          const doc = documents.get(uri);
+          const r = doc && linting.result(doc);
+          if (!doc || !r) return null;
+          const totals = { tokens: r.tokens, perplexity: r.perplexity, findings: linting.findings(doc).length };
+          return buildReport(r.blocks, totals, (o) => doc.positionAt(o).line);
+        },
+      },
       p.command,
       p.arguments ?? [],
+      token,
     ),
   );
 

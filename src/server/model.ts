@@ -3,8 +3,10 @@
  * again only when those change. A missing or damaged model is an error message to the user, never a crash: the
  * server keeps running without an engine until the settings name a model that loads.
  */
+import { basename } from 'node:path';
 import { Engine } from '../core/engine';
 import { checkModelFiles } from '../core/model/modelCheck';
+import type { ModelParams } from './protocol';
 import { engineKey, ServerSettings } from './settings';
 
 export interface ModelHostEvents {
@@ -13,6 +15,8 @@ export interface ModelHostEvents {
   error(message: string): void;
   /** Brackets a load, for $/progress. */
   progress<T>(title: string, work: () => Promise<T>): Promise<T>;
+  /** The model's state changed (the client's status bar). */
+  state(params: ModelParams): void;
 }
 
 export class ModelHost {
@@ -44,6 +48,7 @@ export class ModelHost {
 
   private async load(s: ServerSettings, previous: Engine | undefined): Promise<Engine | undefined> {
     if (previous) await previous.dispose().catch(() => undefined);
+    this.events.state({ state: 'loading', dir: s.modelDir });
     try {
       const engine = await this.events.progress(`Plausibility: loading the model`, async () => {
         checkModelFiles(s.modelDir, s.variant);
@@ -52,10 +57,12 @@ export class ModelHost {
       this.engine = engine;
       this.lastError = undefined;
       this.events.log(`model ${engine.info.modelDir} loaded (${engine.info.provider})`);
+      this.events.state({ state: 'ready', dir: s.modelDir, name: basename(engine.info.modelDir), provider: engine.info.provider });
       return engine;
     } catch (e) {
       this.lastError = `Plausibility cannot load the model at ${s.modelDir}: ${(e as Error)?.message ?? String(e)}`;
       this.events.error(this.lastError);
+      this.events.state({ state: 'error', dir: s.modelDir, message: (e as Error)?.message ?? String(e) });
       return undefined;
     }
   }

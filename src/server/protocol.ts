@@ -10,7 +10,7 @@ export const SOURCE = 'plausibility';
 export const COMMANDS = {
   /** Rank candidate continuations of a context: `{context, candidates, perToken?}` -> RankRow[] (best first). */
   rank: 'plausibility.rank',
-  /** Ignore one finding's span in a document (server memory): `[uri, start, end]` (UTF-16 offsets). */
+  /** Ignore one finding's span in a document (server memory): `[uri, start, end]` (UTF-16 offsets) -> the span's key. */
   ignoreSpan: 'plausibility.ignoreSpan',
   /** Forget the ignored spans of a document: `[uri]`. */
   clearIgnoredSpans: 'plausibility.clearIgnoredSpans',
@@ -20,9 +20,29 @@ export const COMMANDS = {
   rescore: 'plausibility.rescore',
   /**
    * Rewrites of a span that keep its content, are never toxic and read at least as well (the editor's offer):
-   * `{uri, start, end, kind?: 'model' | 'toxicity'}` -> {original, candidates: [{start, end, text, ...}], reason?}.
+   * `{uri, start, end, kind?: 'model' | 'toxicity'}` (or `{uri, offset, kind}`: the sentence at offset) ->
+   * {original, candidates: [{start, end, text, ...}], reason?}. A model rewrite is tag-guided when the document
+   * declares tags (front matter or the `tags` setting).
    */
   rewrite: 'plausibility.rewrite',
+  /**
+   * Rank the options of a selection written `{option one|option two}` (or one per line) in the text around it:
+   * `{uri, start, end}` -> [{text, nll, tokens, nllPerToken}] best first.
+   */
+  rankOptions: 'plausibility.rankOptions',
+  /** Ranked continuations at the end of a line's text (inline completions): `{uri, offset}` -> [{text, nllPerToken}]. */
+  complete: 'plausibility.complete',
+  /** The token report of an open document: `{uri}` -> ReportData (src/core/scoring/tokenDetail), or null before a pass. */
+  report: 'plausibility.report',
+  /**
+   * Train a discriminator head from a labelled CSV/JSONL file, with $/progress:
+   * `{data, textCol, labelCol, out, labelMap?}` -> {out, classes, rows, accuracy, macroF1, auroc, majorityMacroF1, warnings}.
+   */
+  trainHead: 'plausibility.trainHead',
+  /** Load a model folder apart from the one in use and score a probe sentence: `{dir}` -> {problem?: string}. */
+  validateModel: 'plausibility.validateModel',
+  /** Restore a document's ignored spans (keys from earlier `ignoreSpan` answers): `[uri, keys[]]`. */
+  restoreIgnoredSpans: 'plausibility.restoreIgnoredSpans',
 } as const;
 
 /** One ranked continuation, as `plausibility rank --format json` prints it. */
@@ -63,6 +83,20 @@ export interface StatusParams {
   /** 'ok', 'skipped', 'no-model'. */
   state: 'ok' | 'skipped' | 'no-model';
   reason?: string;
-  /** Document perplexity of the last pass. */
+  /** Document perplexity of the last pass, over `tokens` tokens. */
   perplexity?: number;
+  tokens?: number;
+}
+
+/** Server -> client: the model's state (loading, ready with what, or why it failed). */
+export const MODEL_NOTIFICATION = 'plausibility/model';
+
+export interface ModelParams {
+  state: 'loading' | 'ready' | 'error';
+  /** The model folder. */
+  dir: string;
+  name?: string;
+  /** The execution provider in use (cpu, cuda, ...). */
+  provider?: string;
+  message?: string;
 }

@@ -3,13 +3,14 @@
  * in `workspace/didChangeConfiguration`). Anything missing, null or malformed takes the default of
  * `plausibility lint`, so a client that knows nothing of this server gets the CLI's behaviour.
  */
-import { DEFAULT_LANGUAGES, normalizeLanguageId } from '../core/text/languages';
+import { normalizeLanguageId } from '../core/text/languages';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Severity } from '../core/lint/finding';
 import { CHECKS } from '../core/lint/registry';
 import { LintSettings, withDefaults } from '../core/lint/settings';
 import { defaultModelDir } from '../core/model/paths';
+import { settingValue } from '../core/settings/schema';
 
 export const SECTION = 'plausibility';
 
@@ -22,7 +23,7 @@ export interface ServerSettings {
   languages: string[];
   /** Absolute model folder. */
   modelDir: string;
-  /** Execution providers to try (the CLI's default: cpu). */
+  /** Execution providers to try (`auto`: the best available, cpu last). */
   executionProviders: string[];
   /** ONNX precision variant (fp32, fp16, quantized). */
   variant: string;
@@ -31,7 +32,11 @@ export interface ServerSettings {
   maxFileLength: number;
   heatmap: boolean;
   heatmapMode: HeatmapMode;
+  rewrite: { cfgWeight: number; maxNllIncrease: number };
+  inlineCompletions: boolean;
   lint: LintSettings;
+  /** The raw configuration, for comparing two readings (see invalidationBetween). */
+  read: (key: string) => unknown;
 }
 
 export { DEFAULT_LANGUAGES, normalizeLanguageId } from '../core/text/languages';
@@ -53,18 +58,10 @@ function get(raw: Raw, path: string): unknown {
   return v;
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T): T {
-  return typeof value === 'string' && (allowed as readonly string[]).includes(value) ? (value as T) : fallback;
-}
-
-function clamp(value: unknown, min: number, max: number, fallback: number): number {
-  return typeof value === 'number' && Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : fallback;
-}
-
 /**
  * The model folder for a `plausibility.model` value: `bundled` (or nothing) is the bundled model; `~/x` and relative
  * paths resolve against the user's home, never the server's working directory or a workspace (which a cloned
- * repository controls).
+ * repository controls). The VS Code client resolves workspace-relative paths itself, in trusted workspaces only.
  */
 export function resolveModelPath(value: unknown, bundled: string = defaultModelDir(__dirname)): string {
   if (typeof value !== 'string' || !value.trim() || value.trim() === 'bundled') return bundled;
@@ -74,52 +71,63 @@ export function resolveModelPath(value: unknown, bundled: string = defaultModelD
   return isAbsolute(v) ? resolve(v) : resolve(homedir(), v);
 }
 
-const SEVERITIES = ['error', 'warning', 'info', 'hint'] as const;
+const LINT_SEVERITIES: readonly string[] = ['error', 'warning', 'info', 'hint'];
+/** The editor's severity names (`information`) as the pipeline's (`info`). */
+const severityName = (s: unknown): Severity => (s === 'information' ? 'info' : (s as Severity));
 
-/** Maps a configuration object (or null) to settings; unknown values fall back to the defaults. */
-export function readSettings(value: unknown, bundledModel?: string): ServerSettings {
+/** A reader of one configuration object, by key under `plausibility.` (nested or dotted). */
+export function configReader(value: unknown): (key: string) => unknown {
   const raw: Raw = isObject(value) ? value : {};
+  return (key) => get(raw, key);
+}
+
+/** Maps a configuration object (or null) to settings, through the one settings schema; bad values take defaults. */
+export function readSettings(value: unknown, bundledModel?: string): ServerSettings {
+  const read = configReader(value);
+  const v = (key: string) => settingValue(read, key);
   const lint = withDefaults();
-  lint.surprise.enabled = get(raw, 'surprise.enabled') === true;
-  const threshold = clamp(get(raw, 'threshold'), 0, 100, 0);
+  lint.surprise.enabled = v('surprise.enabled') as boolean;
+  const threshold = v('threshold') as number;
   if (threshold > 0) lint.surprise.thresholdBits = threshold;
-  lint.edits.dialect = oneOf(get(raw, 'dialect'), ['en-US', 'en-GB'] as const, lint.edits.dialect);
+  lint.edits.dialect = v('dialect') as LintSettings['edits']['dialect'];
   const known = new Set(CHECKS.map((c) => String(c.id)));
-  const disabled = get(raw, 'disabledRules');
-  if (Array.isArray(disabled)) {
-    for (const r of disabled) {
-      const id = typeof r === 'string' && !r.startsWith('plausibility/') ? `plausibility/${r}` : r;
-      if (typeof id === 'string' && known.has(id)) lint.disabledRules.push(id);
-    }
+  for (const r of v('disabledRules') as unknown[]) {
+    const id = typeof r === 'string' && !r.startsWith('plausibility/') ? `plausibility/${r}` : r;
+    if (typeof id === 'string' && known.has(id) && !lint.disabledRules.includes(id)) lint.disabledRules.push(id);
   }
-  const severity = get(raw, 'severity');
-  if (isObject(severity)) {
-    for (const [rule, s] of Object.entries(severity)) {
-      if ((SEVERITIES as readonly unknown[]).includes(s)) lint.severity[rule] = s as Severity;
-    }
+  if (v('offTag.enabled') === false && !lint.disabledRules.includes('plausibility/off-tag')) lint.disabledRules.push('plausibility/off-tag');
+  // diagnosticSeverity is the surprise flags' severity; offTag.severity the off-tag sentences'. `severity` wins.
+  const surpriseSeverity = severityName(v('diagnosticSeverity'));
+  if (surpriseSeverity !== 'info') lint.severity['plausibility/word'] = lint.severity['plausibility/phrase'] = surpriseSeverity;
+  const offTagSeverity = severityName(v('offTag.severity'));
+  if (offTagSeverity !== 'info') lint.severity['plausibility/off-tag'] = offTagSeverity;
+  for (const [rule, s] of Object.entries(v('severity') as Raw)) {
+    const id = rule.startsWith('plausibility/') ? rule : `plausibility/${rule}`;
+    const name = severityName(s);
+    if (LINT_SEVERITIES.includes(name)) lint.severity[id] = name;
   }
-  lint.toxicity.enabled = get(raw, 'toxicity.enabled') === true;
-  const toxicityThreshold = get(raw, 'toxicity.threshold');
-  if (typeof toxicityThreshold === 'number' && toxicityThreshold >= 0 && toxicityThreshold <= 1) lint.toxicity.threshold = toxicityThreshold;
-  const head = get(raw, 'toxicity.head');
+  lint.toxicity.enabled = v('toxicity.enabled') as boolean;
+  const toxicityThreshold = v('toxicity.threshold');
+  if (typeof toxicityThreshold === 'number') lint.toxicity.threshold = toxicityThreshold;
+  const head = (v('toxicity.head') as string).trim();
   // A head name stays a name (the model's discriminators/ folder); a path resolves like the model's.
-  if (typeof head === 'string' && head.trim()) lint.toxicity.head = /[\\/]/.test(head) || head.startsWith('~') ? resolveModelPath(head) : head.trim();
-  const languages = get(raw, 'languages');
-  const provider = get(raw, 'executionProvider');
+  if (head) lint.toxicity.head = /[\\/]/.test(head) || head.startsWith('~') || /\.json$/i.test(head) ? resolveModelPath(head) : head;
+  lint.tags.declared = (v('tags') as unknown[]).filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim());
   return {
-    enabled: get(raw, 'enabled') !== false,
-    languages: Array.isArray(languages)
-      ? languages.filter((l): l is string => typeof l === 'string').map(normalizeLanguageId)
-      : DEFAULT_LANGUAGES,
-    modelDir: resolveModelPath(get(raw, 'model'), bundledModel),
-    executionProviders: typeof provider === 'string' && provider.trim() ? [provider.trim()] : ['cpu'],
-    variant: oneOf(get(raw, 'precision'), ['fp32', 'fp16', 'quantized'] as const, 'fp32'),
-    checkFrequency: oneOf(get(raw, 'checkFrequency'), ['edit', 'save', 'manual'] as const, 'edit'),
-    debounceMs: clamp(get(raw, 'debounceMs'), 0, 10_000, 300),
-    maxFileLength: clamp(get(raw, 'maxFileLength'), 1, 50_000_000, 200_000),
-    heatmap: get(raw, 'heatmap') === true,
-    heatmapMode: oneOf(get(raw, 'heatmapMode'), ['rank', 'percentile'] as const, 'rank'),
+    enabled: v('enabled') as boolean,
+    languages: (v('languages') as unknown[]).filter((l): l is string => typeof l === 'string').map(normalizeLanguageId),
+    modelDir: resolveModelPath(read('model'), bundledModel),
+    executionProviders: [v('executionProvider') as string],
+    variant: v('precision') as string,
+    checkFrequency: v('checkFrequency') as CheckFrequency,
+    debounceMs: v('debounceMs') as number,
+    maxFileLength: v('maxFileLength') as number,
+    heatmap: v('heatmap') as boolean,
+    heatmapMode: v('heatmapMode') as HeatmapMode,
+    rewrite: { cfgWeight: v('rewrite.cfgWeight') as number, maxNllIncrease: v('rewrite.maxNllIncrease') as number },
+    inlineCompletions: v('inlineCompletions.enabled') as boolean,
     lint,
+    read,
   };
 }
 

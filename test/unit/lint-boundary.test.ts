@@ -45,8 +45,29 @@ describe('layout: the language server bundle', () => {
     const file = join(ROOT, 'dist', 'extension.js');
     assert.ok(existsSync(file), `${file} is missing: run npm run build first`);
     const src = readFileSync(file, 'utf8');
-    assert.doesNotMatch(src, /require\(\s*['"]onnxruntime-(node|web|common)['"]\s*\)/);
+    assert.doesNotMatch(src, /onnxruntime-(node|web|common)/, 'the client bundle names an onnxruntime module');
     assert.doesNotMatch(src, /InferenceSession\.create/);
+  });
+});
+
+describe('layout: one folder per process', () => {
+  const imports = (dir: string) =>
+    files(join(ROOT, 'src', dir)).flatMap((f) =>
+      [...readFileSync(f, 'utf8').matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map((m) => ({ file: f.slice(ROOT.length + 1), typeOnly: !!m[1], spec: m[2] })),
+    );
+
+  it('src has core, server, client and cli (and ambient types), nothing else', () => {
+    assert.deepEqual(readdirSync(join(ROOT, 'src')).sort(), ['cli', 'client', 'core', 'server', 'types']);
+  });
+
+  it('the client imports no CLI code and no engine code at run time (only types, and pure core modules)', () => {
+    const engineModules = /core\/(engine|model\/(ort|session|forward|load|kvCache|validateModel|scoringHead|tokenizer)|scoring\/(blockScore|candidates|conditional)|lint\/(linter|runner))$/;
+    const bad = imports('client').filter((i) => /(^|\/)cli\//.test(i.spec) || (!i.typeOnly && engineModules.test(i.spec)));
+    assert.deepEqual(bad, []);
+  });
+
+  it('the server imports no client or CLI code', () => {
+    assert.deepEqual(imports('server').filter((i) => /(^|\/)(client|cli)\//.test(i.spec)), []);
   });
 });
 

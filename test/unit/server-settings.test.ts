@@ -18,7 +18,7 @@ describe('language server settings', () => {
       const s = readSettings(v, BUNDLED);
       assert.deepEqual(s.lint, withDefaults(), JSON.stringify(v));
       assert.equal(s.modelDir, BUNDLED);
-      assert.deepEqual(s.executionProviders, ['cpu']);
+      assert.deepEqual(s.executionProviders, ['auto'], 'the schema default: the best provider available, cpu last');
       assert.equal(s.enabled, true);
       assert.deepEqual(s.languages, ['markdown', 'plaintext', 'latex', 'restructuredtext']);
     }
@@ -47,6 +47,18 @@ describe('language server settings', () => {
     assert.equal(resolveModelPath('../../etc', BUNDLED), join(homedir(), '../../etc'));
     assert.notEqual(engineKey(readSettings({ model: 'a' })), engineKey(readSettings({ model: 'b' })));
     assert.equal(engineKey(readSettings({ threshold: 3 })), engineKey(readSettings(null)), 'lint settings do not reload the model');
+  });
+
+  it('takes defaults and ranges from the one settings schema: clamps numbers, maps editor severities, off-tag and rewrite settings', () => {
+    const s = readSettings({ debounceMs: 99_999, maxFileLength: -5, diagnosticSeverity: 'warning', offTag: { enabled: false, severity: 'error' }, rewrite: { maxNllIncrease: 9 }, severity: { spelling: 'error', 'plausibility/word-order': 'bogus' } });
+    assert.equal(s.debounceMs, 10_000);
+    assert.equal(s.maxFileLength, 1);
+    assert.equal(s.rewrite.maxNllIncrease, 5);
+    assert.equal(s.lint.severity['plausibility/word'], 'warning');
+    assert.equal(s.lint.severity['plausibility/spelling'], 'error');
+    assert.equal(s.lint.severity['plausibility/word-order'], undefined);
+    assert.ok(s.lint.disabledRules.includes('plausibility/off-tag'));
+    assert.deepEqual(readSettings({ tags: ['fiction', 3, ' news '] }).lint.tags.declared, ['fiction', 'news']);
   });
 
   it('maps other editors\' language ids to the prose languages', () => {

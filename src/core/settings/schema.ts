@@ -11,7 +11,7 @@ import { DEFAULT_LANGUAGES } from '../text/languages';
 export type Invalidates = 'reload' | 'rescore' | 'republish';
 
 export interface SettingSpec {
-  type: 'boolean' | 'string' | 'number' | 'array' | 'number|null';
+  type: 'boolean' | 'string' | 'number' | 'array' | 'object' | 'number|null';
   default: unknown;
   enum?: readonly string[];
   minimum?: number;
@@ -47,7 +47,42 @@ export const SETTINGS: Record<string, SettingSpec> = {
   'plausibility.toxicity.enabled': { type: 'boolean', default: false, invalidates: 'rescore' },
   'plausibility.toxicity.threshold': { type: 'number|null', default: null, minimum: 0, maximum: 1, invalidates: 'rescore' },
   'plausibility.toxicity.head': { type: 'string', default: 'toxicity', restricted: true, invalidates: 'rescore' },
+  'plausibility.disabledRules': { type: 'array', default: [], invalidates: 'rescore' },
+  'plausibility.severity': { type: 'object', default: {}, invalidates: 'rescore' },
 };
+
+/**
+ * The value of `plausibility.<key>` in a configuration object, checked against its spec: the default when it is
+ * missing or has the wrong type or an unknown enum value; numbers are clamped to the range.
+ */
+export function settingValue(get: (key: string) => unknown, key: string): unknown {
+  const spec = SETTINGS[`plausibility.${key}`];
+  if (!spec) throw new Error(`unknown setting plausibility.${key}`);
+  const v = get(key);
+  const clamp = (n: number) => Math.min(spec.maximum ?? Infinity, Math.max(spec.minimum ?? -Infinity, n));
+  switch (spec.type) {
+    case 'boolean':
+      return typeof v === 'boolean' ? v : spec.default;
+    case 'string':
+      return typeof v === 'string' && (!spec.enum || spec.enum.includes(v)) ? v : spec.default;
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v) ? clamp(v) : spec.default;
+    case 'number|null':
+      return typeof v === 'number' && Number.isFinite(v) ? clamp(v) : spec.default;
+    case 'array':
+      return Array.isArray(v) ? v : spec.default;
+    case 'object':
+      return typeof v === 'object' && v !== null && !Array.isArray(v) ? v : spec.default;
+  }
+}
+
+/** The strongest invalidation between two configuration objects (read with `settingValue`), or undefined. */
+export function invalidationBetween(before: (key: string) => unknown, after: (key: string) => unknown): Invalidates | undefined {
+  return invalidationOf((full) => {
+    const key = full.slice('plausibility.'.length);
+    return JSON.stringify(settingValue(before, key)) !== JSON.stringify(settingValue(after, key));
+  });
+}
 
 /** The strongest invalidation among the settings a change touched (`affects(key)`), or undefined when none. */
 export function invalidationOf(affects: (key: string) => boolean): Invalidates | undefined {

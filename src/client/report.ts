@@ -6,68 +6,10 @@
  */
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
-import { splitSentences } from '../core/text/sentences';
-import type { DocumentResult } from '../worker/document';
-import type { DocumentController } from './documents';
+import type { ReportData } from '../core/scoring/tokenDetail';
 
-export interface ReportData {
-  title: string;
-  tokens: number;
-  perplexity: number;
-  findings: number;
-  /** Surprisal histogram in 1-bit bins; the last bin collects everything above. */
-  histogram: { from: number; to: number | null; count: number }[];
-  ranks: { label: string; count: number }[];
-  sentences: { label: string; perplexity: number; tokens: number; line: number }[];
-}
-
-const MAX_BITS = 24;
-
-/** The report of a document; `findings` is what the Problems panel shows (after the user's suppressions). */
-export function buildReport(doc: vscode.TextDocument, result: DocumentResult, findings = result.findings.length): ReportData {
-  const histogram = Array.from({ length: MAX_BITS + 1 }, (_, i) => ({ from: i, to: i < MAX_BITS ? i + 1 : null, count: 0 }));
-  const ranks = [
-    { label: 'top 10', count: 0 },
-    { label: 'top 100', count: 0 },
-    { label: 'top 1000', count: 0 },
-    { label: 'beyond', count: 0 },
-  ];
-  const sents: ReportData['sentences'] = [];
-  for (const { block, score } of result.blocks) {
-    for (let i = 0; i < score.bits.length; i++) {
-      histogram[Math.min(MAX_BITS, Math.max(0, Math.floor(score.bits[i])))].count++;
-      const r = score.ranks[i];
-      ranks[r <= 10 ? 0 : r <= 100 ? 1 : r <= 1000 ? 2 : 3].count++;
-    }
-    for (const s of splitSentences(block.text)) {
-      let nll = 0;
-      let n = 0;
-      for (let i = 0; i < score.starts.length; i++) {
-        if (score.starts[i] >= s.start && score.starts[i] < s.end) {
-          nll += score.bits[i] * Math.LN2;
-          n++;
-        }
-      }
-      if (n === 0) continue;
-      const raw = block.text.slice(s.start, s.end).replace(/\s+/g, ' ');
-      sents.push({
-        label: raw.length > 80 ? `${raw.slice(0, 77)}…` : raw,
-        perplexity: Math.exp(nll / n),
-        tokens: n,
-        line: doc.positionAt(block.start + s.start).line,
-      });
-    }
-  }
-  return {
-    title: vscode.workspace.asRelativePath(doc.uri),
-    tokens: result.tokens,
-    perplexity: result.perplexity,
-    findings,
-    histogram,
-    ranks,
-    sentences: sents,
-  };
-}
+/** Asks the server for a document's report (null before its first pass). */
+export type ReportSource = (doc: vscode.TextDocument) => Promise<ReportData | null>;
 
 export class TokenReport implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
@@ -77,11 +19,12 @@ export class TokenReport implements vscode.Disposable {
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly documents: DocumentController,
+    private readonly source: ReportSource,
   ) {
+    // A new pass publishes diagnostics: the report follows it.
     this.disposables.push(
-      documents.onDidUpdate((d) => {
-        if (this.panel && d === this.doc) this.post();
+      vscode.languages.onDidChangeDiagnostics((e) => {
+        if (this.panel && this.doc && e.uris.some((u) => u.toString() === this.doc!.uri.toString())) this.post();
       }),
     );
   }
@@ -116,10 +59,12 @@ export class TokenReport implements vscode.Disposable {
   }
 
   private post(): void {
-    if (!this.panel || !this.ready || !this.doc) return;
-    const result = this.documents.resultFor(this.doc);
-    void this.panel.webview.postMessage(
-      result ? { type: 'data', data: buildReport(this.doc, result, this.documents.findingsFor(this.doc).length) } : { type: 'empty', title: vscode.workspace.asRelativePath(this.doc.uri) },
+    const doc = this.doc;
+    if (!this.panel || !this.ready || !doc) return;
+    const title = vscode.workspace.asRelativePath(doc.uri);
+    void this.source(doc).then(
+      (data) => void this.panel?.webview.postMessage(data ? { type: 'data', data: { ...data, title } } : { type: 'empty', title }),
+      () => void this.panel?.webview.postMessage({ type: 'empty', title }),
     );
   }
 

@@ -6,9 +6,9 @@
  * cancellable progress notification; src/core/model/download resumes interrupted transfers, verifies size and sha256
  * against the hub's metadata and moves a complete download into place atomically.
  *
- * Before a model is switched in it is validated in a separate, short-lived engine worker (the same Engine.load
- * checks as the real one, plus a probe sentence scored end to end), so a broken model never replaces the working
- * one: on failure the previous model stays active and the reason is shown once.
+ * Before a model is switched in, the server loads it apart from the one in use and scores a probe sentence end to
+ * end, so a broken model never replaces the working one: on failure the previous model stays active and the reason
+ * is shown once.
  *
  * Network: the only request this extension ever makes is the download the user starts here.
  * Workspace trust: the setting is written to user settings; {@link userLevelSetting} is how path-like settings are
@@ -16,41 +16,15 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { checkRepoId, downloadModel, DownloadError, DTYPE_SUFFIX, HUB_ENDPOINT, MANIFEST, modelFolderName } from '../core/model/download';
-import { checkProbeScores, preflightModelDir, PROBE_TEXT } from '../core/model/modelCheck';
-import { EngineClient } from '../worker/client';
-import type { BlockScore } from '../worker/protocol';
-import { SECTION } from './config';
-import type { EngineService } from './engine';
+import { preflightModelDir } from '../core/model/modelCheck';
+import { COMMANDS } from '../server/protocol';
+import { modelSetting, SECTION, userLevelSetting } from './config';
 import { withCancellableProgress } from './progress';
-import { resolveSettingPath } from './settingPaths';
+import type { ServerCommand } from './serverCommand';
 
 export const COMMAND_SELECT_MODEL = 'plausibility.selectModel';
-
-/**
- * Reads a setting that names a file or folder. In an untrusted workspace only the user (global) value counts:
- * a workspace cannot point the extension at a file of its choosing.
- */
-export function userLevelSetting<T>(key: string, fallback: T, scope?: vscode.ConfigurationScope): T {
-  const c = vscode.workspace.getConfiguration(SECTION, scope);
-  if (vscode.workspace.isTrusted) return c.get<T>(key, fallback);
-  const i = c.inspect<T>(key);
-  return i?.globalValue ?? i?.defaultValue ?? fallback;
-}
-
-/**
- * The absolute path a path-valued setting names: relative to the first workspace folder when the workspace is
- * trusted, to the user's home folder when it is not (see resolveSettingPath).
- */
-export function resolveSettingPathHere(value: string): string {
-  return resolveSettingPath(value, {
-    trusted: vscode.workspace.isTrusted,
-    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-    home: os.homedir(),
-  });
-}
 
 interface DownloadedModel {
   dir: string;
@@ -79,9 +53,13 @@ function formatMb(bytes: number): string {
 export class ModelManager {
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly engine: EngineService,
+    private readonly server: ServerCommand,
     private readonly log: vscode.LogOutputChannel,
   ) {}
+
+  private bundledDir(): string {
+    return this.context.asAbsolutePath(path.join('models', 'default'));
+  }
 
   /** Where downloads live: {globalStorage}/models/{owner}--{name}--{dtype}. */
   get storageDir(): string {
@@ -119,7 +97,8 @@ export class ModelManager {
   async select(): Promise<void> {
     type Item = vscode.QuickPickItem & { action: 'bundled' | 'folder' | 'download' | 'use'; dir?: string };
     const current = userLevelSetting<string>('model', 'bundled');
-    const currentDir = this.engine.resolveModelDir(current);
+    const resolved = modelSetting();
+    const currentDir = resolved === 'bundled' ? this.bundledDir() : resolved;
     const items: Item[] = [
       {
         label: '$(package) Bundled model',
@@ -157,7 +136,7 @@ export class ModelManager {
     if (!pick) return;
     switch (pick.action) {
       case 'bundled':
-        await this.switchTo('bundled', this.engine.resolveModelDir('bundled'));
+        await this.switchTo('bundled', this.bundledDir());
         return;
       case 'use':
         if (pick.dir) await this.switchTo(pick.dir, pick.dir);
@@ -211,7 +190,8 @@ export class ModelManager {
     this.log.info(`downloading ${repo}@${revision} (${dtype}) from ${endpoint} into ${dest}`);
     let result: Awaited<ReturnType<typeof downloadModel>> | undefined;
     try {
-      result = await withCancellableProgress(`Downloading ${repo} (${dtype})`, (signal, progress) => {
+      const abort = new AbortController();
+      result = await withCancellableProgress(`Downloading ${repo} (${dtype})`, (_token, progress) => {
         let reported = 0;
         let lastMessage = 0;
         return downloadModel({
@@ -220,7 +200,7 @@ export class ModelManager {
           dtype,
           dest,
           endpoint,
-          signal,
+          signal: abort.signal,
           onProgress: (p) => {
             const pct = p.total > 0 ? (100 * p.bytes) / p.total : 0;
             const now = Date.now();
@@ -233,7 +213,7 @@ export class ModelManager {
             reported = Math.max(reported, pct);
           },
         });
-      });
+      }, abort);
     } catch (e) {
       if (e instanceof DownloadError && e.code === 'DOWNLOAD_CANCELLED') {
         this.log.info(`download of ${repo} cancelled; the partial files are kept to resume later`);
@@ -270,7 +250,6 @@ export class ModelManager {
       return false;
     }
     const c = vscode.workspace.getConfiguration(SECTION);
-    this.engine.resetFailure();
     await c.update('model', value, vscode.ConfigurationTarget.Global);
     const i = c.inspect<string>('model');
     const override = vscode.workspace.isTrusted ? (i?.workspaceFolderValue ?? i?.workspaceValue) : undefined;
@@ -290,9 +269,8 @@ export class ModelManager {
   }
 
   /**
-   * Checks a model folder: files first (cheap, on this thread), then a real load and a probe sentence scored in a
-   * separate, short-lived worker so that neither the active model nor the extension host is disturbed. Resolves to
-   * a problem description, or undefined when the model works.
+   * Checks a model folder: files first (cheap, here), then a real load and a probe sentence scored by the server,
+   * apart from the model in use. Resolves to a problem description, or undefined when the model works.
    */
   async validate(dir: string, timeoutMs = 120_000): Promise<string | undefined> {
     try {
@@ -300,29 +278,17 @@ export class ModelManager {
     } catch (e) {
       return e instanceof Error ? e.message : String(e);
     }
-    const client = new EngineClient({
-      workerPath: this.context.asAbsolutePath(path.join('dist', 'worker.js')),
-      initialBackoffMs: 60_000,
-      log: (m) => this.log.trace(`[validate] ${m}`),
-    });
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), timeoutMs);
+    const source = new vscode.CancellationTokenSource();
+    const timer = setTimeout(() => source.cancel(), timeoutMs);
     try {
-      await client.load({ modelDir: dir, executionProvider: 'cpu', threads: 1 }, { signal: ctl.signal });
-      let block: BlockScore | undefined;
-      await client.request(
-        'score',
-        { items: [{ key: 'probe', context: '', text: PROBE_TEXT }], topK: 0 },
-        { signal: ctl.signal, onPartial: (b) => (block = b) },
-      );
-      if (!block) return 'the model returned no scores';
-      return checkProbeScores(PROBE_TEXT, block.bits, block.starts, block.ends);
+      const r = await this.server<{ problem?: string }>(COMMANDS.validateModel, [{ dir }], source.token);
+      return r.problem;
     } catch (e) {
-      if (ctl.signal.aborted) return `loading and scoring a sentence took longer than ${timeoutMs / 1000} s`;
+      if (source.token.isCancellationRequested) return `loading and scoring a sentence took longer than ${timeoutMs / 1000} s`;
       return e instanceof Error ? e.message : String(e);
     } finally {
       clearTimeout(timer);
-      await client.dispose().catch(() => undefined);
+      source.dispose();
     }
   }
 }

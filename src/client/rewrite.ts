@@ -7,70 +7,22 @@
  * active item keeps the text); afterwards the offered candidates are quick fixes on the same span.
  */
 import * as vscode from 'vscode';
-import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
-import type { RewriteCandidate, RewriteRequest, RewriteResult } from '../core/generation/rewrite';
-import { DEFAULT_MAX_NLL_INCREASE } from '../core/generation/rewriteDefaults';
-import type { Finding } from '../core/lint/finding';
-import type { RewriteMethods } from '../worker/rewriteMethods';
-import { CancelledError } from '../worker/protocol';
-import type { DocumentController } from './documents';
-import { SOURCE } from './documents';
-import type { EngineService } from './engine';
+import type { RewriteCandidate, RewriteResult } from '../core/generation/rewrite';
+import { COMMANDS, SOURCE } from '../server/protocol';
+import { isChecked } from './config';
+import type { ServerCommand } from './serverCommand';
 import { withCancellableProgress } from './progress';
 
 export const COMMAND_REWRITE = 'plausibility.rewriteSpan';
 
-/** Settings of the generation features (read on use). */
-export function genSettings(scope?: vscode.ConfigurationScope) {
-  const c = vscode.workspace.getConfiguration('plausibility', scope);
-  const tags = c.get<unknown>('tags');
-  const cfg = c.get<number>('rewrite.cfgWeight', 1.5);
-  const margin = c.get<number>('rewrite.maxNllIncrease', DEFAULT_MAX_NLL_INCREASE);
-  return {
-    maxNllIncrease: typeof margin === 'number' && Number.isFinite(margin) ? Math.max(0, Math.min(5, margin)) : DEFAULT_MAX_NLL_INCREASE,
-    tags: Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim()) : [],
-    cfgWeight: typeof cfg === 'number' && Number.isFinite(cfg) ? Math.max(0, Math.min(10, cfg)) : 1.5,
-    offTag: c.get<boolean>('offTag.enabled', true) !== false,
-    inline: c.get<boolean>('inlineCompletions.enabled', false) === true,
-  };
-}
-
-/** The tags a document declares: front matter first, else the `plausibility.tags` setting. */
-export function documentCondition(doc: vscode.TextDocument): { tags: string[]; synopsis?: string; error?: FrontMatterError } {
-  let error: FrontMatterError | undefined;
-  if (doc.languageId === 'markdown') {
-    try {
-      const d = declaredCondition(doc.getText());
-      if (d) return { tags: d.tags, synopsis: d.synopsis };
-    } catch (e) {
-      if (e instanceof FrontMatterError) error = e;
-      else throw e;
-    }
-  }
-  return { tags: genSettings(doc.uri).tags, error };
-}
-
-/**
- * Asks the worker for the rewrites of a request. A worker without the `offerRewrites` method answers nothing: model
- * and tag-guided rewrites then come from its `rewrite` method, which runs the same core checks with the default
- * margin; the toxicity rewrite needs the newer worker.
- */
-export async function requestRewrites(engine: EngineService, req: RewriteRequest, signal: AbortSignal): Promise<RewriteResult> {
-  type Request = <M extends keyof RewriteMethods>(
-    method: M,
-    params: RewriteMethods[M]['params'],
-    options: { signal: AbortSignal },
-  ) => Promise<RewriteMethods[M]['result'] | undefined>;
-  const client = engine.engine as unknown as { request: Request };
-  const res = await client.request('offerRewrites', req, { signal });
-  if (res) return res;
-  if (req.kind === 'toxicity') throw new Error('this engine worker cannot rewrite toxic text safely yet (it lacks the offerRewrites method)');
-  const old = await engine.engine.request(
-    'rewrite',
-    { text: req.text, start: req.start, end: req.end, count: req.count, tags: req.tags, synopsis: req.synopsis, cfgWeight: req.cfgWeight, markdown: req.markdown },
-    { signal },
-  );
-  return { ...(old as unknown as RewriteResult), start: req.start, end: req.end };
+/** Asks the server for the rewrites of [start, end) (it reads the document's tags and the margins from the settings). */
+export function requestRewrites(
+  server: ServerCommand,
+  doc: vscode.TextDocument,
+  span: ({ start: number; end: number } | { offset: number }) & { kind: 'model' | 'toxicity' },
+  token?: vscode.CancellationToken,
+): Promise<RewriteResult> {
+  return server<RewriteResult>(COMMANDS.rewrite, [{ uri: doc.uri.toString(), ...span, markdown: doc.languageId === 'markdown' }], token);
 }
 
 /** One offered rewrite, kept for the quick fixes of its span. */
@@ -132,12 +84,6 @@ export function rewriteActions(doc: vscode.TextDocument, res: RewriteResult, dia
   });
 }
 
-/** The QUICK_FIX_PRODUCERS entry: a finding's cached rewrites, as quick fixes (nothing is computed here). */
-export function cachedRewriteFixes(doc: vscode.TextDocument, f: Finding, diagnostic: vscode.Diagnostic): vscode.CodeAction[] {
-  const res = cachedOffer(doc, f.start, f.end);
-  return res ? rewriteActions(doc, res, diagnostic) : [];
-}
-
 type CandidateItem = vscode.QuickPickItem & { candidate?: RewriteCandidate };
 
 /**
@@ -192,13 +138,12 @@ export class RewriteProvider implements vscode.CodeActionProvider {
   private pending: AbortController | undefined;
 
   constructor(
-    private readonly engine: EngineService,
-    private readonly documents: DocumentController,
+    private readonly server: ServerCommand,
     private readonly log: vscode.LogOutputChannel,
   ) {}
 
   provideCodeActions(doc: vscode.TextDocument, range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
-    if (!this.documents.isEligible(doc)) return [];
+    if (!isChecked(doc)) return [];
     const out: vscode.CodeAction[] = [];
     const spans: { start: number; end: number; diagnostic?: vscode.Diagnostic }[] = [];
     for (const d of context.diagnostics) {
@@ -207,10 +152,13 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     }
     if (spans.length === 0 && !range.isEmpty) spans.push({ start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) });
     for (const s of spans) {
-      // A finding's cached rewrites come from the QUICK_FIX_PRODUCERS entry; a selection's from here.
+      // Once computed, the offered rewrites are quick fixes themselves (read from the cache, never computed here).
       const cached = cachedOffer(doc, s.start, s.end);
-      if (cached && !s.diagnostic) out.push(...rewriteActions(doc, cached));
-      if (cached) continue;
+      if (cached) {
+        out.push(...rewriteActions(doc, cached, s.diagnostic));
+        continue;
+      }
+      if (s.diagnostic?.code === 'plausibility/toxicity') continue; // ./toxicity offers its own rewrite
       const kind = s.diagnostic ? vscode.CodeActionKind.QuickFix : vscode.CodeActionKind.RefactorRewrite;
       const a = new vscode.CodeAction('Rewrite with the model…', kind);
       a.command = { command: COMMAND_REWRITE, title: 'Rewrite with the model…', arguments: [doc.uri, s.start, s.end] };
@@ -238,38 +186,18 @@ export class RewriteProvider implements vscode.CodeActionProvider {
       end = doc.offsetAt(editor.selection.end);
     }
     const version = doc.version;
-    const info = await this.engine.ensureLoaded(this.documents.settings);
-    if (!info) return undefined;
-    const cond = documentCondition(doc);
-    const s = genSettings(doc.uri);
     this.pending?.abort();
     const ac = new AbortController();
     this.pending = ac;
     let res: RewriteResult;
-    const tagged = cond.tags.length > 0 && s.cfgWeight > 0;
     try {
       res = await withCancellableProgress(
         'Plausibility: rewriting with the model…',
-        (signal) =>
-          requestRewrites(
-            this.engine,
-            {
-              kind: tagged ? 'tags' : 'model',
-              text: doc.getText(),
-              start: start!,
-              end: end!,
-              tags: tagged ? cond.tags : undefined,
-              synopsis: cond.synopsis,
-              cfgWeight: s.cfgWeight,
-              maxNllIncrease: s.maxNllIncrease,
-              markdown: doc.languageId === 'markdown',
-            },
-            signal,
-          ),
+        (token) => requestRewrites(this.server, doc, { start: start!, end: end!, kind: 'model' }, token),
         ac,
       );
     } catch (e) {
-      if (e instanceof CancelledError) return undefined;
+      if (ac.signal.aborted) return undefined;
       const msg = e instanceof Error ? e.message : String(e);
       this.log.warn(`rewrite failed: ${msg}`);
       void vscode.window.showWarningMessage(`Plausibility: ${msg}`);
@@ -285,8 +213,8 @@ export class RewriteProvider implements vscode.CodeActionProvider {
     this.log.info(`rewrite of ${JSON.stringify(res.original)}: ${res.candidates.length} of ${res.considered} candidates passed (rejected ${JSON.stringify(res.rejected ?? {})}, ${res.ms} ms)`);
     if (res.candidates.length === 0) {
       void vscode.window.showInformationMessage(
-        tagged
-          ? `Plausibility: no rewrite of "${res.original}" kept its content, stayed non-toxic and read within ${s.maxNllIncrease} nats/token of the original.`
+        res.kind === 'tags'
+          ? `Plausibility: no rewrite of "${res.original}" kept its content, stayed non-toxic and read about as well as the original.`
           : `Plausibility: no rewrite of "${res.original}" kept its content, stayed non-toxic and read better in its sentence; the text is left as it is.`,
       );
       return res;

@@ -12,15 +12,12 @@
 import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { splitSentences } from '../core/text/sentences';
 import type { RewriteResult } from '../core/generation/rewrite';
-import type { DiscrimTrainResult } from '../worker/discrimProtocol';
-import { CancelledError } from '../worker/protocol';
-import { readSettings } from './config';
-import { SOURCE } from './documents';
-import type { EngineService } from './engine';
+import { COMMANDS, SOURCE } from '../server/protocol';
+import type { TrainHeadResult } from '../server/heads';
+import type { ServerCommand } from './serverCommand';
 import { withCancellableProgress } from './progress';
-import { applyRewrite, cachedOffer, genSettings, pickRewrite, rememberOffer, requestRewrites, rewriteActions } from './rewrite';
+import { applyRewrite, cachedOffer, pickRewrite, rememberOffer, requestRewrites, rewriteActions } from './rewrite';
 
 /** The lint rule whose diagnostics get the "Rewrite away from toxicity" quick fix. */
 export const TOXICITY_RULE = 'plausibility/toxicity';
@@ -32,7 +29,7 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly engine: EngineService,
+    private readonly server: ServerCommand,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.disposables.push(
@@ -65,31 +62,18 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     const editor = vscode.window.activeTextEditor;
     const doc = uri ? await vscode.workspace.openTextDocument(uri) : editor?.document;
     if (!doc) return undefined;
-    const text = doc.getText();
-    let start: number;
-    let end: number;
-    if (range) [start, end] = [doc.offsetAt(range.start), doc.offsetAt(range.end)];
-    else if (editor && !editor.selection.isEmpty) [start, end] = [doc.offsetAt(editor.selection.start), doc.offsetAt(editor.selection.end)];
-    else {
-      const at = editor ? doc.offsetAt(editor.selection.active) : 0;
-      const s = splitSentences(text).find((x) => x.start <= at && at <= x.end);
-      if (!s) return undefined;
-      [start, end] = [s.start, s.end];
-    }
-    const settings = readSettings(doc.uri);
-    if (!(await this.engine.ensureLoaded(settings))) return undefined;
+    // Without a range or selection, the server takes the sentence at the cursor.
+    let span: { start: number; end: number } | { offset: number };
+    if (range) span = { start: doc.offsetAt(range.start), end: doc.offsetAt(range.end) };
+    else if (editor && !editor.selection.isEmpty) span = { start: doc.offsetAt(editor.selection.start), end: doc.offsetAt(editor.selection.end) };
+    else span = { offset: editor ? doc.offsetAt(editor.selection.active) : 0 };
     const version = doc.version;
     let r: RewriteResult;
     try {
-      r = await withCancellableProgress('Plausibility: rewriting away from toxicity…', (signal) =>
-        requestRewrites(
-          this.engine,
-          { kind: 'toxicity', text, start, end, head: settings.toxicity.head, maxNllIncrease: genSettings(doc.uri).maxNllIncrease, markdown: doc.languageId === 'markdown' },
-          signal,
-        ),
+      r = await withCancellableProgress('Plausibility: rewriting away from toxicity…', (token) =>
+        requestRewrites(this.server, doc, { ...span, kind: 'toxicity' }, token),
       );
     } catch (e) {
-      if (e instanceof CancelledError) return undefined;
       void vscode.window.showErrorMessage(`Plausibility: ${(e as Error).message}`);
       return undefined;
     }
@@ -97,7 +81,7 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
       void vscode.window.showInformationMessage('Plausibility: the document changed while rewriting; try again.');
       return undefined;
     }
-    rememberOffer(doc, start, end, r);
+    rememberOffer(doc, 'start' in span ? span.start : r.start, 'end' in span ? span.end : r.end, r);
     this.log.info(`toxicity rewrite of ${JSON.stringify(r.original)}: ${r.candidates.length} of ${r.considered} passed (rejected ${JSON.stringify(r.rejected)})`);
     if (r.candidates.length === 0) {
       void vscode.window.showInformationMessage(
@@ -144,27 +128,13 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
       filters: { 'Discriminator head': ['json'] },
     });
     if (!target) return;
-    if (!(await this.engine.ensureLoaded(readSettings()))) return;
-    let r: DiscrimTrainResult;
+    let r: TrainHeadResult;
     try {
-      r = await withCancellableProgress('Plausibility: training discriminator', (signal, progress) => {
-        let lastPct = 0;
-        return this.engine.engine.request(
-          'discrimTrain',
-          { data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined },
-          {
-            signal,
-            onProgress: (message) => {
-              const m = /\((\d+)%\)/.exec(message);
-              const pct = m ? Number(m[1]) : lastPct;
-              progress.report({ message, increment: Math.max(0, pct - lastPct) });
-              lastPct = pct;
-            },
-          },
-        );
-      });
+      // Progress is the server's $/progress notification (the client shows it).
+      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Plausibility: training a discriminator head' }, () =>
+        this.server<TrainHeadResult>(COMMANDS.trainHead, [{ data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined }]),
+      );
     } catch (e) {
-      if (e instanceof CancelledError) return;
       void vscode.window.showErrorMessage(`Plausibility: training failed, nothing was written. ${(e as Error).message}`);
       return;
     }

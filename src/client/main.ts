@@ -1,0 +1,85 @@
+/**
+ * Extension entry point (bundled as dist/extension.js): a thin language client. The engine, the lint pipeline and
+ * every model call run in the language server (dist/server.js, its own process); this side draws decorations, the
+ * status bar and the token report, and runs the commands' UI. Each concern lives in its own module.
+ */
+import * as vscode from 'vscode';
+import { State } from 'vscode-languageclient/node';
+import { COMMANDS, HEATMAP_NOTIFICATION, HeatmapParams, MODEL_NOTIFICATION, ModelParams, STATUS_NOTIFICATION, StatusParams } from '../server/protocol';
+import type { ReportData } from '../core/scoring/tokenDetail';
+import { registerCommands } from './commands';
+import { HeatmapToggle, SECTION } from './config';
+import { Heatmap } from './heatmap';
+import { createClient } from './languageClient';
+import { registerModelFeatures } from './modelFeatures';
+import { ModelManager } from './models';
+import { TokenReport } from './report';
+import { StatusBar } from './statusBar';
+
+let stop: (() => Promise<void>) | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const log = vscode.window.createOutputChannel('Plausibility', { log: true });
+  const toggle = new HeatmapToggle(context.workspaceState);
+  const { client, command, settingsChanged, disposables } = createClient(context, log, toggle);
+  const status = new StatusBar();
+  const heatmap = new Heatmap(() => toggle.visible);
+  const report = new TokenReport(context.extensionUri, (doc) => command<ReportData | null>(COMMANDS.report, [{ uri: doc.uri.toString() }]));
+  let everRunning = false;
+  context.subscriptions.push(
+    log,
+    status,
+    heatmap,
+    report,
+    ...disposables,
+    client.onNotification(HEATMAP_NOTIFICATION, (p: HeatmapParams) => heatmap.update(p)),
+    client.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => status.setDocument(p)),
+    client.onNotification(MODEL_NOTIFICATION, (p: ModelParams) => {
+      if (p.state === 'ready') log.info(`model ${p.dir} loaded on ${p.provider}`);
+      if (p.state === 'error') void offerOtherModel(p.message ?? 'unknown error');
+      status.setModel(p);
+    }),
+    client.onDidChangeState((e) => {
+      if (e.newState === State.Running) everRunning = true;
+      status.setEngine(e.newState === State.Running ? 'running' : e.newState === State.Starting ? (everRunning ? 'restarting' : 'starting') : 'stopped');
+    }),
+    // The one configuration listener: the server pulls the new settings and decides what they make stale.
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration(SECTION)) return;
+      settingsChanged();
+      heatmap.refresh();
+      status.update();
+    }),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => settingsChanged()),
+    ...registerCommands({
+      report,
+      log,
+      heatmapVisible: () => toggle.visible,
+      toggleHeatmap: async () => {
+        await toggle.toggle();
+        heatmap.refresh();
+        settingsChanged();
+      },
+      restart: () => client.restart(),
+    }),
+    ...registerModelFeatures(command, log),
+    ...new ModelManager(context, command, log).register(),
+  );
+  stop = () => client.stop();
+  await client.start();
+  log.info('Plausibility activated');
+}
+
+/** A model that cannot be loaded: one message, with a way out. */
+async function offerOtherModel(message: string): Promise<void> {
+  const choose = 'Choose Model…';
+  const bundled = 'Use Bundled Model';
+  const pick = await vscode.window.showErrorMessage(`Plausibility could not load the model: ${message}`, choose, bundled);
+  if (pick === choose) await vscode.commands.executeCommand('plausibility.selectModel');
+  else if (pick === bundled) await vscode.workspace.getConfiguration(SECTION).update('model', 'bundled', vscode.ConfigurationTarget.Global);
+}
+
+export async function deactivate(): Promise<void> {
+  await stop?.();
+  stop = undefined;
+}
