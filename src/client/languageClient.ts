@@ -33,13 +33,17 @@ const MAX_IGNORED_PER_DOC = 500;
 const MAX_RESTARTS = 4;
 const RESTART_WINDOW_MS = 3 * 60_000;
 
-export const DOCUMENT_SELECTOR = [
-  { scheme: 'file' },
-  { scheme: 'untitled' },
-  { scheme: 'vscode-remote' },
-  { scheme: 'vscode-vfs' },
-  { scheme: 'vscode-userdata' },
-];
+const SCHEMES = ['file', 'untitled', 'vscode-remote', 'vscode-vfs', 'vscode-userdata'];
+
+/** Where the client's own providers (rewrites, completions) apply; the server decides per document what it checks. */
+export const DOCUMENT_SELECTOR = SCHEMES.map((scheme) => ({ scheme }));
+
+/** The documents sent to the server: the checked languages only, so other files never travel to it. */
+export function checkedDocuments(): { scheme: string; language: string }[] {
+  const languages = vscode.workspace.getConfiguration(SECTION).get<unknown>('languages');
+  const ids = Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : [];
+  return ids.flatMap((language) => SCHEMES.map((scheme) => ({ scheme, language })));
+}
 
 /** The last single-line edit of a document: its findings on that line wait. */
 class TypingLine {
@@ -123,7 +127,7 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   const activeUri = () => vscode.window.activeTextEditor?.document.uri.toString();
 
   const clientOptions: LanguageClientOptions = {
-    documentSelector: DOCUMENT_SELECTOR,
+    documentSelector: checkedDocuments(),
     outputChannel: log,
     diagnosticCollectionName: 'plausibility',
     initializationFailedHandler: (e) => {

@@ -10,7 +10,7 @@ import type { ReportData } from '../core/scoring/tokenDetail';
 import { registerCommands } from './commands';
 import { HeatmapToggle, SECTION } from './config';
 import { Heatmap } from './heatmap';
-import { createClient } from './languageClient';
+import { checkedDocuments, createClient } from './languageClient';
 import { registerModelFeatures } from './modelFeatures';
 import { ModelManager } from './models';
 import { TokenReport } from './report';
@@ -46,7 +46,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     // The one configuration listener: the server pulls the new settings and decides what they make stale.
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
-      settingsChanged();
+      if (e.affectsConfiguration(`${SECTION}.languages`)) {
+        // Which documents the server receives is fixed when it starts.
+        client.clientOptions.documentSelector = checkedDocuments();
+        void client.restart();
+      } else settingsChanged();
       heatmap.refresh();
       status.update();
     }),
