@@ -40,9 +40,9 @@ const TARGETS = {
 /** What each benchmark measures (one line). */
 const ABOUT = {
   score: 'engine vs PyTorch eager, 20,000 tokens, same windows/batches/threads',
-  edit: 'one-word edit in a 5,000-word document: incremental vs full rescore, then verified findings, worker protocol',
+  edit: 'one-word edit in a 5,000-word document: didChange to publishDiagnostics vs a full pass, language server over LSP',
   clean: 'findings (all false alarms) on the first 20,000 words of five clean validation shards, default settings',
-  cold: 'every finding of a 5,000-word news document from a cold start of the worker',
+  cold: 'every finding of a 5,000-word news document from a cold start of the language server (spawn to first publishDiagnostics)',
   large: 'peak RSS of lint --max-bytes 0 on a 10 MB file; seconds per MB of Markdown masking on adversarial inputs',
   toxicity: 'the toxicity head on held-out toxicity sources, a committed insult list, and clean corpus sentences',
   rewrites: 'the rewrites the editor would offer on 36 fixed inputs: offered, with a lexicon term, truncated, dropping content',
@@ -51,7 +51,7 @@ const ABOUT = {
   tags: 'writing tag (encyclopedic, news, fiction, simple English, technical documentation) by argmax P(text | tags), held-out texts',
   roofline: 'MatMul roofline vs engine scoring FLOP/s; transformers.js parity and speed, 20,000 tokens',
   precision: 'fp16/int8 variants (built by the pipeline into a temporary folder) vs fp32: per-token NLL and BLiMP-dev',
-  soak: 'simulated editing of 20 documents through the worker protocol',
+  soak: 'simulated editing of 20 documents through the language server over LSP (RSS: client + server process)',
 };
 
 function args() {

@@ -1,41 +1,45 @@
 /**
- * `npm run bench:soak`: a long run of simulated editing through the same worker, protocol and incremental document
- * scorer the extension uses (no VS Code), to catch leaks and error paths that only show up over time.
+ * `npm run bench:soak`: a long run of simulated editing through the language server over LSP (`node dist/server.js
+ * --stdio`), as an editor drives it, to catch leaks and error paths that only show up over time.
  *
  * 20 documents are open. Every 20-120 ms one of them (mostly the "focused" one, which changes now and then) gets an
  * edit: a typed word, a deleted word, a replaced word, a new or deleted paragraph, a pasted block, or an undo back
- * to an earlier version. As in the extension, an edit cancels the document's pass in flight and schedules a new
- * pass after a short debounce. Documents are also closed (their caches released) and reopened now and then.
+ * to an earlier version, sent at once as a textDocument/didChange (incremental sync); the server debounces
+ * (debounceMs) and cancels its pass of a superseded version, as in the editor. Documents are also closed and
+ * reopened now and then. Every publishDiagnostics is checked: it must carry a version that was sent and not yet
+ * superseded by a published one, and each diagnostic's range must lie inside that version's text and match its
+ * offsets (`data`).
  *
- * RSS figures are the host process plus the engine worker's process (the worker is a child process).
+ * RSS figures are this process (the editor side) plus the server's process (VmRSS of /proc/<pid>/status). The server
+ * is started with --expose-gc and a preload that collects its garbage on SIGUSR2 (bench only; see lspSession.ts).
  *
  * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of the same editing, so that the start RSS
- * includes the bounded caches at their steady size (the worker's KV prefix cache of up to 48 MB, onnxruntime's memory
- * arena, the per-document block caches): what grows after that is a leak. The warm-up lasts at least
- * SOAK_WARMUP_SECONDS (default 60; or --warmup N) and goes on until the documents' block caches have not grown by
- * more than 2% for 60 s (at most SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N): with 20 documents that
- * each keep 64 spare blocks, a fixed minute left them half full and the soak counted their filling as growth.
+ * includes the bounded caches at their steady size (the KV prefix cache, onnxruntime's memory arena, the per-document
+ * block caches): what grows after that is a leak. The warm-up lasts at least SOAK_WARMUP_SECONDS (default 60; or
+ * --warmup N) and goes on until the server's RSS has not grown by more than 2% for 60 s (at most
+ * SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N); the server does not expose its cache sizes.
  * Prints key=value lines:
- *   docs, soak_seconds, warmup_seconds, rss_loaded_mb (model loaded, every document scored once), rss_start_mb (after the warm-up),
- *   rss_end_mb,
- *   rss_peak_mb, requests (scoring passes sent through the worker protocol), completed, errors, cancelled,
- *   worker_restarts, worker_gc (whether the worker's isolate could be collected), worker_heap_start_mb/_end_mb, and last
- *   rss_growth_mb (end - start, each the median of five samples after full collections of both isolates). Target: growth under
- *   50 MB with zero errors.
+ *   docs, soak_seconds, warmup_seconds, rss_loaded_mb (model loaded, every document linted once), rss_start_mb (after
+ *   the warm-up), rss_end_mb, rss_peak_mb, requests (document versions sent: opens and changes, each asking for a
+ *   lint), completed (versions whose diagnostics arrived and checked out), errors (bad or unexpected publishes, server
+ *   error messages, a last version never published), cancelled (versions superseded or closed before their
+ *   diagnostics), worker_restarts (always 0: the server is never restarted, and its exit fails the run), worker_gc
+ *   (whether the server's isolate could be collected), worker_heap_start_mb/_end_mb (the server's heap), and last
+ *   rss_growth_mb (end - start, each the median of five samples after full collections of both isolates). Target:
+ *   growth under 50 MB with zero errors.
  *
- * Options: --model DIR (default: the bundled model), --seconds N, --threads N (worker intra-op threads),
- * --debounce MS (default 150), --seed N.
+ * Options: --model DIR (default: the bundled model), --seconds N, --debounce MS (server debounceMs, default 150),
+ * --seed N, --server FILE (default dist/server.js).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
+import { resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
+import type { Diagnostic, Position } from 'vscode-languageserver-protocol/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
 import { defaultModelDir } from '../src/core/model/paths';
-import { EngineClient } from '../src/worker/client';
-import { DocumentScorer } from '../src/worker/document';
-import { CancelledError } from '../src/worker/protocol';
 
 import { arg } from './common';
+import { LspSession, Published, ServerHeap } from './lspSession';
 
 import { mulberry32 as rng } from '../src/core/scoring/math';
 
@@ -47,50 +51,32 @@ const hostHeap = () => {
   const m = process.memoryUsage();
   return `host heap ${(m.heapUsed / 1048576).toFixed(1)} MB, host external ${(m.external / 1048576).toFixed(1)} MB`;
 };
-let workerPingRssMb = 0;
-/**
- * Resident set of the engine worker's process, read from /proc without a request (which would queue behind the
- * passes). The pid comes from the client each time, so a restarted worker is followed.
- */
-function workerRssMb(client: EngineClient): number {
-  const pid = client.workerPid;
-  if (pid === undefined) return workerPingRssMb;
-  try {
-    return (Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096) / 1048576;
-  } catch {
-    return workerPingRssMb; // not Linux: the worker's own figure from its last ping
-  }
-}
-/** What the editor pays: this process (the extension host's part) plus the engine worker's process. */
-const rssMb = (client: EngineClient) => hostRssMb() + workerRssMb(client);
+const serverHeap = (h: ServerHeap | undefined) =>
+  h ? `server heap ${h.heapUsedMb.toFixed(1)} MB, server external ${h.externalMb.toFixed(1)} MB` : 'server heap unknown';
+/** What the editor pays: this process plus the language server's process. */
+const rssMb = (s: LspSession) => hostRssMb() + s.serverRssMb();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * RSS after full collections of both isolates (this one and the engine worker's, which holds the KV caches'
- * tensors), as the median of five samples: a single sample can land on a transient allocation.
+ * RSS after full collections of both isolates (this one and the server's, which holds the KV caches' tensors), as the
+ * median of five samples: a single sample can land on a transient allocation.
  */
-async function settledRss(client: EngineClient): Promise<{ rss: number; workerGc: boolean; workerHeapMb: number }> {
-  let workerGc = false;
-  let workerHeapMb = 0;
-  const before = await client.request('ping', {});
-  process.stderr.write(`before collections: rss ${rssMb(client).toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${before.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${before.heapUsedMb.toFixed(1)} MB, worker external ${before.externalMb.toFixed(1)} MB\n`);
+async function settledRss(s: LspSession): Promise<{ rss: number; serverGc: boolean; serverHeapMb: number }> {
+  process.stderr.write(`before collections: rss ${rssMb(s).toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, server ${s.serverRssMb().toFixed(1)}), ${hostHeap()}\n`);
+  let heap: ServerHeap | undefined;
   for (let i = 0; i < 3; i++) {
     gc();
-    const p = await client.request('ping', { gc: true });
-    workerGc = p.gcRan;
-    workerPingRssMb = p.rssMb;
-    workerHeapMb = p.heapUsedMb;
+    heap = await s.collectGarbage();
     await sleep(200);
   }
   const samples: number[] = [];
   for (let i = 0; i < 5; i++) {
-    samples.push(rssMb(client));
+    samples.push(rssMb(s));
     await sleep(200);
   }
   samples.sort((a, b) => a - b);
-  const after = await client.request('ping', {});
-  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, worker ${after.rssMb.toFixed(1)}), ${hostHeap()}, worker heap ${after.heapUsedMb.toFixed(1)} MB, worker external ${after.externalMb.toFixed(1)} MB\n`);
-  return { rss: samples[2], workerGc, workerHeapMb };
+  process.stderr.write(`after collections: rss ${samples[2].toFixed(1)} MB (host ${hostRssMb().toFixed(1)}, server ${s.serverRssMb().toFixed(1)}), ${hostHeap()}, ${serverHeap(heap)}\n`);
+  return { rss: samples[2], serverGc: heap?.gcRan === true, serverHeapMb: heap?.heapUsedMb ?? NaN };
 }
 
 const WORDS = (
@@ -137,14 +123,18 @@ function makeDoc(r: () => number, i: number): { text: string; languageId: string
 }
 
 interface Doc {
+  uri: string;
   text: string;
   languageId: string;
   base: number;
   history: string[];
-  scorer: DocumentScorer;
-  abort?: AbortController;
-  timer?: NodeJS.Timeout;
   open: boolean;
+  /** Versions sent and not yet published or superseded, with their texts. */
+  pending: Map<number, string>;
+  /** Versions pending at a close: the server may still publish one before it reads the close. */
+  closing: Map<number, string>;
+  /** Closes whose (versionless, empty) publishDiagnostics has not arrived yet. */
+  closes: number;
 }
 
 /** One random edit, keeping the document near its original size. */
@@ -189,55 +179,137 @@ function edit(d: Doc, r: () => number): void {
   }
 }
 
+/** Why a diagnostic does not fit the text it claims to be computed for, or undefined when it does. */
+function badRange(d: Diagnostic, text: TextDocument): string | undefined {
+  const lines = text.lineCount;
+  const lineLength = (line: number) => {
+    const start = text.offsetAt({ line, character: 0 });
+    const end = line + 1 < lines ? text.offsetAt({ line: line + 1, character: 0 }) : text.getText().length;
+    return text.getText().slice(start, end).replace(/\r?\n$/, '').length;
+  };
+  const inside = (p: Position) => p.line >= 0 && p.line < lines && p.character >= 0 && p.character <= lineLength(p.line);
+  const { start, end } = d.range;
+  if (!inside(start) || !inside(end)) return `range ${JSON.stringify(d.range)} outside the text`;
+  if (start.line > end.line || (start.line === end.line && start.character >= end.character)) return `empty or reversed range ${JSON.stringify(d.range)}`;
+  const data = d.data as { start?: unknown; end?: unknown } | undefined;
+  if (typeof data?.start === 'number' && typeof data.end === 'number') {
+    const want = { start: text.positionAt(data.start), end: text.positionAt(data.end) };
+    if (JSON.stringify(want) !== JSON.stringify(d.range)) return `range ${JSON.stringify(d.range)} is not offsets ${data.start}-${data.end} of its version`;
+  }
+  return undefined;
+}
+
 async function main(): Promise<void> {
   const seconds = Number(arg('seconds', process.env.SOAK_SECONDS ?? '600'));
-  const modelDir = arg('model') ?? defaultModelDir(__dirname);
-  const threads = arg('threads') ? Number(arg('threads')) : undefined;
+  const modelDir = resolve(arg('model') ?? defaultModelDir(__dirname));
   const debounce = Number(arg('debounce', '150'));
   const r = rng(Number(arg('seed', '7')));
-  const client = new EngineClient({ workerPath: join(__dirname, '..', 'worker.js'), log: (m) => process.stderr.write(`${m}\n`) });
-  const model = await client.load({ modelDir, executionProvider: 'cpu', threads });
-  process.stderr.write(`model ${model.dir} on ${model.provider}, window ${model.contextLength}\n`);
 
   let requests = 0;
   let completed = 0;
   let errors = 0;
   let cancelled = 0;
+  let checked = 0;
   const firstErrors: string[] = [];
+  const error = (m: string) => {
+    errors++;
+    if (firstErrors.length < 5) firstErrors.push(m);
+  };
+
+  const session = await LspSession.start({
+    serverPath: arg('server'),
+    settings: { model: modelDir, executionProvider: 'cpu', checkFrequency: 'edit', debounceMs: debounce },
+    gcHook: true,
+    onMessage: (type, m) => {
+      process.stderr.write(`server: ${m}\n`);
+      if (type === 1 || /^lint of .* failed/.test(m)) error(`server: ${m.split('\n')[0]}`);
+    },
+  });
+  let stopping = false;
+  void session.exited.then((code) => {
+    if (!stopping) {
+      process.stderr.write(`the language server exited (code ${code}) during the soak\n`);
+      process.exit(2);
+    }
+  });
 
   const docs: Doc[] = [];
-  const cachedBlocks = () => docs.reduce((n, d) => n + d.scorer.cachedBlocks, 0);
+  const byUri = new Map<string, Doc>();
   for (let i = 0; i < 20; i++) {
     const { text, languageId } = makeDoc(r, i);
-    const scorer = new DocumentScorer(client);
-    scorer.setModel(model);
-    docs.push({ text, languageId, base: text.length, history: [], scorer, open: true });
+    const d: Doc = { uri: `file:///plausibility-bench/soak-${i}.${languageId === 'markdown' ? 'md' : 'txt'}`, text, languageId, base: text.length, history: [], open: false, pending: new Map(), closing: new Map(), closes: 0 };
+    docs.push(d);
+    byUri.set(d.uri, d);
   }
+  const inFlight = () => docs.reduce((n, d) => n + d.pending.size + d.closing.size + d.closes, 0);
 
-  const pass = async (d: Doc): Promise<void> => {
-    d.abort?.abort();
-    const ctl = new AbortController();
-    d.abort = ctl;
-    requests++;
-    try {
-      const res = await d.scorer.score(d.text, d.languageId, ctl.signal);
-      completed++;
-      // The findings must lie inside the text they were computed for.
-      for (const f of res.findings) if (f.start < 0 || f.end > d.text.length || f.start >= f.end) throw new Error(`bad finding range ${f.start}-${f.end}`);
-    } catch (e) {
-      if (e instanceof CancelledError) cancelled++;
-      else {
-        errors++;
-        if (firstErrors.length < 5) firstErrors.push(e instanceof Error ? e.message : String(e));
+  session.onDiagnostics(({ params }: Published) => {
+    const d = byUri.get(params.uri);
+    if (!d) return error(`diagnostics for an unknown document ${params.uri}`);
+    if (typeof params.version !== 'number') {
+      // The answer to a close: no version, no diagnostics.
+      if (d.closes > 0 && params.diagnostics.length === 0) {
+        d.closes--;
+        cancelled += d.closing.size;
+        d.closing.clear();
+      } else error(`diagnostics without a version for ${params.uri} (${params.diagnostics.length} diagnostics, ${d.closes} closes pending)`);
+      return;
+    }
+    const text = d.pending.get(params.version) ?? d.closing.get(params.version);
+    if (text === undefined) return error(`diagnostics for ${params.uri} v${params.version}, a version not awaited (pending: ${[...d.pending.keys()].join(',') || 'none'})`);
+    for (const m of [d.pending, d.closing]) {
+      for (const v of m.keys()) {
+        if (v < params.version) {
+          m.delete(v);
+          cancelled++;
+        }
       }
-    } finally {
-      if (d.abort === ctl) d.abort = undefined;
+      m.delete(params.version);
+    }
+    const doc = TextDocument.create(params.uri, d.languageId, params.version, text);
+    checked += params.diagnostics.length;
+    for (const diag of params.diagnostics) {
+      const bad = badRange(diag, doc);
+      if (bad) return error(`${params.uri} v${params.version}: ${bad}`);
+    }
+    completed++;
+  });
+
+  const sent = (d: Doc, version: number | undefined) => {
+    if (version === undefined) return;
+    requests++;
+    d.pending.set(version, d.text);
+  };
+  const open = (d: Doc) => {
+    d.open = true;
+    sent(d, session.open(d.uri, d.text, d.languageId));
+  };
+  const close = (d: Doc) => {
+    session.close(d.uri);
+    d.open = false;
+    d.closes++;
+    for (const [v, text] of d.pending) d.closing.set(v, text);
+    d.pending.clear();
+  };
+  /** Until every open document's last version has its diagnostics (at most `ms`); a version left over is an error. */
+  const drain = async (ms: number) => {
+    const by = Date.now() + ms;
+    while (inFlight() > 0 && Date.now() < by) await sleep(50);
+    for (const d of docs) {
+      if (d.pending.size > 0) error(`no diagnostics for ${d.uri} v${Math.max(...d.pending.keys())} within ${ms / 1000} s`);
+      if (d.closes > 0) error(`no answer to the close of ${d.uri} within ${ms / 1000} s`);
+      cancelled += d.pending.size + d.closing.size;
+      d.pending.clear();
+      d.closing.clear();
+      d.closes = 0;
     }
   };
 
-  // Every document scored once; then a warm-up of the same editing as the soak (counters reset afterwards).
-  await Promise.all(docs.map((d) => pass(d)));
-  const loaded = await settledRss(client);
+  // Every document opened and linted once; then a warm-up of the same editing as the soak (counters reset afterwards).
+  for (const d of docs) open(d);
+  await drain(600_000);
+  process.stderr.write(`server pid ${session.pid}, model ${session.model?.dir ?? '(not loaded)'} on ${session.model?.provider ?? '-'}\n`);
+  const loaded = await settledRss(session);
   const rssLoaded = loaded.rss;
   let focus = 0;
   const warmupSeconds = Number(arg('warmup', process.env.SOAK_WARMUP_SECONDS ?? '60'));
@@ -248,78 +320,70 @@ async function main(): Promise<void> {
       if (r() < 0.02) focus = Math.floor(r() * docs.length);
       const d = r() < 0.8 ? docs[focus] : docs[Math.floor(r() * docs.length)];
       if (!d.open) {
-        d.open = true;
-        d.scorer.setModel(model);
+        open(d);
       } else if (r() < 0.005 && d !== docs[focus]) {
-        // Close: cancel, drop the caches (as DocumentController.release does).
-        if (d.timer) clearTimeout(d.timer);
-        d.abort?.abort();
-        d.scorer.clear();
-        d.open = false;
+        close(d);
         continue;
       }
       edit(d, r);
-      d.abort?.abort();
-      if (d.timer) clearTimeout(d.timer);
-      d.timer = setTimeout(() => {
-        d.timer = undefined;
-        void pass(d);
-      }, debounce);
+      sent(d, session.change(d.uri, d.text));
       await sleep(20 + Math.floor(r() * 100));
     }
   };
   const warmStart = Date.now();
   const warmMax = warmStart + Number(arg('warmup-max', process.env.SOAK_WARMUP_MAX_SECONDS ?? '600')) * 1000;
-  let mostBlocks = cachedBlocks();
+  let mostRss = session.serverRssMb();
   let grewAt = warmStart;
+  let lastSample = warmStart;
   await edits(
     () => {
       const now = Date.now();
-      if (cachedBlocks() > mostBlocks * 1.02) {
-        mostBlocks = cachedBlocks();
-        grewAt = now;
+      if (now - lastSample >= 1000) {
+        lastSample = now;
+        const rss = session.serverRssMb();
+        if (rss > mostRss * 1.02) {
+          mostRss = rss;
+          grewAt = now;
+        }
       }
       return now < warmStart + warmupSeconds * 1000 || (now - grewAt < 60_000 && now < warmMax);
     },
     () => undefined,
   );
   const warmedSeconds = (Date.now() - warmStart) / 1000;
-  const idleWarm = Date.now() + 60_000;
-  while (client.inFlight > 0 && Date.now() < idleWarm) await sleep(50);
-  requests = completed = errors = cancelled = 0;
-  const start = await settledRss(client);
+  await drain(60_000);
+  requests = completed = errors = cancelled = checked = 0;
+  firstErrors.length = 0;
+  const start = await settledRss(session);
   const rssStart = start.rss;
-  const blocksStart = cachedBlocks();
   let rssPeak = rssStart;
-  process.stderr.write(`warm after ${warmedSeconds.toFixed(0)} s (${cachedBlocks()} cached blocks): rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
+  process.stderr.write(`warm after ${warmedSeconds.toFixed(0)} s (server rss ${session.serverRssMb().toFixed(1)} MB): rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
 
   const t0 = Date.now();
   const end = t0 + seconds * 1000;
   let lastReport = t0;
+  let lastPeak = t0;
   await edits(() => Date.now() < end, () => {
     const now = Date.now();
-    if (now - lastReport >= 1000) rssPeak = Math.max(rssPeak, rssMb(client));
+    if (now - lastPeak >= 1000) {
+      lastPeak = now;
+      rssPeak = Math.max(rssPeak, rssMb(session));
+    }
     if (now - lastReport >= 30_000) {
       lastReport = now;
       process.stderr.write(
-        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb(client).toFixed(1)}MB (host ${hostRssMb().toFixed(1)}) cached_blocks=${cachedBlocks()} requests=${requests} cancelled=${cancelled} errors=${errors} in_flight=${client.inFlight}\n`,
+        `t=${((now - t0) / 1000).toFixed(0)}s rss=${rssMb(session).toFixed(1)}MB (host ${hostRssMb().toFixed(1)}) requests=${requests} completed=${completed} cancelled=${cancelled} errors=${errors} in_flight=${inFlight()}\n`,
       );
     }
   });
   // Let the last passes finish.
-  for (const d of docs) {
-    if (d.timer) {
-      clearTimeout(d.timer);
-      d.timer = undefined;
-      if (d.open) void pass(d);
-    }
-  }
-  const idleBy = Date.now() + 60_000;
-  while (client.inFlight > 0 && Date.now() < idleBy) await sleep(50);
-  const endState = await settledRss(client);
+  await drain(60_000);
+  const endState = await settledRss(session);
   const rssEnd = endState.rss;
   rssPeak = Math.max(rssPeak, rssEnd);
-  await client.dispose();
+  stopping = true;
+  await session.shutdown();
+  process.stderr.write(`${checked} diagnostics checked against the text of their version\n`);
   for (const e of firstErrors) process.stderr.write(`error: ${e}\n`);
   console.log(`docs=${docs.length}`);
   console.log(`soak_seconds=${seconds}`);
@@ -332,12 +396,10 @@ async function main(): Promise<void> {
   console.log(`completed=${completed}`);
   console.log(`errors=${errors}`);
   console.log(`cancelled=${cancelled}`);
-  console.log(`worker_restarts=${client.restarts}`);
-  console.log(`worker_gc=${endState.workerGc}`);
-  console.log(`worker_heap_start_mb=${start.workerHeapMb.toFixed(1)}`);
-  console.log(`worker_heap_end_mb=${endState.workerHeapMb.toFixed(1)}`);
-  console.log(`cached_blocks_start=${blocksStart}`);
-  console.log(`cached_blocks_end=${cachedBlocks()}`);
+  console.log(`worker_restarts=0`);
+  console.log(`worker_gc=${endState.serverGc}`);
+  console.log(`worker_heap_start_mb=${start.serverHeapMb.toFixed(1)}`);
+  console.log(`worker_heap_end_mb=${endState.serverHeapMb.toFixed(1)}`);
   console.log(`rss_growth_mb=${(rssEnd - rssStart).toFixed(1)}`);
 }
 

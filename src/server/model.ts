@@ -3,6 +3,7 @@
  * again only when those change. A missing or damaged model is an error message to the user, never a crash: the
  * server keeps running without an engine until the settings name a model that loads.
  */
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { Engine } from '../core/engine';
 import { checkModelFiles } from '../core/model/modelCheck';
@@ -52,7 +53,13 @@ export class ModelHost {
     try {
       const engine = await this.events.progress(`Plausibility: loading the model`, async () => {
         checkModelFiles(s.modelDir, s.variant);
-        return Engine.load(s.modelDir, { executionProviders: s.executionProviders, variant: s.variant, log: (m) => this.events.log(m) });
+        return Engine.load(s.modelDir, {
+          executionProviders: s.executionProviders,
+          variant: s.variant,
+          // Half the cores: the editor, and the writer's other programs, keep the rest.
+          intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / 2)),
+          log: (m) => this.events.log(m),
+        });
       });
       this.engine = engine;
       this.lastError = undefined;
