@@ -191,6 +191,11 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
             return key;
           }
           case COMMANDS.addToAllowList: {
+            // A file the workspace would then carry: never written in an untrusted workspace.
+            if (!vscode.workspace.isTrusted) {
+              void vscode.window.showWarningMessage('Plausibility: the allow-list is not changed in an untrusted workspace.');
+              return undefined;
+            }
             const uri = typeof args[0] === 'string' ? args[0] : activeUri();
             let phrase = typeof args[1] === 'string' ? args[1] : undefined;
             if (!phrase) {

@@ -1,6 +1,6 @@
 /**
  * "Rewrite with the model…" on a flagged span (or a selection), and the picker and quick fixes every rewrite shares
- * (the toxicity rewrite too). The worker offers only rewrites that pass the core checks (src/core/generation): content
+ * (the toxicity rewrite too). The language server offers only rewrites that pass the core checks (src/core/generation): content
  * kept, complete, not toxic by the head or the lexicon, and fluent enough in the whole sentence (a model rewrite must
  * beat the original; a tag-guided one may be `plausibility.rewrite.maxNllIncrease` nats per token less fluent).
  * The picker shows each candidate as a diff against the original and applies nothing until one is chosen (its first,

@@ -3,7 +3,7 @@
  *
  * - the diagnostics are the lint pipeline's `plausibility/toxicity` check (src/core/lint/checks/toxicity.ts), which
  *   runs with every other check in the engine process when `plausibility.toxicity.enabled` is on;
- * - "Rewrite away from toxicity…" on such a diagnostic asks the worker for rewrites of the sentence's toxic part
+ * - "Rewrite away from toxicity…" on such a diagnostic asks the language server for rewrites of the sentence's toxic part
  *   (src/core/generation/rewriteOffer.ts: lexicon hits and the word the head blames most), shows the ones that pass
  *   every check as diffs in the picker (see ./rewrite.ts), applies the one chosen, and keeps them as quick fixes;
  * - "Train Discriminator" trains a head from a CSV/JSONL file with a progress notification and reports its

@@ -1,6 +1,6 @@
 /**
  * The scoring engine: loads a model folder, runs the ONNX decoder with onnxruntime-node, and turns logits into
- * per-token surprisal. No VS Code dependency; used by the CLI, the extension's worker, generation, PoE and
+ * per-token surprisal. No VS Code dependency; used by the CLI, the language server, generation, PoE and
  * discriminators.
  *
  * A thin facade: loading and the session live in ./model (load, session, forward, kvCache, lmHead), scoring plans

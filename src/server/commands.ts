@@ -1,5 +1,5 @@
 /** `workspace/executeCommand`: ranking continuations, rewrites, ignoring spans, the allow-list, rescoring. */
-import { ErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
 import type { Engine } from '../core/engine';
 import type { DocumentLinting } from './documents';
 import { COMMANDS, RankParams } from './protocol';
@@ -74,6 +74,7 @@ export async function executeCommand(host: CommandHost, command: string, args: u
   try {
     return await run(host, command, args, signal);
   } catch (e) {
+    if (signal.aborted) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
     throw asResponseError(e);
   }
 }

@@ -64,7 +64,7 @@ export class ModelHost {
       this.engine = engine;
       this.lastError = undefined;
       this.events.log(`model ${engine.info.modelDir} loaded (${engine.info.provider})`);
-      this.events.state({ state: 'ready', dir: s.modelDir, name: basename(engine.info.modelDir), provider: engine.info.provider });
+      this.events.state({ state: 'ready', dir: s.modelDir, name: basename(engine.info.modelDir), provider: engine.info.provider, skippedProviders: engine.info.skippedProviders });
       return engine;
     } catch (e) {
       this.lastError = `Plausibility cannot load the model at ${s.modelDir}: ${(e as Error)?.message ?? String(e)}`;

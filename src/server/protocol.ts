@@ -98,5 +98,7 @@ export interface ModelParams {
   name?: string;
   /** The execution provider in use (cpu, cuda, ...). */
   provider?: string;
+  /** Providers asked for (or tried by `auto`) that could not be used, and why. */
+  skippedProviders?: { name: string; reason: string }[];
   message?: string;
 }

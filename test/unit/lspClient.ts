@@ -4,7 +4,7 @@
  * records every notification, so tests wait for messages, never for time.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { CancellationToken, createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
 import { pathToFileURL } from 'node:url';
 import { CLI, ROOT } from './helpers';
 
@@ -101,8 +101,9 @@ export class LspClient {
     return version;
   }
 
-  request<T = any>(method: string, params: unknown): Promise<T> {
-    return this.conn.sendRequest(method, params) as Promise<T>;
+  /** Sends a request; cancelling `token` sends $/cancelRequest (the promise still settles with the server's answer). */
+  request<T = any>(method: string, params: unknown, token?: CancellationToken): Promise<T> {
+    return (token ? this.conn.sendRequest(method, params, token) : this.conn.sendRequest(method, params)) as Promise<T>;
   }
 
   notify(method: string, params: unknown): void {

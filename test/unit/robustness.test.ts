@@ -1,9 +1,11 @@
 /**
- * Robustness, part 1 (real model, real worker, no mocks): random Unicode documents must give ranges that lie inside
- * the document and map exactly to their tokens' characters; huge documents are turned away cheaply with a notice.
+ * Robustness, part 1 (real model, no mocks): random Unicode documents must give ranges that lie inside the document
+ * and map exactly to their tokens' characters; huge documents are turned away cheaply with a notice.
  *
- * The ranges checked are the ones the extension uses: diagnostics come from DocumentScorer findings
- * (document offsets), heatmap decorations from block.start + the block's token offsets (src/extension/heatmap.ts).
+ * The ranges checked are the ones the editor gets from the language server: diagnostics come from DocumentLinter
+ * findings (document offsets), heatmap decorations from the `plausibility/heatmap` token triples, which the server
+ * computes with heatmapTokens (block.start + the block's token offsets, leading whitespace trimmed) and the client
+ * (src/client/heatmap.ts) only maps to positions.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -13,13 +15,11 @@ import { join } from 'node:path';
 import { utf8Bytes } from '../../src/core/text/bytes';
 import { Engine } from '../../src/core/engine';
 import { splitBlocks } from '../../src/core/text/blocks';
-import { EngineClient } from '../../src/worker/client';
-import { DocumentResult, DocumentScorer } from '../../src/worker/document';
+import { DocumentLinter, LintResult } from '../../src/core/lint/linter';
+import { BlockScore, PrefixCache, scoreItemsInGroups } from '../../src/core/scoring/blockScore';
+import { heatmapTokens } from '../../src/core/scoring/heatmap';
 import { skipReason } from '../../src/core/text/limits';
-import { BlockScore, ModelInfo } from '../../src/worker/protocol';
-import { CLI, engine, MODEL_DIR, randomUnicode, rng, ROOT } from './helpers';
-
-const WORKER = join(ROOT, 'dist', 'worker.js');
+import { CLI, engine, MODEL_DIR, randomUnicode, rng } from './helpers';
 
 const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
 const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
@@ -83,8 +83,8 @@ function randomDocument(r: () => number): string {
   return parts.join(r() < 0.5 ? '\r\n\r\n' : '\n\n');
 }
 
-/** Everything the extension derives from a result must lie inside the document and respect its characters. */
-function checkResult(text: string, res: DocumentResult): number {
+/** Everything the editor gets from a result (diagnostics, heatmap triples) must lie inside the document and respect its characters. */
+function checkResult(eng: Engine, text: string, res: LintResult): number {
   let ranges = 0;
   for (const { block, score } of res.blocks) {
     assert.ok(block.start >= 0 && block.start + block.text.length <= text.length, 'block inside the document');
@@ -95,13 +95,25 @@ function checkResult(text: string, res: DocumentResult): number {
     for (let i = 0; i < n; i++) {
       assert.ok(score.starts[i] <= score.ends[i]);
       if (i + 1 < n) assert.equal(score.ends[i], score.starts[i + 1], 'tokens tile the block');
-      // The heatmap's decoration range for this token.
+      // The range a heatmap triple would give this token (every token may be coloured).
       let s = block.start + score.starts[i];
       const e = block.start + score.ends[i];
       while (s < e && /\s/.test(text[s])) s++;
       if (s >= e) continue;
       assert.ok(s >= 0 && e <= text.length, `decoration [${s}, ${e}) inside the document`);
       assert.ok(!splitsPair(text, s) && !splitsPair(text, e), `decoration [${s}, ${e}) splits a character`);
+      ranges++;
+    }
+  }
+  // The triples the server sends (plausibility/heatmap), with the model's calibration and the document's own.
+  for (const [mode, stats] of [['rank', eng.stats], ['percentile', undefined]] as const) {
+    const t = heatmapTokens(text, res.blocks, mode, stats);
+    assert.equal(t.length % 3, 0);
+    for (let i = 0; i < t.length; i += 3) {
+      assert.ok(t[i] >= 0 && t[i] < t[i + 1] && t[i + 1] <= text.length, `heatmap [${t[i]}, ${t[i + 1]}) inside the document`);
+      assert.ok(!/\s/.test(text[t[i]]), 'heatmap ranges start after the leading whitespace');
+      assert.ok(!splitsPair(text, t[i]) && !splitsPair(text, t[i + 1]), `heatmap [${t[i]}, ${t[i + 1]}) splits a character`);
+      assert.ok([0, 1, 2, 3].includes(t[i + 2]));
       ranges++;
     }
   }
@@ -127,19 +139,9 @@ function checkResult(text: string, res: DocumentResult): number {
   return ranges;
 }
 
-describe('robustness: random Unicode documents (worker + engine)', function () {
+describe('robustness: random Unicode documents (linter + engine)', function () {
   // Generous: the work is small, but CI machines may be shared.
   this.timeout(300_000);
-  let client: EngineClient;
-  let model: ModelInfo;
-
-  before(async () => {
-    client = new EngineClient({ workerPath: WORKER });
-    model = await client.load({ modelDir: MODEL_DIR, executionProvider: 'cpu', threads: 1 });
-  });
-  after(async () => {
-    await client?.dispose();
-  });
 
   it('engine offsets map exactly to the tokens\' bytes (60 random strings)', async () => {
     const e = await engine();
@@ -151,29 +153,38 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
     }
   });
 
-  it('worker blocks: offsets after a left context equal the engine\'s, clipped to the text', async () => {
+  it('block scores: offsets after a left context equal the engine\'s, clipped to the text (batch and KV prefix paths)', async () => {
     const e = await engine();
     const r = rng(99);
     const items = Array.from({ length: 6 }, (_, k) => ({ key: `k${k}`, context: randomUnicode(r, 30), text: randomDocument(r) }));
-    const blocks: BlockScore[] = [];
-    await client.request('score', { items, topK: 2 }, { onPartial: (b) => blocks.push(b) });
-    assert.equal(blocks.length, items.length);
+    /** Scores items as the linter does: groups of 8, and up to 3 items through the KV prefix path. */
+    const score = async (these: typeof items) => {
+      const out: BlockScore[] = [];
+      await scoreItemsInGroups(e, new PrefixCache(e), these, 2, { batch: 8, prefixMaxItems: 3, throwIfCancelled: () => undefined, onBlock: (b) => out.push(b) });
+      return out;
+    };
+    const batched = await score(items);
+    assert.equal(batched.length, items.length);
     for (const [k, it] of items.entries()) {
-      const b = blocks[k];
+      const [single] = await score([it]);
       const t = e.tokenize(it.context + it.text);
       checkTokenChars(e, it.context + it.text, t.ids, t.starts, t.ends);
       let first = 0;
       while (first < t.ids.length && t.ends[first] <= it.context.length) first++;
-      assert.equal(b.starts.length, t.ids.length - first, `item ${k}: reported tokens`);
-      for (let i = 0; i < b.starts.length; i++) {
-        assert.equal(b.starts[i], Math.max(0, t.starts[first + i] - it.context.length));
-        assert.equal(b.ends[i], t.ends[first + i] - it.context.length);
-        assert.ok(Number.isFinite(b.bits[i]) && b.bits[i] >= 0);
+      for (const b of [batched[k], single]) {
+        assert.equal(b.key, it.key);
+        assert.equal(b.starts.length, t.ids.length - first, `item ${k}: reported tokens`);
+        for (let i = 0; i < b.starts.length; i++) {
+          assert.equal(b.starts[i], Math.max(0, t.starts[first + i] - it.context.length));
+          assert.equal(b.ends[i], t.ends[first + i] - it.context.length);
+          assert.ok(Number.isFinite(b.bits[i]) && b.bits[i] >= 0);
+        }
       }
     }
   });
 
   it('document findings and decorations lie inside the document and never split a character (10 documents)', async () => {
+    const e = await engine();
     const r = rng(4242);
     let ranges = 0;
     let findings = 0;
@@ -181,14 +192,14 @@ describe('robustness: random Unicode documents (worker + engine)', function () {
       const text = randomDocument(r);
       const languageId = k % 3 === 0 ? 'plaintext' : 'markdown';
       // A low threshold so that there are many findings to check.
-      const scorer = new DocumentScorer(client, { lint: { surprise: { enabled: true, thresholdBits: 3 } } });
-      scorer.setModel(model);
-      const res = await scorer.score(text, languageId);
-      ranges += checkResult(text, res);
+      const settings = { surprise: { enabled: true, thresholdBits: 3 } };
+      const linter = new DocumentLinter(e);
+      const res = await linter.lint(text, languageId, settings);
+      ranges += checkResult(e, text, res);
       findings += res.findings.length;
       // An edit that inserts an emoji before the first character: the incremental result is still consistent.
       const edited = '👨‍👩‍👧 ' + text;
-      ranges += checkResult(edited, await scorer.score(edited, languageId));
+      ranges += checkResult(e, edited, await linter.lint(edited, languageId, settings));
     }
     assert.ok(findings > 5, `the fuzz exercised findings (${findings})`);
     assert.ok(ranges > 100, `ranges checked: ${ranges}`);
@@ -199,7 +210,7 @@ describe('robustness: huge documents are turned away cheaply, with a notice', fu
   this.timeout(300_000);
   const DEFAULT_MAX = 200_000; // package.json: plausibility.maxFileLength
 
-  it('a 10 MB document is skipped as too long (extension gate), in bounded time and memory', () => {
+  it('a 10 MB document is skipped as too long (the language server\'s gate), in bounded time and memory', () => {
     const line = 'The quick brown fox jumps over the lazy dog near the bank of the river.\n';
     const text = line.repeat(Math.ceil((10 * 1024 * 1024) / line.length));
     const heap0 = process.memoryUsage().heapUsed;

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { SETTINGS } from '../../src/core/settings/schema';
 import { ROOT } from './helpers';
 
 function sources(dir: string): string[] {
@@ -29,7 +30,7 @@ describe('security invariants', () => {
     assert.deepEqual(users, ['src/core/model/download/transfer.ts']);
     // Only Select Model starts a download (the core index merely re-exports the downloader).
     const callers = SRC.filter((f) => !f.path.startsWith('src/core/model/download/') && /\b(?:downloadModel|fileMetadata)\s*\(/.test(f.text)).map((f) => f.path);
-    assert.deepEqual(callers, ['src/extension/models.ts']);
+    assert.deepEqual(callers, ['src/client/models.ts']);
   });
 
   it('no onnxruntime custom-op library is ever registered', () => {
@@ -50,9 +51,14 @@ describe('security invariants', () => {
       .map(([key]) => key);
     assert.ok(pathLike.includes('plausibility.model'));
     for (const key of pathLike) assert.ok(restricted.includes(key), `${key} must be in restrictedConfigurations`);
-    // The extension reads them with inspect().globalValue when the workspace is not trusted.
-    const config = SRC.find((f) => f.path === 'src/extension/config.ts')!.text;
-    assert.match(config, /isTrusted\)[^\n]*inspect<string>\('model'\)\?\.globalValue/);
+    // The client reads them with inspect().globalValue when the workspace is not trusted (userLevelSetting), and the
+    // settings it hands the server (serverSettings) take every restricted setting, and the model, through it.
+    const config = SRC.find((f) => f.path === 'src/client/config.ts')!.text;
+    assert.match(config, /if \(vscode\.workspace\.isTrusted\) return c\.get<T>\(key, fallback\);\s*const i = c\.inspect<T>\(key\);\s*return i\?\.globalValue\b/);
+    assert.match(config, /spec\.restricted \? userLevelSetting\(key, /);
+    assert.match(config, /userLevelSetting<string>\('model'/);
+    // So every path-like setting is marked restricted in the one settings schema too.
+    for (const key of pathLike) assert.equal(SETTINGS[key]?.restricted, true, `${key} must be restricted in src/core/settings/schema.ts`);
     // maxFileLength is restricted too (a workspace must not lift the size gate); VS Code applies only its user value.
     assert.ok(restricted.includes('plausibility.maxFileLength'));
     // Any other module that reads a path-like restricted setting does so through userLevelSetting() or inspect().
@@ -60,13 +66,13 @@ describe('security invariants', () => {
       const short = key.replace(/^plausibility\./, '').replace(/\./g, '\\.');
       const plainGet = new RegExp(`\\.get(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
       const safeRead = new RegExp(`(?:userLevelSetting|inspect)(?:<[^>]*>)?\\(\\s*['"]${short}['"]`);
-      for (const f of SRC.filter((x) => x.path.startsWith('src/extension/') && plainGet.test(x.text)))
+      for (const f of SRC.filter((x) => x.path.startsWith('src/client/') && plainGet.test(x.text)))
         assert.ok(safeRead.test(f.text), `${f.path} reads ${key} without userLevelSetting()/inspect() (workspace trust)`);
     }
   });
 
   it('the token report webview has a strict CSP and never renders document text as HTML', () => {
-    const report = SRC.find((f) => f.path === 'src/extension/report.ts')!.text;
+    const report = SRC.find((f) => f.path === 'src/client/report.ts')!.text;
     assert.match(report, /default-src 'none'/);
     assert.ok(!/unsafe-inline|unsafe-eval/.test(report), 'no unsafe-inline or unsafe-eval');
     assert.match(report, /script-src 'nonce-/);

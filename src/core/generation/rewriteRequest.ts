@@ -1,5 +1,5 @@
 /**
- * A rewrite request as the editor sends it (through the worker), the CLI builds it and the benchmark replays it, and
+ * A rewrite request as the editor sends it (through the language server), the CLI builds it and the benchmark replays it, and
  * the one function that turns it into {@link offerRewrites} options: so all three offer exactly the same rewrites.
  */
 import type { Engine } from '../engine';

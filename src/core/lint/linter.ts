@@ -1,7 +1,7 @@
 /**
  * The lint pipeline: prepare the document, score its blocks (incrementally: a block's scores are cached by its left
  * context and text, so an edit rescores only the blocks it touches), run every enabled check, and drop findings in
- * skipped regions. The CLI, the engine worker and the benchmarks all lint through this class.
+ * skipped regions. The CLI, the language server and the benchmarks all lint through this class.
  */
 import type { Engine } from '../engine';
 import { sortFindings, type Finding, type Severity } from './finding';
@@ -39,7 +39,7 @@ export interface LintResult {
 
 export interface LintOptions {
   signal?: AbortSignal;
-  /** Called with each newly scored block (the worker streams them to the editor). */
+  /** Called with each newly scored block (progress reports). */
   onBlock?: (b: BlockScore) => void;
   /** Alternatives kept per token (hovers, candidate words). */
   topK?: number;

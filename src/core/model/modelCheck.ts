@@ -6,7 +6,7 @@
  *   say what the engine needs, the ONNX file is there and not empty. Safe on the extension host's thread.
  * - validateModelDir (./validateModel): loads the model with Engine.load (which checks the graph's inputs and outputs,
  *   the KV layout against config.json, and the tokenizer) and scores a short sentence, checking that the scores are
- *   finite and the token offsets tile the text. It runs inference, so the extension runs it in a worker.
+ *   finite and the token offsets tile the text. It runs inference, so the editor runs it in the language server.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

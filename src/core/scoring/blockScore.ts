@@ -1,6 +1,6 @@
 /**
  * Per-token scores of text blocks, each scored after a left context whose tokens are not reported. This is the
- * scoring behind every lint pass (CLI, worker, benchmarks): one batching loop (Engine.scoreRows through the scoring
+ * scoring behind every lint pass (CLI, language server, benchmarks): one batching loop (Engine.scoreRows through the scoring
  * head when the model has one, so no vocabulary-sized logits reach JavaScript) and a KV-prefix path for the
  * edit-sized requests of typing.
  */
@@ -225,7 +225,7 @@ export interface GroupOptions {
 /**
  * Scores items group by group, yielding to the event loop between groups so that a cancellation message gets in;
  * blocks finished before a cancellation have already been handed to `onBlock`. The one scoring loop of the linter
- * and of the engine worker's `score` method.
+ * and of the benchmarks.
  */
 export async function scoreItemsInGroups(e: Engine, prefixes: PrefixCache, items: ScoreItem[], k: number, opts: GroupOptions): Promise<void> {
   for (let i = 0; i < items.length; i += opts.batch) {

@@ -324,7 +324,7 @@ export function findSpans(score: TextScore, stats: SurprisalStats | undefined, o
 /**
  * Scores a document and returns its flagged spans, in the document's own offsets. Soft line breaks inside paragraphs
  * are read as spaces (see {@link proseView}), so hard-wrapped Markdown is judged like flowing prose. This is the
- * one-call entry point for linters (CLI, extension worker).
+ * one-call entry point for linters (CLI, language server).
  */
 export async function lintText(
   engine: Engine,

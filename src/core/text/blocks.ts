@@ -6,7 +6,7 @@
  * kept. The masked text has the same length as the document, so offsets need no mapping. Blocks are then the
  * paragraphs of the masked text (runs of non-blank lines), with long paragraphs cut at sentence ends.
  *
- * Pure text: shared by the CLI, the worker and the benchmarks.
+ * Pure text: shared by the CLI, the language server and the benchmarks.
  */
 
 /** Languages whose whole text is prose. Any other enabled language is checked in its comments only. */
