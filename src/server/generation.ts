@@ -8,23 +8,10 @@ import type { Engine } from '../core/engine';
 import { InputError } from '../core/errors';
 import { offerForRequest, rankedCompletions, rankOptions, type RankedOption, type RewriteResult } from '../core/generation/rewrite';
 import { parseAlternatives } from '../core/text/alternatives';
-import { declaredCondition, FrontMatterError } from '../core/text/frontmatter';
+import { documentCondition } from '../core/text/frontmatter';
 import type { ServerSettings } from './settings';
 
 export type RewriteKind = 'model' | 'toxicity';
-
-/** The tags a document declares: front matter first (Markdown), else the `plausibility.tags` setting. */
-export function documentCondition(text: string, markdown: boolean, settings: ServerSettings): { tags: string[]; synopsis?: string } {
-  if (markdown) {
-    try {
-      const d = declaredCondition(text);
-      if (d) return { tags: d.tags, synopsis: d.synopsis };
-    } catch (e) {
-      if (!(e instanceof FrontMatterError)) throw e; // a broken header is its own finding
-    }
-  }
-  return { tags: settings.lint.tags.declared };
-}
 
 /**
  * Rewrites of text[start, end). A model rewrite becomes tag-guided when the document declares tags (and the
@@ -40,7 +27,7 @@ export function offerDocumentRewrites(
   const { start, end, markdown } = span;
   const common = { text, start, end, markdown, maxNllIncrease: settings.rewrite.maxNllIncrease };
   if (span.kind === 'toxicity') return offerForRequest(engine, { ...common, kind: 'toxicity', head: settings.lint.toxicity.head }, signal);
-  const cond = documentCondition(text, markdown, settings);
+  const cond = documentCondition(text, markdown, settings.lint.tags.declared);
   const tagged = cond.tags.length > 0 && settings.rewrite.cfgWeight > 0;
   return offerForRequest(
     engine,

@@ -118,3 +118,19 @@ export function declaredCondition(text: string): DeclaredCondition | undefined {
   if (tags.length === 0) return undefined;
   return { tags, synopsis, source: 'front-matter' };
 }
+
+/**
+ * The tags a document is written in: its front matter's (Markdown only), else `fallback` (the editor's setting).
+ * Unreadable front matter falls back too: it is the front-matter check's finding, not a reason to stop.
+ */
+export function documentCondition(text: string, markdown: boolean, fallback: string[]): { tags: string[]; synopsis?: string } {
+  if (markdown) {
+    try {
+      const d = declaredCondition(text);
+      if (d && d.tags.length) return { tags: d.tags, synopsis: d.synopsis };
+    } catch (e) {
+      if (!(e instanceof FrontMatterError)) throw e;
+    }
+  }
+  return { tags: fallback };
+}

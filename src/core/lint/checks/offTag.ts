@@ -6,22 +6,9 @@
  */
 import { conditionalScore, loadConditioning, offTagSentences } from '../../scoring/conditional';
 import { FeatureUnavailableError } from '../../errors';
-import { declaredCondition, FrontMatterError, parseFrontMatter } from '../../text/frontmatter';
+import { documentCondition, parseFrontMatter } from '../../text/frontmatter';
 import type { Check } from '../check';
 import type { Finding } from '../finding';
-
-function condition(text: string, markdown: boolean, fallback: string[]): { tags: string[]; synopsis?: string } {
-  if (markdown) {
-    try {
-      const d = declaredCondition(text);
-      if (d && d.tags.length) return { tags: d.tags, synopsis: d.synopsis };
-    } catch (e) {
-      // Unreadable front matter is the front-matter check's finding; fall back to the setting.
-      if (!(e instanceof FrontMatterError)) throw e;
-    }
-  }
-  return { tags: fallback };
-}
 
 export const offTagCheck: Check = {
   id: 'plausibility/off-tag',
@@ -30,7 +17,7 @@ export const offTagCheck: Check = {
   enabledByDefault: true,
   setting: 'plausibility.offTag.enabled',
   run: async (doc, ctx) => {
-    const cond = condition(doc.text, doc.markdown, ctx.settings.tags.declared);
+    const cond = documentCondition(doc.text, doc.markdown, ctx.settings.tags.declared);
     if (cond.tags.length === 0) return [];
     let conditioning;
     try {
