@@ -214,6 +214,7 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   };
 
   client = new LanguageClient('plausibility', 'Plausibility', serverOptions, clientOptions);
+  client.registerProposedFeatures(); // textDocument/inlineCompletion
   const disposables: vscode.Disposable[] = [
     { dispose: () => typing.dispose() },
     vscode.window.onDidChangeTextEditorSelection((e) => {

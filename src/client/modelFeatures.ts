@@ -1,10 +1,9 @@
 /**
  * Registers the generation features: rewrites with the model (code action + command), rank alternatives (command),
- * ranked inline completions (off by default), and the toxicity rewrite and head training.
+ * and the toxicity rewrite and head training. Inline completions come from the server (textDocument/inlineCompletion).
  */
 import * as vscode from 'vscode';
 import { DOCUMENT_SELECTOR } from './languageClient';
-import { RankedInlineCompletions } from './inlineCompletions';
 import { COMMAND_RANK, rankAlternatives } from './rankAlternatives';
 import { COMMAND_REWRITE, RewriteProvider } from './rewrite';
 import type { ServerCommand } from './serverCommand';
@@ -20,6 +19,5 @@ export function registerModelFeatures(server: ServerCommand, log: vscode.LogOutp
     vscode.languages.registerCodeActionsProvider(DOCUMENT_SELECTOR, toxicity, ToxicityController.metadata),
     vscode.commands.registerCommand(COMMAND_REWRITE, (uri?: vscode.Uri, start?: number, end?: number, choose?: number) => rewrite.run(uri, start, end, choose)),
     vscode.commands.registerCommand(COMMAND_RANK, (choose?: string | number) => rankAlternatives(server, log, choose)),
-    vscode.languages.registerInlineCompletionItemProvider(DOCUMENT_SELECTOR, new RankedInlineCompletions(server, log)),
   ];
 }

@@ -6,7 +6,6 @@
  */
 import {
   CodeActionKind,
-  Connection,
   createConnection,
   DidChangeConfigurationNotification,
   InitializeParams,
@@ -26,7 +25,8 @@ import { invalidationBetween } from '../core/settings/schema';
 import { codeActions } from './codeActions';
 import { ModelHost } from './model';
 import { COMMANDS, HEATMAP_NOTIFICATION, MODEL_NOTIFICATION, STATUS_NOTIFICATION } from './protocol';
-import { readSettings, SECTION, ServerSettings } from './settings';
+import { normalizeLanguageId, readSettings, SECTION, ServerSettings } from './settings';
+import { completionsAt } from './generation';
 
 const VERSION = '0.1.0';
 
@@ -36,14 +36,15 @@ interface ClientFeatures {
   progress: boolean;
   markdownHover: boolean;
   workspaceFolders: boolean;
+  inlineCompletion: boolean;
 }
 
-export function startServer(connection: Connection): void {
+export function startServer(connection: ProposedFeatures.Connection): void {
   // ORT's telemetry scan of /proc/self/cmdline can overflow the stack (see src/cli/main.ts).
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const documents = new TextDocuments(TextDocument);
   const allowList = new AllowList();
-  let client: ClientFeatures = { configuration: false, dynamicConfiguration: false, progress: false, markdownHover: false, workspaceFolders: false };
+  let client: ClientFeatures = { configuration: false, dynamicConfiguration: false, progress: false, markdownHover: false, workspaceFolders: false, inlineCompletion: false };
   let settings: ServerSettings = readSettings(null);
   let pushedSettings: unknown = null;
   let settingsReady!: () => void;
@@ -108,6 +109,7 @@ export function startServer(connection: Connection): void {
       progress: c.window?.workDoneProgress === true,
       markdownHover: c.textDocument?.hover?.contentFormat?.includes('markdown') === true,
       workspaceFolders: c.workspace?.workspaceFolders === true,
+      inlineCompletion: (c.textDocument as { inlineCompletion?: unknown } | undefined)?.inlineCompletion !== undefined,
     };
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     allowList.setFolders(folders.map(fsPath).filter((p): p is string => !!p));
@@ -117,6 +119,7 @@ export function startServer(connection: Connection): void {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
         hoverProvider: true,
+        ...(client.inlineCompletion ? { inlineCompletionProvider: true } : {}),
         codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
         executeCommandProvider: { commands: Object.values(COMMANDS) },
         workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
@@ -213,6 +216,19 @@ export function startServer(connection: Connection): void {
       token,
     ),
   );
+
+  // Ranked continuations at the end of a line, for clients with inline completions (off unless the setting is on).
+  connection.languages.inlineCompletion.on(async (p, token) => {
+    const doc = documents.get(p.textDocument.uri);
+    if (!doc || !settings.inlineCompletions || !settings.languages.includes(normalizeLanguageId(doc.languageId))) return [];
+    // A short pause first: most keystrokes cancel the request before the model runs.
+    await new Promise((r) => setTimeout(r, 150));
+    const engine = models.current;
+    if (!engine || token.isCancellationRequested) return [];
+    const signal = { get aborted() { return token.isCancellationRequested; } } as AbortSignal;
+    const ranked = await linting.exclusive(() => completionsAt(engine, doc.getText(), doc.offsetAt(p.position), signal)).catch(() => []);
+    return ranked.map((c) => ({ insertText: c.text, range: { start: p.position, end: p.position } }));
+  });
 
   connection.onShutdown(() => models.dispose());
 

@@ -20,6 +20,8 @@ export interface LspClientOptions {
   progress?: boolean;
   /** Workspace folder (file-system path). */
   folder?: string;
+  /** Announce textDocument.inlineCompletion (LSP 3.18). */
+  inlineCompletion?: boolean;
 }
 
 export class LspClient {
@@ -37,6 +39,9 @@ export class LspClient {
     this.configuration = opts.configuration ?? null;
   }
 
+  /** The server's answer to initialize. */
+  capabilities: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
   static async start(opts: LspClientOptions = {}): Promise<LspClient> {
     const proc = spawn(process.execPath, [CLI, 'lsp', '--stdio'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     proc.stderr!.on('data', () => undefined);
@@ -51,16 +56,21 @@ export class LspClient {
       return null;
     });
     conn.listen();
-    await conn.sendRequest('initialize', {
+    const init: any = await conn.sendRequest('initialize', {
       processId: process.pid,
       rootUri: opts.folder ? pathToFileURL(opts.folder).href : null,
       workspaceFolders: opts.folder ? [{ uri: pathToFileURL(opts.folder).href, name: 'ws' }] : null,
       capabilities: {
         workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: false }, workspaceFolders: !!opts.folder },
         window: { workDoneProgress: opts.progress === true },
-        textDocument: { hover: { contentFormat: ['markdown', 'plaintext'] }, publishDiagnostics: { versionSupport: true } },
+        textDocument: {
+          hover: { contentFormat: ['markdown', 'plaintext'] },
+          publishDiagnostics: { versionSupport: true },
+          ...(opts.inlineCompletion ? { inlineCompletion: {} } : {}),
+        },
       },
     });
+    c.capabilities = init.capabilities;
     await conn.sendNotification('initialized', {});
     return c;
   }

@@ -96,6 +96,39 @@ describe('language server commands', function () {
     assert.deepEqual(await execute(client, 'plausibility.complete', [{ uri, offset: 4 }]), []);
   });
 
+  it('serves textDocument/inlineCompletion to clients that announce it, only while the setting is on', async () => {
+    const c = await LspClient.start({ folder: dir, inlineCompletion: true, configuration: { inlineCompletions: { enabled: true } } });
+    try {
+      assert.equal(c.capabilities.inlineCompletionProvider, true);
+      assert.equal(client.capabilities.inlineCompletionProvider, undefined, 'not offered to a client without inline completions');
+      const uri = uriOf('inline.md');
+      const text = `${PARAS[0]}\n\nAfter the long night at sea, the crew`;
+      c.open(uri, text);
+      await c.diagnostics(uri);
+      const lines = text.split('\n');
+      const position = { line: lines.length - 1, character: lines[lines.length - 1].length };
+      const items: { insertText: string; range: unknown }[] = await c.request('textDocument/inlineCompletion', {
+        textDocument: { uri },
+        position,
+        context: { triggerKind: 1 },
+      });
+      assert.ok(items.length > 0 && items.length <= 4, JSON.stringify(items));
+      for (const i of items) {
+        assert.ok(i.insertText.trim().length > 0);
+        assert.deepEqual(i.range, { start: position, end: position });
+      }
+      c.configuration = { inlineCompletions: { enabled: false } };
+      const from = c.notifications.length;
+      c.notify('workspace/didChangeConfiguration', { settings: null });
+      // The setting only republishes: wait for that, so the server has read it.
+      await c.waitFor((n) => c.notifications.indexOf(n) >= from && n.method === 'plausibility/status' && n.params.uri === uri, 'a republish');
+      const off = await c.request('textDocument/inlineCompletion', { textDocument: { uri }, position, context: { triggerKind: 1 } });
+      assert.deepEqual(off, []);
+    } finally {
+      assert.equal(await c.stop(), 0);
+    }
+  });
+
   it('plausibility.report: histogram, rank buckets and sentences inside the document; findings as published', async () => {
     const uri = uriOf('report.md');
     const text = `# A report\n\n${PROSE}\n\n${PARAS[0]}\n\n${PARAS[1]}\n\nWe went to the the station.\n`;
