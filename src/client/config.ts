@@ -11,7 +11,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { SETTINGS } from '../core/settings/schema';
-import { resolveSettingPath } from './settingPaths';
+import { isPathSetting, resolveSettingPath } from '../core/settings/paths';
 
 export const SECTION = 'plausibility';
 const HEATMAP_STATE_KEY = 'plausibility.heatmapVisible';
@@ -62,7 +62,7 @@ export function serverSettings(heatmap: HeatmapToggle, scope?: vscode.Configurat
     const key = full.slice(SECTION.length + 1);
     let value: unknown = spec.restricted ? userLevelSetting(key, spec.default, scope) : c.get(key, spec.default);
     if (key === 'model') value = modelSetting(scope);
-    if (key === 'toxicity.head' && typeof value === 'string' && /[\\/]|\.json$/i.test(value.trim())) value = resolveSettingPathHere(value);
+    if (key === 'toxicity.head' && typeof value === 'string' && isPathSetting(value)) value = resolveSettingPathHere(value);
     if (key === 'heatmap') value = heatmap.visible;
     setPath(out, key, value);
   }

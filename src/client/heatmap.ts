@@ -33,6 +33,13 @@ export class Heatmap implements vscode.Disposable {
   /** New buckets from the server. */
   update(p: HeatmapParams): void {
     this.latest.set(p.uri, p);
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === p.uri);
+    if (doc) this.refresh(doc);
+  }
+
+  /** Forgets every document's buckets (the server restarted or stopped sending some documents). */
+  clearAll(): void {
+    this.latest.clear();
     this.refresh();
   }
 

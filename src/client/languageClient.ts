@@ -23,7 +23,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { COMMANDS } from '../server/protocol';
-import { HeatmapToggle, SECTION, serverSettings } from './config';
+import { HeatmapToggle, isChecked, SECTION, serverSettings } from './config';
 
 /** How long after the last keystroke findings on the typed line stay held back. */
 const HOLD_BACK_MS = 1500;
@@ -93,6 +93,8 @@ class TypingLine {
 
 export interface ClientParts {
   client: LanguageClient;
+  /** Restarts the server on the user's request (the crash-restart budget starts again). */
+  restart(): Promise<void>;
   /** Sends `workspace/executeCommand` to the server. */
   command<T>(command: string, args: unknown[], token?: vscode.CancellationToken): Promise<T>;
   /** The settings changed (or the heatmap toggle): the server pulls them again. */
@@ -128,6 +130,10 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
 
   const clientOptions: LanguageClientOptions = {
     documentSelector: checkedDocuments(),
+    // This client shows model errors and skipped documents itself (status bar, one message with a way out).
+    initializationOptions: { statusUi: true },
+    // The server re-reads the allow-list when it changes on disk.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/.vscode/plausibility-allow.txt') },
     outputChannel: log,
     diagnosticCollectionName: 'plausibility',
     initializationFailedHandler: (e) => {
@@ -154,8 +160,13 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
     },
     middleware: {
       workspace: {
+        // The extension's one configuration listener (./main) tells the server; the library's would repeat it.
+        didChangeConfiguration: async () => undefined,
         configuration: (params) => params.items.map((item) => (item.section === SECTION || item.section === undefined ? serverSettings(heatmap, item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined) : null)),
       },
+      // Inline completions are off by default: no round trip to the server while they are.
+      provideInlineCompletionItems: (doc, position, context, token, next) =>
+        vscode.workspace.getConfiguration(SECTION, doc.uri).get<boolean>('inlineCompletions.enabled', false) === true ? next(doc, position, context, token) : undefined,
       handleDiagnostics: (uri, diagnostics, next) => {
         lastDiagnostics.set(uri.toString(), diagnostics);
         if (!typing.held(uri)) return next(uri, diagnostics);
@@ -181,6 +192,13 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
           case COMMANDS.clearIgnoredSpans: {
             const uri = typeof args[0] === 'string' ? args[0] : args[0] instanceof vscode.Uri ? args[0].toString() : activeUri();
             if (!uri) return undefined;
+            const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+            if (command === COMMANDS.rescore && doc && !isChecked(doc)) {
+              void vscode.window.showInformationMessage(
+                `Plausibility does not check ${doc.languageId} documents. Add "${doc.languageId}" to plausibility.languages to check them.`,
+              );
+              return undefined;
+            }
             if (command === COMMANDS.clearIgnoredSpans) await state.update(`${IGNORED_KEY}:${uri}`, undefined);
             return next(command, [uri]);
           }
@@ -226,6 +244,11 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   ];
   return {
     client,
+    restart: async () => {
+      restarts.length = 0;
+      crashReported = false;
+      await client.restart();
+    },
     command: <T>(command: string, args: unknown[], token?: vscode.CancellationToken) =>
       client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token) as Promise<T>,
     settingsChanged: () => void client.sendNotification('workspace/didChangeConfiguration', { settings: null }).catch(() => undefined),

@@ -21,7 +21,7 @@ let stop: (() => Promise<void>) | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel('Plausibility', { log: true });
   const toggle = new HeatmapToggle(context.workspaceState);
-  const { client, command, settingsChanged, disposables } = createClient(context, log, toggle);
+  const { client, command, settingsChanged, restart, disposables } = createClient(context, log, toggle);
   const status = new StatusBar();
   const heatmap = new Heatmap(() => toggle.visible);
   const report = new TokenReport(context.extensionUri, (doc) => command<ReportData | null>(COMMANDS.report, [{ uri: doc.uri.toString() }]));
@@ -42,6 +42,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
     client.onDidChangeState((e) => {
       if (e.newState === State.Running) everRunning = true;
+      else heatmap.clearAll(); // the next server sends its own buckets
       status.setEngine(e.newState === State.Running ? 'running' : e.newState === State.Starting ? (everRunning ? 'restarting' : 'starting') : 'stopped');
     }),
     // The one configuration listener: the server pulls the new settings and decides what they make stale.
@@ -50,7 +51,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       if (e.affectsConfiguration(`${SECTION}.languages`)) {
         // Which documents the server receives is fixed when it starts.
         client.clientOptions.documentSelector = checkedDocuments();
-        void client.restart();
+        heatmap.clearAll();
+        client.restart().catch((err) => log.error(`restarting the language server failed: ${(err as Error)?.message ?? String(err)}`));
       } else settingsChanged();
       heatmap.refresh();
       status.update();
@@ -65,14 +67,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         heatmap.refresh();
         settingsChanged();
       },
-      restart: () => client.restart(),
+      restart,
     }),
     ...registerModelFeatures(command, log),
     ...new ModelManager(context, command, log).register(),
   );
   stop = () => client.stop();
-  await client.start();
-  log.info('Plausibility activated');
+  try {
+    await client.start();
+    log.info('Plausibility activated');
+  } catch (e) {
+    // The editor keeps working; the status bar says the engine stopped and the menu can restart it.
+    log.error(`the language server did not start: ${(e as Error)?.message ?? String(e)}`);
+    status.setEngine('stopped');
+  }
 }
 
 /** A model that cannot be loaded: one message, with a way out. */

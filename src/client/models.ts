@@ -18,7 +18,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { checkRepoId, downloadModel, DownloadError, DTYPE_SUFFIX, HUB_ENDPOINT, MANIFEST, modelFolderName } from '../core/model/download';
-import { preflightModelDir } from '../core/model/modelCheck';
 import { COMMANDS } from '../server/protocol';
 import { modelSetting, SECTION, userLevelSetting } from './config';
 import { withCancellableProgress } from './progress';
@@ -269,15 +268,10 @@ export class ModelManager {
   }
 
   /**
-   * Checks a model folder: files first (cheap, here), then a real load and a probe sentence scored by the server,
-   * apart from the model in use. Resolves to a problem description, or undefined when the model works.
+   * Checks a model folder: the server loads it in a short-lived process apart from the model in use and scores a
+   * probe sentence. Resolves to a problem description, or undefined when the model works.
    */
   async validate(dir: string, timeoutMs = 120_000): Promise<string | undefined> {
-    try {
-      preflightModelDir(dir);
-    } catch (e) {
-      return e instanceof Error ? e.message : String(e);
-    }
     const source = new vscode.CancellationTokenSource();
     const timer = setTimeout(() => source.cancel(), timeoutMs);
     try {

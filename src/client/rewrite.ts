@@ -8,7 +8,7 @@
  */
 import * as vscode from 'vscode';
 import type { RewriteCandidate, RewriteResult } from '../core/generation/rewrite';
-import { COMMANDS, SOURCE } from '../server/protocol';
+import { COMMANDS, SOURCE, TOXICITY_RULE } from '../server/protocol';
 import { isChecked } from './config';
 import type { ServerCommand } from './serverCommand';
 import { withCancellableProgress } from './progress';
@@ -158,7 +158,7 @@ export class RewriteProvider implements vscode.CodeActionProvider {
         out.push(...rewriteActions(doc, cached, s.diagnostic));
         continue;
       }
-      if (s.diagnostic?.code === 'plausibility/toxicity') continue; // ./toxicity offers its own rewrite
+      if (s.diagnostic?.code === TOXICITY_RULE) continue; // ./toxicity offers its own rewrite
       const kind = s.diagnostic ? vscode.CodeActionKind.QuickFix : vscode.CodeActionKind.RefactorRewrite;
       const a = new vscode.CodeAction('Rewrite with the model…', kind);
       a.command = { command: COMMAND_REWRITE, title: 'Rewrite with the model…', arguments: [doc.uri, s.start, s.end] };

@@ -4,7 +4,7 @@
  * perplexity means, which model runs where). Clicking it opens the quick menu.
  */
 import * as vscode from 'vscode';
-import type { ModelParams, StatusParams } from '../server/protocol';
+import { SOURCE, type ModelParams, type StatusParams } from '../server/protocol';
 import { isChecked } from './config';
 
 export const COMMAND_MENU = 'plausibility.showMenu';
@@ -73,7 +73,7 @@ export class StatusBar implements vscode.Disposable {
         parts.push('not checked');
         tooltip.appendText(status.reason ?? 'This document is not checked.');
       } else if (doc && checked && status?.state === 'ok') {
-        const n = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'plausibility').length;
+        const n = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === SOURCE).length;
         parts.push(n === 1 ? '1 finding' : `${n} findings`);
         tooltip.appendText(
           `${n === 0 ? 'No findings' : n === 1 ? 'One finding' : `${n} findings`} in this document: ` +

@@ -13,14 +13,12 @@ import * as path from 'node:path';
 import { closeSync, openSync, readSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { RewriteResult } from '../core/generation/rewrite';
-import { COMMANDS, SOURCE } from '../server/protocol';
+import { COMMANDS, SOURCE, TOXICITY_RULE } from '../server/protocol';
 import type { TrainHeadResult } from '../server/heads';
 import type { ServerCommand } from './serverCommand';
 import { withCancellableProgress } from './progress';
 import { applyRewrite, cachedOffer, pickRewrite, rememberOffer, requestRewrites, rewriteActions } from './rewrite';
 
-/** The lint rule whose diagnostics get the "Rewrite away from toxicity" quick fix. */
-export const TOXICITY_RULE = 'plausibility/toxicity';
 export const COMMAND_DETOX = 'plausibility.rewriteAwayFromToxicity';
 export const COMMAND_TRAIN_DISCRIMINATOR = 'plausibility.trainDiscriminator';
 
@@ -69,12 +67,15 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     else span = { offset: editor ? doc.offsetAt(editor.selection.active) : 0 };
     const version = doc.version;
     let r: RewriteResult;
+    const abort = new AbortController();
     try {
-      r = await withCancellableProgress('Plausibility: rewriting away from toxicity…', (token) =>
-        requestRewrites(this.server, doc, { ...span, kind: 'toxicity' }, token),
+      r = await withCancellableProgress(
+        'Plausibility: rewriting away from toxicity…',
+        (token) => requestRewrites(this.server, doc, { ...span, kind: 'toxicity' }, token),
+        abort,
       );
     } catch (e) {
-      void vscode.window.showErrorMessage(`Plausibility: ${(e as Error).message}`);
+      if (!abort.signal.aborted) void vscode.window.showErrorMessage(`Plausibility: ${(e as Error).message}`);
       return undefined;
     }
     if (doc.version !== version) {
@@ -129,12 +130,16 @@ export class ToxicityController implements vscode.Disposable, vscode.CodeActionP
     });
     if (!target) return;
     let r: TrainHeadResult;
+    const abort = new AbortController();
     try {
-      // Progress is the server's $/progress notification (the client shows it).
-      r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Plausibility: training a discriminator head' }, () =>
-        this.server<TrainHeadResult>(COMMANDS.trainHead, [{ data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined }]),
+      // Cancelling the notification cancels the request; the server's $/progress shows how far it is.
+      r = await withCancellableProgress(
+        'Plausibility: training a discriminator head',
+        (token) => this.server<TrainHeadResult>(COMMANDS.trainHead, [{ data, textCol, labelCol, out: target.fsPath, labelMap: labelMap.trim() || undefined }], token),
+        abort,
       );
     } catch (e) {
+      if (abort.signal.aborted) return;
       void vscode.window.showErrorMessage(`Plausibility: training failed, nothing was written. ${(e as Error).message}`);
       return;
     }

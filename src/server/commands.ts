@@ -1,11 +1,12 @@
 /** `workspace/executeCommand`: ranking continuations, rewrites, ignoring spans, the allow-list, rescoring. */
-import { ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { CancellationToken, ErrorCodes, LSPErrorCodes, ResponseError } from 'vscode-languageserver/node';
+import { abortSignalOf } from './cancellation';
+import { validateInChild } from './validate';
 import type { Engine } from '../core/engine';
 import type { DocumentLinting } from './documents';
 import { COMMANDS, RankParams } from './protocol';
 import { rankContinuations } from './rank';
 import type { RewriteResult } from '../core/generation/rewriteOffer';
-import { validateModelDir } from '../core/model/validateModel';
 import { splitSentences } from '../core/text/sentences';
 import { trainHead, type TrainHeadParams } from './heads';
 import { completionsAt, offerDocumentRewrites, rankSelection } from './generation';
@@ -13,6 +14,8 @@ import type { ServerSettings } from './settings';
 
 export interface CommandHost {
   engine(): Promise<Engine | undefined>;
+  /** Loads the model again if its last load failed (the user may have fixed it). */
+  retryFailedModel(): Promise<void>;
   settings(): ServerSettings;
   linting: DocumentLinting;
   info(message: string): void;
@@ -68,9 +71,9 @@ function asResponseError(e: unknown): unknown {
   return new ResponseError(ErrorCodes.InvalidRequest, err?.message ?? String(e), { code: err?.code });
 }
 
-export async function executeCommand(host: CommandHost, command: string, args: unknown[] = [], token?: { isCancellationRequested: boolean }): Promise<unknown> {
-  // Long requests (rewrites, completions) stop at their next model step once the client cancels them.
-  const signal = { get aborted() { return token?.isCancellationRequested === true; } } as AbortSignal;
+export async function executeCommand(host: CommandHost, command: string, args: unknown[] = [], token?: CancellationToken): Promise<unknown> {
+  // Long requests (rewrites, completions, training) stop at their next model step once the client cancels them.
+  const signal = abortSignalOf(token);
   try {
     return await run(host, command, args, signal);
   } catch (e) {
@@ -156,22 +159,22 @@ async function run(host: CommandHost, command: string, args: unknown[], signal: 
       const engine = await loadedEngine(host);
       const p = objectArg(args) as unknown as TrainHeadParams;
       return host.progress('Plausibility: training a discriminator head', (report) =>
-        host.linting.exclusive(() => trainHead(engine, p, report)),
+        host.linting.exclusive(() => trainHead(engine, p, report, signal)),
       );
     }
     case COMMANDS.validateModel: {
-      const dir = objectArg(args).dir;
-      if (typeof dir !== 'string' || !dir) throw invalid(`${command} needs {dir}`);
-      try {
-        await host.linting.exclusive(() => validateModelDir(dir));
-        return {};
-      } catch (e) {
-        return { problem: (e as Error)?.message ?? String(e) };
-      }
+      const p = objectArg(args);
+      if (typeof p.dir !== 'string' || !p.dir) throw invalid(`${command} needs {dir}`);
+      const variant = typeof p.variant === 'string' ? p.variant : host.settings().variant;
+      return { problem: await validateInChild(p.dir, variant, signal) };
     }
-    case COMMANDS.rescore:
-      host.linting.schedule(uriArg(args, command), 0);
+    case COMMANDS.rescore: {
+      const uri = uriArg(args, command);
+      if (host.linting.text(uri) === undefined) throw invalid(`${command}: ${uri} is not open`);
+      await host.retryFailedModel();
+      host.linting.rescore(uri);
       return null;
+    }
     default:
       throw new ResponseError(ErrorCodes.MethodNotFound, `unknown command ${command}`);
   }

@@ -21,6 +21,8 @@ const LONG_PASS_BLOCKS = 8;
 
 export interface DocumentHost {
   settings(): ServerSettings;
+  /** Resolves once the client's settings have been read (nothing is decided on the defaults before). */
+  ready(): Promise<void>;
   engine(): Promise<Engine | undefined>;
   publish(uri: string, version: number, diagnostics: Diagnostic[]): void;
   heatmap(params: HeatmapParams): void;
@@ -60,6 +62,8 @@ export function describeSkip(r: SkipReason): string {
 export class DocumentLinting {
   private readonly states = new Map<string, DocumentState>();
   private queue: Promise<void> = Promise.resolve();
+  /** Passes and commands queued or running. */
+  private pending = 0;
   private prefixes: { engine: Engine; cache: PrefixCache } | undefined;
 
   constructor(
@@ -74,17 +78,33 @@ export class DocumentLinting {
     return s;
   }
 
-  /** Lints the document after `delayMs` of quiet; cancels its pending and running passes. */
+  /** Lints the document after `delayMs` of quiet; cancels its pending and running passes. Only open documents. */
   schedule(uri: string, delayMs = 0): void {
+    if (!this.documents.get(uri)) return;
     const s = this.state(uri);
     clearTimeout(s.timer);
     s.controller?.abort();
     s.timer = setTimeout(() => this.enqueue(uri), delayMs);
   }
 
-  /** Every open document, now (settings or model changed). */
+  /** Every open document, now (settings or model changed); with checkFrequency `manual`, only those checked before. */
   scheduleAll(): void {
-    for (const uri of this.states.keys()) this.schedule(uri);
+    const manual = this.host.settings().checkFrequency === 'manual';
+    for (const [uri, s] of this.states) if (!manual || s.result) this.schedule(uri);
+  }
+
+  /** Checks a document now, from scratch (its block cache dropped): the Rescore command. */
+  rescore(uri: string): boolean {
+    const s = this.documents.get(uri) && this.state(uri);
+    if (!s) return false;
+    s.linter = undefined;
+    this.schedule(uri, 0);
+    return true;
+  }
+
+  /** Whether no pass or command is queued or running. */
+  idle(): boolean {
+    return this.pending === 0;
   }
 
   close(uri: string): void {
@@ -125,6 +145,7 @@ export class DocumentLinting {
 
   /** Ignores spans by key (a client restoring what the user ignored in an earlier session). */
   restoreIgnored(uri: string, keys: string[]): void {
+    if (!this.documents.get(uri)) return;
     const s = this.state(uri);
     for (const k of keys) s.ignored.add(k);
     this.publish(uri);
@@ -144,7 +165,8 @@ export class DocumentLinting {
 
   /** Runs `work` between passes: the engine serves one caller at a time (commands wait their turn). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work);
+    this.pending++;
+    const run = this.queue.then(work).finally(() => this.pending--);
     this.queue = run.then(
       () => undefined,
       () => undefined,
@@ -156,9 +178,7 @@ export class DocumentLinting {
     const s = this.state(uri);
     const controller = new AbortController();
     s.controller = controller;
-    this.queue = this.queue
-      .then(() => this.run(uri, s, controller.signal))
-      .catch((e) => this.host.log(`lint of ${uri} failed: ${(e as Error)?.stack ?? String(e)}`));
+    void this.exclusive(() => this.run(uri, s, controller.signal)).catch((e) => this.host.log(`lint of ${uri} failed: ${(e as Error)?.stack ?? String(e)}`));
   }
 
   private prefixCache(engine: Engine): PrefixCache {
@@ -171,9 +191,12 @@ export class DocumentLinting {
     s.findings = [];
     s.version = version;
     this.host.publish(uri, version, []);
+    const settings = this.host.settings();
+    this.host.heatmap({ uri, version, mode: settings.heatmapMode, labels: HEATMAP_LABELS[settings.heatmapMode], tokens: [] });
   }
 
   private async run(uri: string, s: DocumentState, signal: AbortSignal): Promise<void> {
+    await this.host.ready();
     const doc = this.documents.get(uri);
     if (signal.aborted || !doc || this.states.get(uri) !== s) return;
     const settings = this.host.settings();

@@ -27,7 +27,13 @@ export interface TrainHeadResult {
   seconds: number;
 }
 
-export async function trainHead(engine: Engine, p: TrainHeadParams, report: (message: string, percent?: number) => void): Promise<TrainHeadResult> {
+/** Trains and writes the head; `report` gets progress (percent of texts embedded); `signal` stops it between batches. */
+export async function trainHead(
+  engine: Engine,
+  p: TrainHeadParams,
+  report: (message: string, percent?: number) => void,
+  signal?: AbortSignal,
+): Promise<TrainHeadResult> {
   for (const k of ['data', 'textCol', 'labelCol', 'out'] as const)
     if (typeof p[k] !== 'string' || !p[k]) throw new InputError(`trainHead needs ${k}`, 'USAGE');
   const warnings: string[] = [];
@@ -38,7 +44,10 @@ export async function trainHead(engine: Engine, p: TrainHeadParams, report: (mes
     {
       warn: (m) => {
         warnings.push(m);
-        report(`warning: ${m}`);
+        report(`warning: ${m}`, Math.max(0, last));
+      },
+      checkCancelled: () => {
+        if (signal?.aborted) throw new InputError('training cancelled; nothing was written', 'CANCELLED');
       },
       progress: (done, total) => {
         const pct = Math.floor((100 * done) / total);

@@ -8,7 +8,7 @@ import { Hover, MarkupKind } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 import type { Engine } from '../core/engine';
 import type { Finding } from '../core/lint/finding';
-import { escapeMarkdown, hoverText } from '../core/lint/describe';
+import { escapeMarkdown, findingAt, hoverText } from '../core/lint/describe';
 import type { ScoredBlock } from '../core/lint/linter';
 import { inferTags, loadConditioning } from '../core/scoring/conditional';
 import { tokenAt, tokenHoverText } from '../core/scoring/tokenDetail';
@@ -58,21 +58,35 @@ export function paragraphAt(text: string, offset: number): { start: number; end:
 export class ParagraphTags {
   private readonly cache = new Map<string, string | null>();
 
-  /** "Inferred tags for this paragraph: a 70% · b 20%", or null when the model has no tags or is not confident. */
-  async line(engine: Engine, text: string, offset: number, markdown: boolean): Promise<string | null> {
+  /** The paragraph at `offset` worth inferring tags for, and its cache key; undefined for none. */
+  private paragraph(engine: Engine, text: string, offset: number, markdown: boolean): { para: string; key: string } | undefined {
     const p = paragraphAt(text, offset);
-    if (!p) return null;
+    if (!p) return undefined;
     const para = text.slice(p.start, p.end).trim();
-    if (para.split(/\s+/).length < MIN_PARAGRAPH_WORDS || /^(```|~~~|---)/.test(para)) return null;
-    const key = `${engine.info.modelDir}\u0000${para}`;
+    if (para.split(/\s+/).length < MIN_PARAGRAPH_WORDS || /^(```|~~~|---)/.test(para)) return undefined;
+    return { para, key: `${engine.info.modelDir}\u0000${markdown ? 'md' : 'txt'}\u0000${para}` };
+  }
+
+  /** The line if it is known already: a string, null (nothing to show), or undefined (not computed yet). */
+  cached(engine: Engine, text: string, offset: number, markdown: boolean): string | null | undefined {
+    const p = this.paragraph(engine, text, offset, markdown);
+    return p ? this.cache.get(p.key) : null;
+  }
+
+  /** "Inferred tags for this paragraph: a 70% · b 20%", or null when the model has no tags or is not confident. */
+  async line(engine: Engine, text: string, offset: number, markdown: boolean, signal?: AbortSignal): Promise<string | null> {
+    const p = this.paragraph(engine, text, offset, markdown);
+    if (!p) return null;
+    const { para, key } = p;
     if (this.cache.has(key)) return this.cache.get(key)!;
+    if (signal?.aborted) return null;
     let line: string | null = null;
     try {
       const r = await inferTags(engine, loadConditioning(engine.info.modelDir), para, { maxTokens: 200 });
       const top = r.ranking.slice(0, 3);
       // Only a confident guess is worth a line in the hover.
       if (top.length && top[0].posterior >= CONFIDENT_POSTERIOR) {
-        const esc = markdown ? escapeMarkdown : (s: string) => s;
+        const esc = markdown ? escapeMarkdown : (x: string) => x;
         line = `Inferred tags for this paragraph: ${top.map((t) => `${esc(t.tag)} ${(t.posterior * 100).toFixed(0)}%`).join(' · ')}`;
       }
     } catch {
@@ -82,4 +96,47 @@ export class ParagraphTags {
     this.cache.set(key, line);
     return line;
   }
+}
+
+export interface HoverSources {
+  findings(doc: TextDocument): readonly Finding[];
+  blocks(doc: TextDocument): readonly ScoredBlock[] | undefined;
+  heatmap(): boolean;
+  engine(): Engine | undefined;
+  /** Whether no pass or command is running or queued (a model call now would not wait). */
+  idle(): boolean;
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * The hover at an offset: a finding's, else the token's (heatmap on) with the paragraph's inferred tags. Tags are
+ * computed now only when the engine is idle; otherwise in the background, for the next hover, so a hover never
+ * waits behind a lint pass.
+ */
+export async function hoverAt(
+  doc: TextDocument,
+  offset: number,
+  src: HoverSources,
+  tags: ParagraphTags,
+  markdown: boolean,
+  signal: AbortSignal,
+): Promise<Hover | null> {
+  const f = findingAt(src.findings(doc), offset);
+  if (f) return findingHover(doc, f, markdown);
+  const blocks = src.blocks(doc);
+  // The per-token view belongs to the heatmap: without it, a hover over ordinary words would be noise.
+  const hover = src.heatmap() && blocks ? tokenHover(doc, blocks, offset, markdown) : null;
+  const engine = blocks ? src.engine() : undefined;
+  if (!engine) return hover;
+  const text = doc.getText();
+  let line = tags.cached(engine, text, offset, markdown);
+  if (line === undefined) {
+    const idle = src.idle();
+    const compute = src.exclusive(() => tags.line(engine, text, offset, markdown, idle ? signal : undefined)).catch(() => null);
+    line = idle ? await compute : null;
+  }
+  if (!line || signal.aborted) return hover;
+  if (!hover) return { contents: { kind: markdown ? MarkupKind.Markdown : MarkupKind.PlainText, value: `${markdown ? '**Plausibility**' : 'Plausibility'} · ${line}` } };
+  const c = hover.contents as { kind: MarkupKind; value: string };
+  return { ...hover, contents: { kind: c.kind, value: `${c.value}\n\n${line}` } };
 }

@@ -19,7 +19,8 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { AllowList, fsPath } from './allowList';
 import { executeCommand } from './commands';
 import { DocumentHost, DocumentLinting } from './documents';
-import { findingAt, findingHover, ParagraphTags, tokenHover } from './hover';
+import { hoverAt, HoverSources, ParagraphTags } from './hover';
+import { abortSignalOf } from './cancellation';
 import { buildReport } from '../core/scoring/tokenDetail';
 import { invalidationBetween } from '../core/settings/schema';
 import { codeActions } from './codeActions';
@@ -37,6 +38,8 @@ interface ClientFeatures {
   markdownHover: boolean;
   workspaceFolders: boolean;
   inlineCompletion: boolean;
+  /** The client shows model errors and skipped documents itself (plausibility/model, plausibility/status). */
+  statusUi: boolean;
 }
 
 export function startServer(connection: ProposedFeatures.Connection): void {
@@ -44,7 +47,7 @@ export function startServer(connection: ProposedFeatures.Connection): void {
   process.env.ORT_DISABLE_TELEMETRY ??= '1';
   const documents = new TextDocuments(TextDocument);
   const allowList = new AllowList();
-  let client: ClientFeatures = { configuration: false, dynamicConfiguration: false, progress: false, markdownHover: false, workspaceFolders: false, inlineCompletion: false };
+  let client: ClientFeatures = { configuration: false, dynamicConfiguration: false, progress: false, markdownHover: false, workspaceFolders: false, inlineCompletion: false, statusUi: false };
   let settings: ServerSettings = readSettings(null);
   let pushedSettings: unknown = null;
   let settingsReady!: () => void;
@@ -65,11 +68,14 @@ export function startServer(connection: ProposedFeatures.Connection): void {
     }
   }
 
+  // Declared before the model host, which retires engines through it (after the passes using them).
+  let linting: DocumentLinting | undefined;
   const models = new ModelHost({
     log,
-    error: (m) => show(MessageType.Error, m),
+    error: (m) => (client.statusUi ? log(m) : show(MessageType.Error, m)),
     progress: (title, work) => withProgress(title, () => work()),
     state: (p) => void connection.sendNotification(MODEL_NOTIFICATION, p),
+    retire: (e) => (linting ? linting.exclusive(() => e.dispose()) : e.dispose()),
   });
   const engine = async () => {
     await ready;
@@ -78,15 +84,16 @@ export function startServer(connection: ProposedFeatures.Connection): void {
 
   const host: DocumentHost = {
     settings: () => settings,
+    ready: () => ready,
     engine,
     publish: (uri, version, diagnostics) => void connection.sendDiagnostics({ uri, version: version >= 0 ? version : undefined, diagnostics }),
     heatmap: (p) => void connection.sendNotification(HEATMAP_NOTIFICATION, p),
     status: (p) => void connection.sendNotification(STATUS_NOTIFICATION, p),
-    warn: (m) => show(MessageType.Warning, m),
+    warn: (m) => (client.statusUi ? log(m) : show(MessageType.Warning, m)),
     log,
     progress: withProgress,
   };
-  const linting = new DocumentLinting(documents, host, allowList);
+  const lint = (linting = new DocumentLinting(documents, host, allowList));
 
   /** Pulls `plausibility` settings when the client serves workspace/configuration; a null answer means defaults. */
   async function refreshSettings(): Promise<void> {
@@ -110,11 +117,13 @@ export function startServer(connection: ProposedFeatures.Connection): void {
       markdownHover: c.textDocument?.hover?.contentFormat?.includes('markdown') === true,
       workspaceFolders: c.workspace?.workspaceFolders === true,
       inlineCompletion: (c.textDocument as { inlineCompletion?: unknown } | undefined)?.inlineCompletion !== undefined,
+      statusUi: false,
     };
     const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
     allowList.setFolders(folders.map(fsPath).filter((p): p is string => !!p));
-    const init = params.initializationOptions as { settings?: unknown } | undefined;
+    const init = params.initializationOptions as { settings?: unknown; statusUi?: unknown } | undefined;
     if (init && typeof init === 'object' && init.settings !== undefined) pushedSettings = init.settings;
+    client.statusUi = init?.statusUi === true;
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
@@ -135,7 +144,7 @@ export function startServer(connection: ProposedFeatures.Connection): void {
       connection.workspace.onDidChangeWorkspaceFolders(async () => {
         const folders = (await connection.workspace.getWorkspaceFolders()) ?? [];
         allowList.setFolders(folders.map((f) => fsPath(f.uri)).filter((p): p is string => !!p));
-        linting.republishAll();
+        lint.republishAll();
       });
     }
     await refreshSettings();
@@ -144,70 +153,83 @@ export function startServer(connection: ProposedFeatures.Connection): void {
   });
 
   // The one settings schema says what a change makes stale: the model, the findings, or only what is published.
-  connection.onDidChangeConfiguration(async (change) => {
+  // Changes are handled one after another, each against the settings the previous one left.
+  let settingsChange = Promise.resolve();
+  connection.onDidChangeConfiguration((change) => {
     const pushed = (change.settings as Record<string, unknown> | null | undefined)?.[SECTION];
     if (pushed !== undefined) pushedSettings = pushed;
-    await ready;
-    const before = settings;
-    await refreshSettings();
-    const what = invalidationBetween(before.read, settings.read);
-    if (what === 'reload' || (settings.enabled && !before.enabled)) {
-      if (settings.enabled) await models.ensure(settings, true);
-      linting.scheduleAll();
-    } else if (what === 'rescore') linting.scheduleAll();
-    else if (what === 'republish') linting.republishAll();
+    settingsChange = settingsChange.then(async () => {
+      await ready;
+      const before = settings;
+      await refreshSettings();
+      const what = invalidationBetween(before.read, settings.read);
+      if (what === 'reload' || (settings.enabled && !before.enabled)) {
+        if (settings.enabled) await models.ensure(settings, true);
+        lint.scheduleAll();
+      } else if (what === 'rescore') lint.scheduleAll();
+      else if (what === 'republish') lint.republishAll();
+    }).catch((e) => log(`settings change failed: ${(e as Error)?.stack ?? String(e)}`));
   });
 
+  // The allow-list file changed on disk (clients that watch it for us).
+  connection.onDidChangeWatchedFiles(() => lint.republishAll());
+
+  // Whether to check depends on the settings: decide only once they are read.
   documents.onDidOpen((e) => {
-    if (settings.checkFrequency !== 'edit') linting.schedule(e.document.uri, 0);
+    void ready.then(() => {
+      if (settings.checkFrequency === 'save') lint.schedule(e.document.uri, 0);
+    });
   });
   documents.onDidChangeContent((e) => {
-    if (settings.checkFrequency === 'edit') linting.schedule(e.document.uri, e.document.version <= 1 ? 0 : settings.debounceMs);
+    void ready.then(() => {
+      if (settings.checkFrequency === 'edit') lint.schedule(e.document.uri, e.document.version <= 1 ? 0 : settings.debounceMs);
+    });
   });
   documents.onDidSave((e) => {
-    if (settings.checkFrequency === 'save') linting.schedule(e.document.uri, 0);
+    void ready.then(() => {
+      if (settings.checkFrequency === 'save') lint.schedule(e.document.uri, 0);
+    });
   });
-  documents.onDidClose((e) => linting.close(e.document.uri));
+  documents.onDidClose((e) => lint.close(e.document.uri));
 
   const paragraphTags = new ParagraphTags();
-  connection.onHover(async (p, token) => {
+  const hoverSources: HoverSources = {
+    findings: (doc) => lint.findings(doc),
+    blocks: (doc) => lint.result(doc)?.blocks,
+    heatmap: () => settings.heatmap,
+    engine: () => models.current,
+    idle: () => lint.idle(),
+    exclusive: (work) => lint.exclusive(work),
+  };
+  connection.onHover((p, token) => {
     const doc = documents.get(p.textDocument.uri);
-    if (!doc) return null;
-    const offset = doc.offsetAt(p.position);
-    const f = findingAt(linting.findings(doc), offset);
-    if (f) return findingHover(doc, f, client.markdownHover);
-    // The per-token view belongs to the heatmap: without it, a hover over ordinary words would be noise.
-    const result = linting.result(doc);
-    const hover = settings.heatmap && result ? tokenHover(doc, result.blocks, offset, client.markdownHover) : null;
-    const engine = result ? models.current : undefined;
-    const tags = engine && !token.isCancellationRequested ? await linting.exclusive(() => paragraphTags.line(engine, doc.getText(), offset, client.markdownHover)) : null;
-    if (!tags || token.isCancellationRequested) return hover;
-    const tagPart = client.markdownHover ? `**Plausibility** · ${tags}` : `Plausibility · ${tags}`;
-    if (!hover) return { contents: { kind: client.markdownHover ? 'markdown' : 'plaintext', value: tagPart } };
-    const c = hover.contents as { kind: 'markdown' | 'plaintext'; value: string };
-    return { ...hover, contents: { kind: c.kind, value: `${c.value}\n\n${tags}` } };
+    return doc ? hoverAt(doc, doc.offsetAt(p.position), hoverSources, paragraphTags, client.markdownHover, abortSignalOf(token)) : null;
   });
 
   connection.onCodeAction((p) => {
     const doc = documents.get(p.textDocument.uri);
     if (!doc) return [];
-    return codeActions(doc, linting.findings(doc), p, allowList.folderFor(doc.uri) !== undefined);
+    return codeActions(doc, lint.findings(doc), p, allowList.folderFor(doc.uri) !== undefined);
   });
 
   connection.onExecuteCommand((p, token) =>
     executeCommand(
       {
         engine,
+        retryFailedModel: async () => {
+          await ready;
+          if (settings.enabled && models.lastError) await models.ensure(settings, true);
+        },
         settings: () => settings,
-        linting,
+        linting: lint,
         info: (m) => show(MessageType.Info, m),
         error: (m) => show(MessageType.Error, m),
         progress: (title, work) => withProgress(title, (report) => work((message, percent) => report(percent ?? 0, message))),
         report: (uri) => {
           const doc = documents.get(uri);
-          const r = doc && linting.result(doc);
+          const r = doc && lint.result(doc);
           if (!doc || !r) return null;
-          const totals = { tokens: r.tokens, perplexity: r.perplexity, findings: linting.findings(doc).length };
+          const totals = { tokens: r.tokens, perplexity: r.perplexity, findings: lint.findings(doc).length };
           return buildReport(r.blocks, totals, (o) => doc.positionAt(o).line);
         },
       },
@@ -225,8 +247,7 @@ export function startServer(connection: ProposedFeatures.Connection): void {
     await new Promise((r) => setTimeout(r, 150));
     const engine = models.current;
     if (!engine || token.isCancellationRequested) return [];
-    const signal = { get aborted() { return token.isCancellationRequested; } } as AbortSignal;
-    const ranked = await linting.exclusive(() => completionsAt(engine, doc.getText(), doc.offsetAt(p.position), signal)).catch(() => []);
+    const ranked = await lint.exclusive(() => completionsAt(engine, doc.getText(), doc.offsetAt(p.position), abortSignalOf(token))).catch(() => []);
     return ranked.map((c) => ({ insertText: c.text, range: { start: p.position, end: p.position } }));
   });
 

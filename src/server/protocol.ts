@@ -7,6 +7,9 @@
 /** Diagnostics' `source`. */
 export const SOURCE = 'plausibility';
 
+/** The rule of toxicity findings (a client offers its "rewrite away from toxicity" on them). */
+export const TOXICITY_RULE = 'plausibility/toxicity';
+
 export const COMMANDS = {
   /** Rank candidate continuations of a context: `{context, candidates, perToken?}` -> RankRow[] (best first). */
   rank: 'plausibility.rank',
@@ -39,7 +42,10 @@ export const COMMANDS = {
    * `{data, textCol, labelCol, out, labelMap?}` -> {out, classes, rows, accuracy, macroF1, auroc, majorityMacroF1, warnings}.
    */
   trainHead: 'plausibility.trainHead',
-  /** Load a model folder apart from the one in use and score a probe sentence: `{dir}` -> {problem?: string}. */
+  /**
+   * Load a model folder in a short-lived process apart from the one in use and score a probe sentence:
+   * `{dir, variant?}` -> {problem?: string}.
+   */
   validateModel: 'plausibility.validateModel',
   /** Restore a document's ignored spans (keys from earlier `ignoreSpan` answers): `[uri, keys[]]`. */
   restoreIgnoredSpans: 'plausibility.restoreIgnoredSpans',

@@ -5,12 +5,12 @@
  */
 import { normalizeLanguageId } from '../core/text/languages';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { Severity } from '../core/lint/finding';
 import { CHECKS } from '../core/lint/registry';
 import { LintSettings, withDefaults } from '../core/lint/settings';
 import { defaultModelDir } from '../core/model/paths';
 import { settingValue } from '../core/settings/schema';
+import { isPathSetting, resolveSettingPath } from '../core/settings/paths';
 
 export const SECTION = 'plausibility';
 
@@ -65,10 +65,7 @@ function get(raw: Raw, path: string): unknown {
  */
 export function resolveModelPath(value: unknown, bundled: string = defaultModelDir(__dirname)): string {
   if (typeof value !== 'string' || !value.trim() || value.trim() === 'bundled') return bundled;
-  const v = value.trim();
-  if (v === '~') return homedir();
-  if (v.startsWith('~/')) return join(homedir(), v.slice(2));
-  return isAbsolute(v) ? resolve(v) : resolve(homedir(), v);
+  return resolveSettingPath(value, { trusted: false, home: homedir() });
 }
 
 const LINT_SEVERITIES: readonly string[] = ['error', 'warning', 'info', 'hint'];
@@ -111,7 +108,7 @@ export function readSettings(value: unknown, bundledModel?: string): ServerSetti
   if (typeof toxicityThreshold === 'number') lint.toxicity.threshold = toxicityThreshold;
   const head = (v('toxicity.head') as string).trim();
   // A head name stays a name (the model's discriminators/ folder); a path resolves like the model's.
-  if (head) lint.toxicity.head = /[\\/]/.test(head) || head.startsWith('~') || /\.json$/i.test(head) ? resolveModelPath(head) : head;
+  if (head) lint.toxicity.head = isPathSetting(head) ? resolveModelPath(head) : head;
   lint.tags.declared = (v('tags') as unknown[]).filter((t): t is string => typeof t === 'string' && t.trim() !== '').map((t) => t.trim());
   return {
     enabled: v('enabled') as boolean,

@@ -1,11 +1,11 @@
-/** Extension-side defects of issue 22 (items 2 and 3), through vscode-free modules (src/core, src/client/settingPaths.ts). */
+/** Extension-side defects of issue 22 (items 2 and 3), through vscode-free modules (src/core, src/core/settings/paths.ts). */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AllowListError, appendToAllowList } from '../../src/core/text/allowListFile';
-import { resolveSettingPath } from '../../src/client/settingPaths';
+import { resolveSettingPath } from '../../src/core/settings/paths';
 
 describe('reliability: the allow-list file', () => {
   let tmp: string;

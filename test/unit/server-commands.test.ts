@@ -204,10 +204,30 @@ describe('language server: what a settings change makes stale', function () {
   const dir = mkdtempSync(join(tmpdir(), 'lsp-settings-'));
   const uriOf = (name: string) => pathToFileURL(join(dir, name)).href;
 
+  it('manual: nothing is checked until a rescore asks for it', async () => {
+    const client = await LspClient.start({ configuration: { checkFrequency: 'manual' } });
+    try {
+      const uri = uriOf('manual.md');
+      client.open(uri, `${PROSE}\n`);
+      await client.waitFor((n) => n.method === 'plausibility/model' && n.params.state === 'ready', 'the model');
+      const from = client.notifications.length;
+      await execute(client, 'plausibility.rescore', [uri]);
+      const published = await client.diagnostics(uri);
+      assert.ok(published.length > 0);
+      assert.equal(
+        client.notifications.slice(0, from).filter((n) => n.method === 'textDocument/publishDiagnostics' && n.params.uri === uri).length,
+        0,
+        'nothing was published before the rescore',
+      );
+    } finally {
+      assert.equal(await client.stop(), 0);
+    }
+  });
+
   it('heatmap only republishes the last pass; dialect runs a new pass', async () => {
-    // checkFrequency `manual` makes a pass observable: an edit is not linted until something asks for a pass, so
-    // diagnostics for the edited version appear only if a pass runs.
-    const settings = { checkFrequency: 'manual' };
+    // checkFrequency `save` makes a pass observable: documents are linted when opened, but an edit is not linted until
+    // a save or something else asks for a pass, so diagnostics for the edited version appear only if a pass runs.
+    const settings = { checkFrequency: 'save' };
     const client = await LspClient.start({ configuration: settings });
     try {
       const a = uriOf('a.md');

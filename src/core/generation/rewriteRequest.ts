@@ -3,6 +3,7 @@
  * the one function that turns it into {@link offerRewrites} options: so all three offer exactly the same rewrites.
  */
 import type { Engine } from '../engine';
+import { FeatureUnavailableError } from '../errors';
 import { ClassifierHead } from '../heads/discriminator';
 import { loadConditioning } from '../scoring/conditional';
 import { offerRewrites, RewriteKind, RewriteResult, shippedToxicityHead } from './rewriteOffer';
@@ -33,7 +34,14 @@ export interface RewriteRequest {
 /** Offers the rewrites of a request, as the editor shows them. */
 export async function offerForRequest(engine: Engine, req: RewriteRequest, signal?: AbortSignal): Promise<RewriteResult> {
   let conditioning;
-  if (req.kind === 'tags' && req.tags && req.tags.length > 0) conditioning = loadConditioning(engine.info.modelDir);
+  if (req.kind === 'tags' && req.tags && req.tags.length > 0) {
+    try {
+      conditioning = loadConditioning(engine.info.modelDir);
+    } catch (e) {
+      // A model trained without tags still rewrites, unguided.
+      if (!(e instanceof FeatureUnavailableError)) throw e;
+    }
+  }
   const head = req.head && req.head !== 'toxicity' ? ClassifierHead.forEngine(engine, req.head) : shippedToxicityHead(engine);
   return offerRewrites(engine, req.text, req.start, req.end, {
     kind: req.kind === 'tags' && !conditioning ? 'model' : req.kind,

@@ -22,3 +22,9 @@ export function resolveSettingPath(value: string, ctx: SettingPathContext): stri
   const base = ctx.trusted && ctx.workspaceFolder ? ctx.workspaceFolder : ctx.home;
   return resolve(base, v);
 }
+
+/** Whether a head setting names a file (a path, `~/...` or a .json file) rather than a head shipped with the model. */
+export function isPathSetting(value: string): boolean {
+  const v = value.trim();
+  return /[\\/]/.test(v) || v.startsWith('~') || /\.json$/i.test(v);
+}
