@@ -154,7 +154,6 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
           crashReported = true;
           void vscode.window.showWarningMessage('The Plausibility engine stopped unexpectedly. It restarts automatically; the editor is not affected.');
         }
-        log.error('the language server stopped; restarting it');
         return { action: CloseAction.Restart, handled: true };
       },
     },

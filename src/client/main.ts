@@ -35,8 +35,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     client.onNotification(HEATMAP_NOTIFICATION, (p: HeatmapParams) => heatmap.update(p)),
     client.onNotification(STATUS_NOTIFICATION, (p: StatusParams) => status.setDocument(p)),
     client.onNotification(MODEL_NOTIFICATION, (p: ModelParams) => {
-      if (p.state === 'ready') log.info(`model ${p.dir} loaded on ${p.provider}`);
-      for (const s of p.skippedProviders ?? []) log.warn(`execution provider ${s.name} unavailable: ${s.reason}; using ${p.provider}`);
+      // The server logs the load itself; providers `auto` tried and skipped are routine.
+      for (const s of p.skippedProviders ?? []) log.info(`execution provider ${s.name} unavailable: ${s.reason}; using ${p.provider}`);
       if (p.state === 'error') void offerOtherModel(p.message ?? 'unknown error');
       status.setModel(p);
     }),
