@@ -16,7 +16,8 @@
  * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of the same editing, so that the start RSS
  * includes the bounded caches at their steady size (the KV prefix cache, onnxruntime's memory arena, the per-document
  * block caches): what grows after that is a leak. The warm-up lasts at least SOAK_WARMUP_SECONDS (default 60; or
- * --warmup N) and goes on until the server's RSS has not grown by more than 2% for 60 s (at most
+ * --warmup N) and goes on until the server's RSS has not grown by more than 2% for 60 s and at least
+ * SOAK_WARMUP_PASSES (default 100; or --warmup-passes N) document versions have been linted (at most
  * SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N); the server does not expose its cache sizes.
  * Prints key=value lines:
  *   docs, soak_seconds, warmup_seconds, rss_loaded_mb (model loaded, every document linted once), rss_start_mb (after
@@ -330,6 +331,7 @@ async function main(): Promise<void> {
       await sleep(20 + Math.floor(r() * 100));
     }
   };
+  const warmPasses = Number(arg('warmup-passes', process.env.SOAK_WARMUP_PASSES ?? '100'));
   const warmStart = Date.now();
   const warmMax = warmStart + Number(arg('warmup-max', process.env.SOAK_WARMUP_MAX_SECONDS ?? '600')) * 1000;
   let mostRss = session.serverRssMb();
@@ -346,12 +348,14 @@ async function main(): Promise<void> {
           grewAt = now;
         }
       }
-      return now < warmStart + warmupSeconds * 1000 || (now - grewAt < 60_000 && now < warmMax);
+      // The caches fill with lint passes, not with time: a slow machine needs longer to reach their steady size.
+      const filling = now - grewAt < 60_000 || completed < warmPasses;
+      return now < warmStart + warmupSeconds * 1000 || (filling && now < warmMax);
     },
     () => undefined,
   );
   const warmedSeconds = (Date.now() - warmStart) / 1000;
-  await drain(60_000);
+  await drain(180_000);
   requests = completed = errors = cancelled = checked = 0;
   firstErrors.length = 0;
   const start = await settledRss(session);
