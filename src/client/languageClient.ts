@@ -106,7 +106,7 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   const serverModule = context.asAbsolutePath('dist/server.js');
   const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' };
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc, options: { env, execArgv: ['--expose-gc'] } },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { env } },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { env, execArgv: ['--nolazy', '--inspect=6019'] } },
   };
   const typing = new TypingLine();
@@ -127,13 +127,14 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   };
 
   const activeUri = () => vscode.window.activeTextEditor?.document.uri.toString();
+  const allowListWatcher = vscode.workspace.createFileSystemWatcher('**/.vscode/plausibility-allow.txt');
 
   const clientOptions: LanguageClientOptions = {
     documentSelector: checkedDocuments(),
     // This client shows model errors and skipped documents itself (status bar, one message with a way out).
     initializationOptions: { statusUi: true },
     // The server re-reads the allow-list when it changes on disk.
-    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/.vscode/plausibility-allow.txt') },
+    synchronize: { fileEvents: allowListWatcher },
     outputChannel: log,
     diagnosticCollectionName: 'plausibility',
     initializationFailedHandler: (e) => {
@@ -233,6 +234,7 @@ export function createClient(context: vscode.ExtensionContext, log: vscode.LogOu
   client = new LanguageClient('plausibility', 'Plausibility', serverOptions, clientOptions);
   client.registerProposedFeatures(); // textDocument/inlineCompletion
   const disposables: vscode.Disposable[] = [
+    allowListWatcher,
     { dispose: () => typing.dispose() },
     vscode.window.onDidChangeTextEditorSelection((e) => {
       if (typing.leftLine(e.textEditor)) publishHeld(e.textEditor.document.uri);
