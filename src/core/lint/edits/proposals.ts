@@ -6,7 +6,49 @@
 import { editDistance, type Lexicon } from './lexicon';
 
 /** Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence. */
-export type EditKind = 'spelling' | 'word-choice' | 'missing-word' | 'extra-word' | 'repeated-word' | 'word-order' | 'capitalization';
+export type EditKind =
+  | 'spelling'
+  | 'word-choice'
+  | 'confusable'
+  | 'missing-word'
+  | 'extra-word'
+  | 'repeated-word'
+  | 'word-order'
+  | 'capitalization';
+
+/**
+ * Words writers confuse with another real word (homophones and near-homophones). A small model rarely finds the
+ * slip surprising ("Their is"), so every occurrence is tried; the swap must still make the sentence clearly more
+ * likely, by the margin calibrated for this kind. Words as common as "to" and "of" are left out: trying "too" and
+ * "off" everywhere would cost more than it finds.
+ */
+const CONFUSABLE_SETS = [
+  ['their', 'there', "they're"],
+  ['your', "you're"],
+  ['its', "it's"],
+  ['then', 'than'],
+  ['were', 'where'],
+  ['whose', "who's"],
+  ['lose', 'loose'],
+  ['affect', 'effect'],
+  ['accept', 'except'],
+  ['quiet', 'quite'],
+  ['weather', 'whether'],
+  ['advice', 'advise'],
+  ['breath', 'breathe'],
+  ['peace', 'piece'],
+  ['principal', 'principle'],
+  ['passed', 'past'],
+  ['led', 'lead'],
+  ['form', 'from'],
+];
+const CONFUSABLES = new Map<string, string[]>();
+for (const set of CONFUSABLE_SETS) for (const w of set) CONFUSABLES.set(w, set.filter((x) => x !== w));
+
+/** The words a writer may have meant instead of `word` (lower case), or none. */
+export function confusablesOf(word: string): readonly string[] {
+  return CONFUSABLES.get(word.toLowerCase().replace(/’/g, "'")) ?? [];
+}
 
 /** Offsets are relative to the sentence. */
 export interface Edit {
@@ -79,6 +121,7 @@ export const CANDIDATE_COST = {
   insertion: 2,
   deletion: 0,
   swap: 2,
+  confusable: 0,
 };
 
 /**
@@ -125,6 +168,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
     const w = words[i];
     if (kind === 'word-choice' && !isCommonWord(to, lex)) return;
+    // A confusion already tried as such is not tried again as a plain word choice.
+    if (kind === 'word-choice' && confusablesOf(w.text).includes(to.toLowerCase())) return;
     const r = matchCase(w.text, to);
     const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
     const c = cost + (kind === 'spelling' ? 0 : frequencyPenalty(w.text, to, lex));
@@ -174,6 +219,10 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const cap = 'I' + w.text.slice(1);
       add({ kind: 'capitalization', start: w.start, end: w.end, replacement: cap, flagStart: w.start, flagEnd: w.end, flagReplacement: cap, cost: 0 });
     }
+  });
+  // Confusable words, wherever they stand (matchCase keeps a capital: Their -> There).
+  words.forEach((w, i) => {
+    for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {

@@ -19,6 +19,7 @@ import { acceptEdits, Margins, readMargins, scoreEdits } from './verify';
 export const EDIT_RULES: Record<EditKind, string> = {
   spelling: 'plausibility/spelling',
   'word-choice': 'plausibility/word-choice',
+  confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',
   'extra-word': 'plausibility/extra-word',
   'repeated-word': 'plausibility/extra-word',

@@ -17,6 +17,7 @@ export type Margins = Record<EditKind, number>;
 export const DEFAULT_MARGINS: Margins = {
   spelling: 6,
   'word-choice': 10,
+  confusable: 6,
   'missing-word': 10,
   'extra-word': 16,
   'repeated-word': 5,
