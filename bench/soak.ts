@@ -16,16 +16,17 @@
  * Runs for SOAK_SECONDS (default 600; or --seconds N) after a warm-up of the same editing, so that the start RSS
  * includes the bounded caches at their steady size (the KV prefix cache, onnxruntime's memory arena, the per-document
  * block caches): what grows after that is a leak. The warm-up lasts at least SOAK_WARMUP_SECONDS (default 60; or
- * --warmup N) and goes on until the server's RSS has not grown by more than 2% for 60 s and at least
- * SOAK_WARMUP_PASSES (default 100; or --warmup-passes N) document versions have been linted (at most
- * SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N); the server does not expose its cache sizes.
+ * --warmup N) and goes on until the server's caches (plausibility/stats: cached blocks and check results) and its RSS
+ * have not grown by more than 2% for 60 s and at least SOAK_WARMUP_PASSES (default 100; or --warmup-passes N)
+ * document versions have been linted (at most SOAK_WARMUP_MAX_SECONDS, default 600; or --warmup-max N).
  * Prints key=value lines:
  *   docs, soak_seconds, warmup_seconds, rss_loaded_mb (model loaded, every document linted once), rss_start_mb (after
  *   the warm-up), rss_end_mb, rss_peak_mb, requests (document versions sent: opens and changes, each asking for a
  *   lint), completed (versions whose diagnostics arrived and checked out), errors (bad or unexpected publishes, server
  *   error messages, a last version never published), cancelled (versions superseded or closed before their
  *   diagnostics), worker_restarts (always 0: the server is never restarted, and its exit fails the run), worker_gc
- *   (whether the server's isolate could be collected), worker_heap_start_mb/_end_mb (the server's heap), and last
+ *   (whether the server's isolate could be collected), worker_heap_start_mb/_end_mb (the server's heap),
+ *   cached_blocks_start/_end and cached_checks_start/_end (the server's caches), and last
  *   rss_growth_mb (end - start, each the median of five samples after full collections of both isolates). Target:
  *   growth under 50 MB with zero errors.
  *
@@ -41,6 +42,7 @@ import { defaultModelDir } from '../src/core/model/paths';
 
 import { arg } from './common';
 import { LspSession, Published, ServerHeap } from './lspSession';
+import { STATS_REQUEST, type StatsResult } from '../src/server/protocol';
 
 import { mulberry32 as rng } from '../src/core/scoring/math';
 
@@ -334,21 +336,27 @@ async function main(): Promise<void> {
   const warmPasses = Number(arg('warmup-passes', process.env.SOAK_WARMUP_PASSES ?? '100'));
   const warmStart = Date.now();
   const warmMax = warmStart + Number(arg('warmup-max', process.env.SOAK_WARMUP_MAX_SECONDS ?? '600')) * 1000;
-  let mostRss = session.serverRssMb();
+  const stats = () => session.conn.sendRequest<StatsResult>(STATS_REQUEST, null);
+  // The caches fill with lint passes, not with time: the warm-up lasts until the server's block and check caches
+  // have stopped growing for 60 s (they are bounded per document), and its RSS with them.
+  let most = { blocks: 0, checks: 0, rss: session.serverRssMb() };
   let grewAt = warmStart;
   let lastSample = warmStart;
+  let sampling = false;
   await edits(
     () => {
       const now = Date.now();
-      if (now - lastSample >= 1000) {
+      if (now - lastSample >= 2000 && !sampling) {
         lastSample = now;
-        const rss = session.serverRssMb();
-        if (rss > mostRss * 1.02) {
-          mostRss = rss;
-          grewAt = now;
-        }
+        sampling = true;
+        void stats()
+          .then((st) => {
+            const rss = session.serverRssMb();
+            if (st.cachedBlocks > most.blocks * 1.02 || st.cachedChecks > most.checks * 1.02 || rss > most.rss * 1.02) grewAt = Date.now();
+            most = { blocks: Math.max(most.blocks, st.cachedBlocks), checks: Math.max(most.checks, st.cachedChecks), rss: Math.max(most.rss, rss) };
+          })
+          .finally(() => (sampling = false));
       }
-      // The caches fill with lint passes, not with time: a slow machine needs longer to reach their steady size.
       const filling = now - grewAt < 60_000 || completed < warmPasses;
       return now < warmStart + warmupSeconds * 1000 || (filling && now < warmMax);
     },
@@ -360,6 +368,7 @@ async function main(): Promise<void> {
   firstErrors.length = 0;
   const start = await settledRss(session);
   const rssStart = start.rss;
+  const cachesStart = await stats();
   let rssPeak = rssStart;
   process.stderr.write(`warm after ${warmedSeconds.toFixed(0)} s (server rss ${session.serverRssMb().toFixed(1)} MB): rss ${rssStart.toFixed(1)} MB; soaking for ${seconds} s\n`);
 
@@ -383,6 +392,7 @@ async function main(): Promise<void> {
   // Let the last passes finish.
   await drain(60_000);
   const endState = await settledRss(session);
+  const cachesEnd = await stats();
   const rssEnd = endState.rss;
   rssPeak = Math.max(rssPeak, rssEnd);
   stopping = true;
@@ -404,6 +414,10 @@ async function main(): Promise<void> {
   console.log(`worker_gc=${endState.serverGc}`);
   console.log(`worker_heap_start_mb=${start.serverHeapMb.toFixed(1)}`);
   console.log(`worker_heap_end_mb=${endState.serverHeapMb.toFixed(1)}`);
+  console.log(`cached_blocks_start=${cachesStart.cachedBlocks}`);
+  console.log(`cached_blocks_end=${cachesEnd.cachedBlocks}`);
+  console.log(`cached_checks_start=${cachesStart.cachedChecks}`);
+  console.log(`cached_checks_end=${cachesEnd.cachedChecks}`);
   console.log(`rss_growth_mb=${(rssEnd - rssStart).toFixed(1)}`);
 }
 

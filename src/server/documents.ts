@@ -13,7 +13,7 @@ import { skipReason, SkipReason } from '../core/text/limits';
 import { AllowList, spanKey } from './allowList';
 import { toDiagnostic } from './diagnostics';
 import { heatmapTokens, HEATMAP_LABELS } from './heatmap';
-import type { HeatmapParams, StatusParams } from './protocol';
+import type { CacheStats, HeatmapParams, StatusParams } from './protocol';
 import { normalizeLanguageId, ServerSettings } from './settings';
 
 /** A first pass over more blocks than this reports $/progress. */
@@ -100,6 +100,17 @@ export class DocumentLinting {
     s.linter = undefined;
     this.schedule(uri, 0);
     return true;
+  }
+
+  /** What the caches hold (bench:soak waits for them to reach their steady size before measuring). */
+  stats(): CacheStats {
+    let cachedBlocks = 0;
+    let cachedChecks = 0;
+    for (const s of this.states.values()) {
+      cachedBlocks += s.linter?.cachedBlocks ?? 0;
+      cachedChecks += s.linter?.cachedChecks ?? 0;
+    }
+    return { documents: this.states.size, cachedBlocks, cachedChecks, prefixBytes: this.prefixes?.cache.heldBytes ?? 0 };
   }
 
   /** Whether no pass or command is queued or running. */

@@ -25,7 +25,7 @@ import { buildReport } from '../core/scoring/tokenDetail';
 import { invalidationBetween } from '../core/settings/schema';
 import { codeActions } from './codeActions';
 import { ModelHost } from './model';
-import { COMMANDS, HEATMAP_NOTIFICATION, MODEL_NOTIFICATION, STATUS_NOTIFICATION } from './protocol';
+import { COMMANDS, HEATMAP_NOTIFICATION, MODEL_NOTIFICATION, STATS_REQUEST, STATUS_NOTIFICATION, type StatsResult } from './protocol';
 import { normalizeLanguageId, readSettings, SECTION, ServerSettings } from './settings';
 import { completionsAt } from './generation';
 
@@ -249,6 +249,11 @@ export function startServer(connection: ProposedFeatures.Connection): void {
     if (!engine || token.isCancellationRequested) return [];
     const ranked = await lint.exclusive(() => completionsAt(engine, doc.getText(), doc.offsetAt(p.position), abortSignalOf(token))).catch(() => []);
     return ranked.map((c) => ({ insertText: c.text, range: { start: p.position, end: p.position } }));
+  });
+
+  connection.onRequest(STATS_REQUEST, (): StatsResult => {
+    const m = process.memoryUsage();
+    return { ...lint.stats(), rssMb: m.rss / 1048576, heapUsedMb: m.heapUsed / 1048576 };
   });
 
   connection.onShutdown(() => models.dispose());

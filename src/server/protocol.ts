@@ -108,3 +108,22 @@ export interface ModelParams {
   skippedProviders?: { name: string; reason: string }[];
   message?: string;
 }
+
+/** Client -> server request: what the server's caches hold and its memory (benchmarks and diagnostics). */
+export const STATS_REQUEST = 'plausibility/stats';
+
+export interface CacheStats {
+  /** Documents with state in the server. */
+  documents: number;
+  /** Block scores kept across all documents (current blocks and spares). */
+  cachedBlocks: number;
+  /** Check results kept across all documents. */
+  cachedChecks: number;
+  /** Bytes of KV tensors in the shared prefix cache. */
+  prefixBytes: number;
+}
+
+export interface StatsResult extends CacheStats {
+  rssMb: number;
+  heapUsedMb: number;
+}

@@ -70,6 +70,11 @@ export class DocumentLinter {
     return this.last;
   }
 
+  /** Check results kept between passes (per block and per sentence). */
+  get cachedChecks(): number {
+    return this.checkCache.size;
+  }
+
   get cachedBlocks(): number {
     return this.scores.size;
   }

@@ -166,6 +166,11 @@ export class PrefixCache {
     return cache;
   }
 
+  /** Bytes of KV tensors held. */
+  get heldBytes(): number {
+    return this.bytes;
+  }
+
   clear(): void {
     for (const { cache } of this.entries.values()) this.engine.releaseCache(cache);
     this.entries.clear();
