@@ -6,6 +6,7 @@
  * (/proc/<pid>/status), an optional garbage-collection hook in the server process (bench:soak), shutdown and exit.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { SERVER_ENV } from '../src/server/protocol';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,7 +143,7 @@ export class LspSession {
       writeFileSync(join(tempDir, 'gc.js'), GC_PRELOAD);
       nodeArgs.push('--expose-gc', '--require', join(tempDir, 'gc.js'));
     }
-    const proc = spawn(process.execPath, [...nodeArgs, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...nodeArgs, serverPath, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...SERVER_ENV } });
     const exited = new Promise<number | null>((resolve) => {
       proc.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null)));
       proc.once('error', (e) => {

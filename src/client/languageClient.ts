@@ -22,7 +22,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { COMMANDS } from '../server/protocol';
+import { COMMANDS, SERVER_ENV } from '../server/protocol';
 import { HeatmapToggle, isChecked, SECTION, serverSettings } from './config';
 
 /** How long after the last keystroke findings on the typed line stay held back. */
@@ -104,7 +104,7 @@ export interface ClientParts {
 
 export function createClient(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, heatmap: HeatmapToggle): ClientParts {
   const serverModule = context.asAbsolutePath('dist/server.js');
-  const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1', ORT_DISABLE_TELEMETRY: '1' };
+  const env = { ...process.env, ...SERVER_ENV, ELECTRON_RUN_AS_NODE: '1' };
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc, options: { env } },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { env, execArgv: ['--nolazy', '--inspect=6019'] } },

@@ -83,6 +83,8 @@ export class ModelHost {
           variant,
           // Half the cores: the editor, and the writer's other programs, keep the rest.
           intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / 2)),
+          // Editing runs every shape of batch; an arena would keep the largest one's memory for the session's life.
+          cpuMemArena: false,
           log: (m) => this.events.log(m),
         });
       });

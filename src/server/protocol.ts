@@ -4,6 +4,13 @@
  * can import this file as it is.
  */
 
+/**
+ * Environment for a server process an editor starts: glibc's malloc keeps one arena per thread by default, and the
+ * engine's varied allocations would then hold far more memory than they use (MALLOC_ARENA_MAX); onnxruntime's
+ * telemetry scan is off (see src/cli/main.ts).
+ */
+export const SERVER_ENV: Record<string, string> = { MALLOC_ARENA_MAX: '2', ORT_DISABLE_TELEMETRY: '1' };
+
 /** Diagnostics' `source`. */
 export const SOURCE = 'plausibility';
 

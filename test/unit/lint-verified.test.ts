@@ -22,6 +22,19 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   { text: 'We went to the the station early in the morning.', rule: 'plausibility/extra-word', fixed: 'We went to the station early in the morning.' },
   { text: 'It was a beatiful day for a long walk by the river.', rule: 'plausibility/spelling', fixed: 'It was a beautiful day for a long walk by the river.' },
   { text: 'The next meeting is on monday at ten in the morning.', rule: 'plausibility/capitalization', fixed: 'The next meeting is on Monday at ten in the morning.' },
+  // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
+  { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
+  { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
+  { text: 'I think your right about the plan.', rule: 'plausibility/word-choice', fixed: "I think you're right about the plan." },
+];
+
+/** Correct uses of the same confusable words: never flagged. */
+const CONFUSABLE_CLEAN = [
+  'They left their coats in the hall.',
+  'There is still one problem with the report.',
+  'Your idea is better than mine.',
+  'It is quite cold outside, and the room is quiet.',
+  'We went there after the rain, and then we went home.',
 ];
 
 describe('lint: verified edits (real model)', function () {
@@ -37,6 +50,10 @@ describe('lint: verified edits (real model)', function () {
       assert.ok(!/bits|nats|entropy|␣|<\|/.test(f.message), `plain words in the message: ${f.message}`);
     });
   }
+
+  it('leaves correct uses of confusable words alone', async () => {
+    for (const text of CONFUSABLE_CLEAN) assert.deepEqual((await lint(text)).map((f) => [f.rule, f.text, f.replacement]), [], text);
+  });
 
   it('capitalises a sentence opener and the pronoun i', async () => {
     const fs = await lint('the cat sat on the mat. i think it was happy.');

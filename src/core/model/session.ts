@@ -25,6 +25,7 @@ function baseSessionOptions(ep: string, opts: EngineOptions): ortTypes.Inference
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     logSeverityLevel: 3,
     enableMemPattern: opts.memoryPattern ?? true,
+    enableCpuMemArena: opts.cpuMemArena ?? true,
   };
   if (opts.intraOpNumThreads) so.intraOpNumThreads = opts.intraOpNumThreads;
   if (opts.interOpNumThreads) so.interOpNumThreads = opts.interOpNumThreads;

@@ -31,6 +31,12 @@ export interface EngineOptions {
    * off did not lower the 600 s soak benchmark's RSS growth (117.7 MB off, 56.1 MB on, measured on two models).
    */
   memoryPattern?: boolean;
+  /**
+   * onnxruntime's CPU memory arena (default on). A long-lived process that runs many input shapes (the language
+   * server: batches of candidate sentences of every length) turns it off, so that memory goes back after each run
+   * instead of staying at the largest shape seen.
+   */
+  cpuMemArena?: boolean;
   /** Precision variant: `fp32` (onnx/model.onnx, default), `fp16`, `quantized`, or a file name under onnx/. */
   variant?: string;
   /**

@@ -61,7 +61,10 @@ export async function scoreEdits(e: Engine, context: string, sentence: string, e
 
 /** The edits that pass their margin, best first, without overlapping finding ranges. */
 export function acceptEdits(scored: ScoredEdit[], margins: Margins): { edit: ScoredEdit; others: ScoredEdit[] }[] {
-  const passing = scored.filter((s) => s.gainBits - s.cost > margins[s.kind]).sort((a, b) => b.gainBits - b.cost - (a.gainBits - a.cost));
+  // Where edits overlap, the one that clears its own kind's margin by most wins: margins say how far each kind's
+  // gains can be trusted ("your" -> "you're" over deleting "your").
+  const excess = (s: ScoredEdit) => s.gainBits - s.cost - margins[s.kind];
+  const passing = scored.filter((s) => excess(s) > 0).sort((a, b) => excess(b) - excess(a));
   const out: { edit: ScoredEdit; others: ScoredEdit[] }[] = [];
   for (const p of passing) {
     if (out.some((o) => p.flagStart < o.edit.flagEnd && o.edit.flagStart < p.flagEnd)) continue;
