@@ -339,7 +339,8 @@ async function main(): Promise<void> {
   const stats = () => session.conn.sendRequest<StatsResult>(STATS_REQUEST, null);
   // The caches fill with lint passes, not with time: the warm-up lasts until the server's block and check caches
   // have stopped growing for 60 s (they are bounded per document), and its RSS with them.
-  let most = { blocks: 0, checks: 0, rss: session.serverRssMb() };
+  // Growth is measured against the values when it last grew by 2%, so that slow, steady filling counts too.
+  let ref = { blocks: 0, checks: 0, rss: session.serverRssMb() };
   let grewAt = warmStart;
   let lastSample = warmStart;
   let sampling = false;
@@ -352,8 +353,10 @@ async function main(): Promise<void> {
         void stats()
           .then((st) => {
             const rss = session.serverRssMb();
-            if (st.cachedBlocks > most.blocks * 1.02 || st.cachedChecks > most.checks * 1.02 || rss > most.rss * 1.02) grewAt = Date.now();
-            most = { blocks: Math.max(most.blocks, st.cachedBlocks), checks: Math.max(most.checks, st.cachedChecks), rss: Math.max(most.rss, rss) };
+            if (st.cachedBlocks > ref.blocks * 1.02 || st.cachedChecks > ref.checks * 1.02 || rss > ref.rss * 1.02) {
+              grewAt = Date.now();
+              ref = { blocks: st.cachedBlocks, checks: st.cachedChecks, rss };
+            }
           })
           .finally(() => (sampling = false));
       }

@@ -53,6 +53,8 @@ export interface LintOptions {
 const BLOCKS_PER_BATCH = 8;
 /** Requests with at most this many new blocks use the KV prefix path (typing). */
 const PREFIX_PATH_MAX_BLOCKS = 3;
+/** Check results kept beyond those of the current blocks. */
+const SPARE_CHECKS = 256;
 
 export class DocumentLinter {
   private readonly scores = new Map<string, BlockScore>();
@@ -117,8 +119,9 @@ export class DocumentLinter {
         findings.push({ ...f, severity });
       }
     }
-    // Per-block and per-sentence check results outlive a pass: keep those of current blocks and a few spare.
-    this.trim(this.checkCache, (blocks.length + this.spareBlocks) * 16);
+    // Per-block and per-sentence check results outlive a pass: keep those of current blocks (refreshed on use, so
+    // they are the newest) and a few hundred older ones for undo and typing back and forth.
+    this.trim(this.checkCache, blocks.length * 16 + SPARE_CHECKS);
     let tokens = 0;
     let bits = 0;
     for (const b of blocks) {
