@@ -76,9 +76,13 @@ function setPath(target: Record<string, unknown>, dotted: string, value: unknown
   o[parts[parts.length - 1]] = value;
 }
 
+/** The language ids `plausibility.languages` lists (for a scope). */
+export function checkedLanguages(scope?: vscode.ConfigurationScope): string[] {
+  const languages = vscode.workspace.getConfiguration(SECTION, scope).get<unknown>('languages');
+  return Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : [];
+}
+
 /** Whether a document's language is checked (the server decides the rest: size, binary, schemes). */
 export function isChecked(doc: vscode.TextDocument): boolean {
-  const c = vscode.workspace.getConfiguration(SECTION, doc.uri);
-  const languages = c.get<unknown>('languages');
-  return c.get<boolean>('enabled', true) !== false && Array.isArray(languages) && languages.includes(doc.languageId);
+  return vscode.workspace.getConfiguration(SECTION, doc.uri).get<boolean>('enabled', true) !== false && checkedLanguages(doc.uri).includes(doc.languageId);
 }

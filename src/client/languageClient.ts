@@ -23,7 +23,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { COMMANDS, SERVER_ENV } from '../server/protocol';
-import { HeatmapToggle, isChecked, SECTION, serverSettings } from './config';
+import { checkedLanguages, HeatmapToggle, isChecked, SECTION, serverSettings } from './config';
 
 /** How long after the last keystroke findings on the typed line stay held back. */
 const HOLD_BACK_MS = 1500;
@@ -40,9 +40,7 @@ export const DOCUMENT_SELECTOR = SCHEMES.map((scheme) => ({ scheme }));
 
 /** The documents sent to the server: the checked languages only, so other files never travel to it. */
 export function checkedDocuments(): { scheme: string; language: string }[] {
-  const languages = vscode.workspace.getConfiguration(SECTION).get<unknown>('languages');
-  const ids = Array.isArray(languages) ? languages.filter((l): l is string => typeof l === 'string') : [];
-  return ids.flatMap((language) => SCHEMES.map((scheme) => ({ scheme, language })));
+  return checkedLanguages().flatMap((language) => SCHEMES.map((scheme) => ({ scheme, language })));
 }
 
 /** The last single-line edit of a document: its findings on that line wait. */

@@ -15,14 +15,14 @@ import { withCancellableProgress } from './progress';
 
 export const COMMAND_REWRITE = 'plausibility.rewriteSpan';
 
-/** Asks the server for the rewrites of [start, end) (it reads the document's tags and the margins from the settings). */
+/** Asks the server for the rewrites of [start, end) (it reads the document's language and tags, and the margins). */
 export function requestRewrites(
   server: ServerCommand,
   doc: vscode.TextDocument,
   span: ({ start: number; end: number } | { offset: number }) & { kind: 'model' | 'toxicity' },
   token?: vscode.CancellationToken,
 ): Promise<RewriteResult> {
-  return server<RewriteResult>(COMMANDS.rewrite, [{ uri: doc.uri.toString(), ...span, markdown: doc.languageId === 'markdown' }], token);
+  return server<RewriteResult>(COMMANDS.rewrite, [{ uri: doc.uri.toString(), ...span }], token);
 }
 
 /** One offered rewrite, kept for the quick fixes of its span. */

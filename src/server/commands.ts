@@ -10,7 +10,7 @@ import type { RewriteResult } from '../core/generation/rewriteOffer';
 import { splitSentences } from '../core/text/sentences';
 import { trainHead, type TrainHeadParams } from './heads';
 import { completionsAt, offerDocumentRewrites, rankSelection } from './generation';
-import type { ServerSettings } from './settings';
+import { normalizeLanguageId, type ServerSettings } from './settings';
 
 export interface CommandHost {
   engine(): Promise<Engine | undefined>;
@@ -50,12 +50,12 @@ function objectArg(args: unknown[]): Record<string, unknown> {
   return typeof args[0] === 'object' && args[0] !== null ? (args[0] as Record<string, unknown>) : {};
 }
 
-/** `{uri, ...}` of an open document: its text, or an InvalidParams error. */
-function openText(host: CommandHost, p: Record<string, unknown>, command: string): { uri: string; text: string } {
+/** `{uri, ...}` of an open document: its text and whether it is Markdown, or an InvalidParams error. */
+function openText(host: CommandHost, p: Record<string, unknown>, command: string): { uri: string; text: string; markdown: boolean } {
   if (typeof p.uri !== 'string') throw invalid(`${command} needs a document URI`);
-  const text = host.linting.text(p.uri);
-  if (text === undefined) throw invalid(`${command}: ${p.uri} is not open`);
-  return { uri: p.uri, text };
+  const doc = host.linting.document(p.uri);
+  if (!doc) throw invalid(`${command}: ${p.uri} is not open`);
+  return { uri: p.uri, text: doc.getText(), markdown: normalizeLanguageId(doc.languageId) === 'markdown' };
 }
 
 async function loadedEngine(host: CommandHost): Promise<Engine> {
@@ -119,7 +119,7 @@ async function run(host: CommandHost, command: string, args: unknown[], signal: 
     }
     case COMMANDS.rewrite: {
       const p = objectArg(args);
-      const { uri, text } = openText(host, p, command);
+      const { text, markdown } = openText(host, p, command);
       // Without a span, the sentence at `offset` (the toxicity rewrite from the cursor).
       if (p.start === undefined && typeof p.offset === 'number') {
         const at = p.offset;
@@ -130,7 +130,7 @@ async function run(host: CommandHost, command: string, args: unknown[], signal: 
       if (typeof p.start !== 'number' || typeof p.end !== 'number' || !(p.end > p.start))
         throw invalid(`${command} needs {uri, start, end} with start < end, or {uri, offset}`);
       const engine = await loadedEngine(host);
-      const span = { start: p.start, end: p.end, kind: p.kind === 'toxicity' ? ('toxicity' as const) : ('model' as const), markdown: /\.(md|markdown)$/i.test(uri) || p.markdown === true };
+      const span = { start: p.start, end: p.end, kind: p.kind === 'toxicity' ? ('toxicity' as const) : ('model' as const), markdown };
       return host.linting.exclusive((): Promise<RewriteResult> => offerDocumentRewrites(engine, text, span, host.settings(), signal));
     }
     case COMMANDS.rankOptions: {
@@ -152,8 +152,7 @@ async function run(host: CommandHost, command: string, args: unknown[], signal: 
     }
     case COMMANDS.report: {
       const p = objectArg(args);
-      openText(host, p, command);
-      return host.report(p.uri as string) ?? null;
+      return host.report(openText(host, p, command).uri) ?? null;
     }
     case COMMANDS.trainHead: {
       const engine = await loadedEngine(host);
@@ -170,7 +169,7 @@ async function run(host: CommandHost, command: string, args: unknown[], signal: 
     }
     case COMMANDS.rescore: {
       const uri = uriArg(args, command);
-      if (host.linting.text(uri) === undefined) throw invalid(`${command}: ${uri} is not open`);
+      if (!host.linting.document(uri)) throw invalid(`${command}: ${uri} is not open`);
       await host.retryFailedModel();
       host.linting.rescore(uri);
       return null;

@@ -127,9 +127,9 @@ export class DocumentLinting {
     this.host.publish(uri, -1, []);
   }
 
-  /** The open document's current text. */
-  text(uri: string): string | undefined {
-    return this.documents.get(uri)?.getText();
+  /** The open document (its current text and language). */
+  document(uri: string): TextDocument | undefined {
+    return this.documents.get(uri);
   }
 
   /** Findings of the last pass, or [] when the document changed since (their offsets would be stale). */
@@ -202,8 +202,13 @@ export class DocumentLinting {
     s.findings = [];
     s.version = version;
     this.host.publish(uri, version, []);
-    const settings = this.host.settings();
-    this.host.heatmap({ uri, version, mode: settings.heatmapMode, labels: HEATMAP_LABELS[settings.heatmapMode], tokens: [] });
+    this.sendHeatmap(uri, version, []);
+  }
+
+  /** The document's heatmap buckets in the current mode (none: the client clears its decorations). */
+  private sendHeatmap(uri: string, version: number, tokens: number[]): void {
+    const mode = this.host.settings().heatmapMode;
+    this.host.heatmap({ uri, version, mode, labels: HEATMAP_LABELS[mode], tokens });
   }
 
   private async run(uri: string, s: DocumentState, signal: AbortSignal): Promise<void> {
@@ -266,14 +271,6 @@ export class DocumentLinting {
     this.host.publish(uri, s.version, s.findings.map((f) => toDiagnostic(doc, f)));
     this.host.status({ uri, state: 'ok', perplexity: s.result.perplexity, tokens: s.result.tokens });
     const settings = this.host.settings();
-    if (settings.heatmap) {
-      this.host.heatmap({
-        uri,
-        version: s.version,
-        mode: settings.heatmapMode,
-        labels: HEATMAP_LABELS[settings.heatmapMode],
-        tokens: heatmapTokens(s.text, s.result.blocks, settings.heatmapMode, s.engine?.stats),
-      });
-    }
+    if (settings.heatmap) this.sendHeatmap(uri, s.version, heatmapTokens(s.text, s.result.blocks, settings.heatmapMode, s.engine?.stats));
   }
 }

@@ -68,14 +68,13 @@ export function startServer(connection: ProposedFeatures.Connection): void {
     }
   }
 
-  // Declared before the model host, which retires engines through it (after the passes using them).
-  let linting: DocumentLinting | undefined;
   const models = new ModelHost({
     log,
     error: (m) => (client.statusUi ? log(m) : show(MessageType.Error, m)),
     progress: (title, work) => withProgress(title, () => work()),
     state: (p) => void connection.sendNotification(MODEL_NOTIFICATION, p),
-    retire: (e) => (linting ? linting.exclusive(() => e.dispose()) : e.dispose()),
+    // A replaced engine is disposed after the passes using it (only ever called once `lint` exists).
+    retire: (e) => lint.exclusive(() => e.dispose()),
   });
   const engine = async () => {
     await ready;
@@ -93,7 +92,7 @@ export function startServer(connection: ProposedFeatures.Connection): void {
     log,
     progress: withProgress,
   };
-  const lint = (linting = new DocumentLinting(documents, host, allowList));
+  const lint = new DocumentLinting(documents, host, allowList);
 
   /** Pulls `plausibility` settings when the client serves workspace/configuration; a null answer means defaults. */
   async function refreshSettings(): Promise<void> {
