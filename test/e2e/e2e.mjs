@@ -323,11 +323,23 @@ async function main() {
       const after = sentence(await editor.innerText());
       if (after !== sentence(original)) throw new Error(`the picker changed the text: ${after}`);
       // The offered rewrites are now quick fixes on the finding.
-      const box = await wordBox(page, PLANTED);
-      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-      await page.keyboard.press('Control+.');
-      const fix = page.locator('.action-widget .monaco-list-row', { hasText: 'Rewrite "' });
-      await fix.first().waitFor({ timeout: T(20_000) });
+      // A candidate may be a deletion ("Delete …") as well as a replacement ("Rewrite … → …").
+      const fix = page.locator('.action-widget .monaco-list-row').filter({ hasText: /^\s*(Rewrite|Delete) "/ });
+      let seen = [];
+      for (let attempt = 1; ; attempt++) {
+        const box = await wordBox(page, PLANTED);
+        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+        await page.keyboard.press('Control+.');
+        try {
+          await fix.first().waitFor({ timeout: T(8_000) });
+          break;
+        } catch (e) {
+          seen = (await page.locator('.action-widget .monaco-list-row').allInnerTexts()).map((t) => t.trim());
+          if (attempt >= 3) throw new Error(`no rewrite quick fix after the picker; the menu held ${JSON.stringify(seen)}`);
+          await page.keyboard.press('Escape');
+          await page.waitForTimeout(1000);
+        }
+      }
       const title = (await fix.first().innerText()).trim();
       await page.screenshot({ path: join(ARTIFACTS, '8-rewrite-quickfix.png') });
       await page.keyboard.press('Escape');
