@@ -97,6 +97,11 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
              f"**{ev.get('test_ppl', float('nan')):.1f}** (non-overlapping 256-token windows of the held-out streams, "
              "which include tag headers on half of the documents). Baseline to beat: 159 (45-minute CPU run, "
              "context 128).")
+    by_source = ev.get("validation_ppl_by_source") or {}
+    if by_source:
+        L.append("- Validation perplexity by source (the first 255 tokens of up to 200 held-out documents per source, "
+                 "after BOS, no tag header): " + "; ".join(
+                     f"{src} **{v['ppl']:.1f}** ({v['docs']} docs)" for src, v in sorted(by_source.items())) + ".")
     if bl:
         L.append(f"- BLiMP-dev ({bl['pairs']:,} pairs, 23 paradigms): accuracy **{bl['accuracy']:.4f}** "
                  f"(mean over paradigms {bl.get('paradigm_mean', bl['accuracy']):.4f}). References on these paradigms: "

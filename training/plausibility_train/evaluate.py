@@ -81,6 +81,30 @@ def stream_perplexity(model: GPT, stream: np.ndarray, context: int, max_windows:
     return math.exp(tot / cnt)
 
 
+def source_perplexity(model: GPT, tok: ByteLevelBPE, docs_path: Path, max_docs: int = 200) -> dict[str, dict]:
+    """Perplexity per source on held-out documents (plain text, no tag header): each document's first
+    n_positions - 1 tokens scored after BOS, up to `max_docs` documents per source in file order."""
+    from .corpus import load_split
+    by: dict[str, list[list[int]]] = {}
+    for d in load_split(docs_path):
+        seqs = by.setdefault(d["source"], [])
+        if len(seqs) < max_docs and d.get("text"):
+            seqs.append([model.cfg.bos_token_id] + tok.encode(d["text"])[: model.cfg.n_positions - 1])
+    out = {}
+    with torch.inference_mode():
+        for src, seqs in sorted(by.items()):
+            tot, cnt = 0.0, 0
+            for ids in seqs:
+                if len(ids) < 2:
+                    continue
+                t = torch.tensor([ids], dtype=torch.long)
+                tot += model(t[:, :-1], t[:, 1:]).item() * (len(ids) - 1)
+                cnt += len(ids) - 1
+            if cnt:
+                out[src] = {"ppl": round(math.exp(tot / cnt), 2), "docs": len(seqs), "tokens": cnt}
+    return out
+
+
 def run_eval(args) -> dict:
     t0 = time.time()
     model, tok = load_any(Path(args.model), args.tokenizer)
@@ -92,6 +116,8 @@ def run_eval(args) -> dict:
             p = Path(args.corpus) / f"{split}.bin"
             if p.exists():
                 res[f"{split}_ppl"] = stream_perplexity(model, load_stream(p), model.cfg.n_positions)
+    if getattr(args, "by_source", None):
+        res["validation_ppl_by_source"] = source_perplexity(model, tok, Path(args.by_source) / "validation.jsonl")
     if args.blimp:
         res["blimp"] = blimp(model, tok, Path(args.blimp))
     res["eval_seconds"] = round(time.time() - t0, 1)

@@ -321,6 +321,21 @@ class ExportTests(unittest.TestCase):
         parity = json.loads((self.out / "parity.json").read_text())
         self.assertGreaterEqual(len(parity["texts"]), 10)
 
+    def test_validation_perplexity_by_source(self):
+        from plausibility_train.evaluate import load_any, source_perplexity
+        model, tok = load_any(self.out)
+        docs = Path(tempfile.mkdtemp()) / "validation.jsonl"
+        rows = [{"source": "news", "text": "The council met on Monday."}, {"source": "news", "text": "Rain fell."},
+                {"source": "fiction", "text": "She opened the door and smiled."}, {"source": "fiction", "text": ""}]
+        docs.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        got = source_perplexity(model, tok, docs)
+        self.assertEqual(sorted(got), ["fiction", "news"])
+        self.assertEqual(got["news"]["docs"], 2)
+        self.assertEqual(got["fiction"]["docs"], 1)  # an empty document is skipped
+        for v in got.values():
+            self.assertGreater(v["ppl"], 1.0)
+            self.assertGreater(v["tokens"], 0)
+
     def test_rebuild_from_onnx_matches(self):
         from plausibility_train.export import load_checkpoint
         from plausibility_train.rebuild import rebuild_from_onnx

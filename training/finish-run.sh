@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# After training/v7.sh finishes: export the run to a staging folder, measure it (BLiMP-dev through the CLI, as the
-# issue's target), and only if it beats the shipped model, move it into models/default and regenerate everything
-# that depends on the model: surprisal stats, the verified-edit margins, the toxicity head.
-# usage: training/finish-v7.sh            (env: FORCE=1 ships even when BLiMP does not improve)
+# After a run on the v7 data (training/v7.sh, or a continuation such as configs/v8-prose-continued.json) finishes:
+# export it to a staging folder, measure it (BLiMP-dev through the CLI, as the issue's target), and only if it beats
+# the shipped model, move it into models/default and regenerate everything that depends on the model: surprisal
+# stats, the verified-edit margins, the toxicity head.
+# usage: training/finish-run.sh [RUN_NAME]   (default v7-prose-writing; env: FORCE=1 ships even when BLiMP does not improve)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=training
 PY=/usr/bin/python3
-RUN=training/runs/v7-prose-writing
+NAME=${1:-v7-prose-writing}
+RUN=training/runs/$NAME
 W=training/work
 STAGE=training/work/v7-model
 OUT=models/default
 BLIMP=../shared/data/blimp-dev
-RESULTS=training/results/v7-prose-writing
+RESULTS=training/results/$NAME
 mkdir -p "$RESULTS"
 CKPT=$RUN/final.pt
 [ -f "$CKPT" ] || CKPT=$RUN/checkpoint.pt
@@ -24,9 +26,9 @@ npm run build --silent
 node dist/cli.js eval blimp "$BLIMP" --model "$STAGE" --format json > "$RESULTS/cli_eval_blimp.json"
 NEW=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['accuracy'])" "$RESULTS/cli_eval_blimp.json")
 OLD=$($PY -c "import json; print(json.load(open('training/results/default/cli_eval_blimp.json'))['accuracy'])")
-echo "BLiMP-dev: v7 $NEW, shipped $OLD"
+echo "BLiMP-dev: $NAME $NEW, shipped $OLD"
 if [ "${FORCE:-0}" != 1 ] && ! $PY -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$NEW" "$OLD"; then
-  echo "v7 does not beat the shipped model on BLiMP-dev; models/default is unchanged (FORCE=1 to ship anyway)"
+  echo "$NAME does not beat the shipped model on BLiMP-dev; models/default is unchanged (FORCE=1 to ship anyway)"
   exit 3
 fi
 
@@ -36,7 +38,15 @@ for f in config.json generation_config.json lm_head.bin lm_head.json tokenizer.j
   cp "$STAGE/$f" "$OUT/$f"
 done
 rm -rf "$STAGE"
-$PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --out "$RESULTS/eval.json"
+$PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --by-source $W/corpus-v7 --out "$RESULTS/eval.json"
+$PY - "$RESULTS/eval.json" "$RESULTS/cli_eval_blimp.json" <<'PYEOF'
+import json, sys
+ev, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+ev["blimp"] = {"accuracy": cli["accuracy"], "pairs": cli["pairs"], "paradigm_mean": cli["macro_accuracy"],
+               "per_paradigm": {k: v["accuracy"] for k, v in cli["per_paradigm"].items()},
+               "scorer": "plausibility eval blimp (onnxruntime-node)"}
+json.dump(ev, open(sys.argv[1], "w"), indent=1)
+PYEOF
 $PY -m plausibility_train conditioning --model "$OUT" --corpus $W/corpus-v7 --out "$RESULTS/conditioning.json"
 
 # The verified-edit margins for this model (scripts/edit-gains.ts, scripts/calibrate-margins.py).
@@ -47,3 +57,10 @@ $PY scripts/calibrate-margins.py "$RESULTS/edit_gains.json" "$OUT/verify_margins
 
 # The toxicity head on the new hidden states.
 npm run head:toxicity --silent
+
+# The model card: the run's recipe and curve, the evaluation above, and the hand-written notes of the run.
+cp "$RUN/summary.json" "$RESULTS/summary.json" 2>/dev/null || true
+NOTES=$RESULTS/card_notes.md
+[ -f "$NOTES" ] || NOTES=training/results/default/card_notes.md
+$PY -m plausibility_train card --model "$OUT" --run "$RUN" --corpus $W/corpus-v7 --tokens $W/tokens-v7 \
+  --eval "$RESULTS/eval.json" --conditioning "$RESULTS/conditioning.json" --notes "$NOTES"
