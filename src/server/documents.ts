@@ -241,11 +241,13 @@ export class DocumentLinting {
     const linter = s.linter;
     let result: LintResult;
     try {
-      const blocks = s.passes === 0 ? linter.prepare(text, languageId).blocks.length : 0;
+      // A first pass over a long document shows progress: one step per block still to score.
+      const prepared = s.passes === 0 ? linter.prepare(text, languageId) : undefined;
+      const blocks = prepared ? linter.unscoredBlocks(prepared) : 0;
       if (blocks > LONG_PASS_BLOCKS) {
         result = await this.host.progress('Plausibility: checking the document', (report) => {
           let done = 0;
-          return linter.lint(text, languageId, settings.lint, { signal, onBlock: () => report(Math.round((100 * ++done) / blocks)) });
+          return linter.lint(text, languageId, settings.lint, { signal, prepared, onBlock: () => report(Math.round((100 * ++done) / blocks)) });
         });
       } else {
         result = await linter.lint(text, languageId, settings.lint, { signal });

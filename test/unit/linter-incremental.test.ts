@@ -61,7 +61,14 @@ describe('scoring: blocks after a left context', function () {
     await assert.rejects(linter.lint(text, 'plaintext', {}, { signal: ac.signal, onBlock: () => ac.abort() }), LintCancelledError);
     const kept = linter.cachedBlocks;
     assert.ok(kept > 0 && kept < 48, `blocks scored before the cancellation stay cached (${kept})`);
-    const done = await linter.lint(text, 'plaintext');
+    // A caller sizing its progress sees the blocks still to score, and can hand the prepared document back.
+    const prepared = linter.prepare(text, 'plaintext');
+    const pending = linter.unscoredBlocks(prepared);
+    assert.equal(pending, new Set(prepared.blocks.map((b) => b.key)).size - kept);
+    let scored = 0;
+    const done = await linter.lint(text, 'plaintext', {}, { prepared, onBlock: () => scored++ });
+    assert.equal(scored, pending, 'one progress step per block still to score');
+    assert.equal(linter.unscoredBlocks(prepared), 0);
     assert.ok(done.blocks.length >= 48);
     assert.equal(done.reused, kept, 'the blocks scored before the cancellation are reused');
     const fresh = await new DocumentLinter(e).lint(text, 'plaintext');

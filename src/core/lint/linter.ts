@@ -47,6 +47,8 @@ export interface LintOptions {
   scoreOnly?: boolean;
   /** Sees every scored candidate edit (calibration). */
   onCandidate?: CheckContext['onCandidate'];
+  /** This text as {@link DocumentLinter.prepare} made it (a caller that sized its progress on it). */
+  prepared?: PreparedDocument;
 }
 
 /** Blocks per batch of a cold pass (checks for cancellation in between). */
@@ -92,10 +94,15 @@ export class DocumentLinter {
     return prepareDocument(text, languageId, blockSizes(this.engine.maxWindow));
   }
 
+  /** Distinct blocks of a prepared document that a pass would have to score (not cached). */
+  unscoredBlocks(doc: PreparedDocument): number {
+    return new Set(doc.blocks.filter((b) => !this.scores.has(b.key)).map((b) => b.key)).size;
+  }
+
   async lint(text: string, languageId: string, settings: Partial<LintSettings> = {}, opts: LintOptions = {}): Promise<LintResult> {
     const t0 = performance.now();
     const s = withDefaults(settings);
-    const doc = this.prepare(text, languageId);
+    const doc = opts.prepared?.text === text && opts.prepared.languageId === languageId ? opts.prepared : this.prepare(text, languageId);
     const k = opts.topK ?? 8;
     const missing = doc.blocks.filter((b, i, all) => !this.scores.has(b.key) && all.findIndex((x) => x.key === b.key) === i);
     await this.scoreBlocks(missing, k, opts);
