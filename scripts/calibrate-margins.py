@@ -8,11 +8,11 @@ usage: calibrate-margins.py GAINS.json OUT.json [--far 0.08] [--clean-per-1000 0
 import argparse
 import json
 
-KINDS = ["spelling", "word-choice", "confusable", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
+KINDS = ["spelling", "word-choice", "inflection", "function-word", "confusable", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
 # 2 .. 24 bits: a fix that makes the sentence 2^24 (16 million) times more likely is sure enough for any kind.
 GRID = [x / 2 for x in range(4, 49)]
 # Kinds the data never proposes keep the engine's defaults (src/core/lint/edits/verify.ts DEFAULT_MARGINS).
-DEFAULTS = {"spelling": 6, "word-choice": 10, "confusable": 6, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
+DEFAULTS = {"spelling": 6, "word-choice": 10, "inflection": 10, "function-word": 10, "confusable": 6, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
             "capitalization": 4}
 
 

@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { DocumentLinter } from '../../src/core/lint/linter';
 import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
+import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { engine } from './helpers';
 
 async function lint(text: string, settings = {}): Promise<Finding[]> {
@@ -146,5 +150,21 @@ describe('lint: verified edits (real model)', function () {
     const r = await new DocumentLinter(await engine()).lint(text, 'markdown');
     assert.equal(r.findings.length, 1, JSON.stringify(r.findings.map((f) => f.text)));
     assert.ok(r.findings[0].start > text.lastIndexOf('enable -->'));
+  });
+});
+
+describe('lint: verification margins', () => {
+  it('a margins file calibrated before a kind was split off lends that kind its parent margin', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'margins-'));
+    writeFileSync(join(dir, MARGINS_FILE), JSON.stringify({ margins: { 'word-choice': 19.5, spelling: 12.5, inflection: 'x' } }));
+    const m = readMargins(dir);
+    assert.equal(m.spelling, 12.5);
+    assert.equal(m.inflection, 19.5, 'a kind the file lacks (or holds no number for) takes its parent kind');
+    assert.equal(m['function-word'], 19.5);
+    assert.equal(m['missing-word'], DEFAULT_MARGINS['missing-word'], 'other kinds keep the defaults');
+    writeFileSync(join(dir, MARGINS_FILE), JSON.stringify({ margins: { 'word-choice': 19.5, inflection: 8 } }));
+    assert.equal(readMargins(dir).inflection, 8);
+    writeFileSync(join(dir, MARGINS_FILE), '{ not json');
+    assert.deepEqual(readMargins(dir), DEFAULT_MARGINS, 'a damaged file gives the defaults');
   });
 });

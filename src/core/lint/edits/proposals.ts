@@ -5,10 +5,17 @@
  */
 import { editDistance, type Lexicon } from './lexicon';
 
-/** Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence. */
+/**
+ * Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence.
+ * Replacements of a real word come in four kinds, because the evidence each needs differs: `word-choice` (a word a
+ * letter or two away), `inflection` (another form of the same word: agreement and tense), `function-word` (the
+ * model's own choice of preposition, article or pronoun) and `confusable` (homophones).
+ */
 export type EditKind =
   | 'spelling'
   | 'word-choice'
+  | 'inflection'
+  | 'function-word'
   | 'confusable'
   | 'missing-word'
   | 'extra-word'
@@ -167,9 +174,10 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   };
   const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
     const w = words[i];
-    if (kind === 'word-choice' && !isCommonWord(to, lex)) return;
+    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'function-word';
+    if (realWordSwap && !isCommonWord(to, lex)) return;
     // A confusion already tried as such is not tried again as a plain word choice.
-    if (kind === 'word-choice' && confusablesOf(w.text).includes(to.toLowerCase())) return;
+    if (realWordSwap && confusablesOf(w.text).includes(to.toLowerCase())) return;
     const r = matchCase(w.text, to);
     const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
     const c = cost + (kind === 'spelling' ? 0 : frequencyPenalty(w.text, to, lex));
@@ -257,11 +265,11 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       // The word before the surprise gets its close confusions only (their/there before "is").
       for (const c of lex.neighbours(wj.text, 1, j === i ? 3 : 2)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
       if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
-      if (j === i) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.inflection);
+      if (j === i) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
     }
     // The model's own choice replaces only a short common word by another (prepositions, articles, pronouns).
     if (isFunctionWord(w.text, lex))
-      for (const c of w.alternatives.slice(0, 2)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'word-choice', CANDIDATE_COST.functionWord);
+      for (const c of w.alternatives.slice(0, 2)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'function-word', CANDIDATE_COST.functionWord);
     // A missing short word before w: the model's likely function words at this position.
     if (i > 0) {
       const prev = words[i - 1];

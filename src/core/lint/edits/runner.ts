@@ -19,6 +19,8 @@ import { acceptEdits, Margins, readMargins, scoreEdits } from './verify';
 export const EDIT_RULES: Record<EditKind, string> = {
   spelling: 'plausibility/spelling',
   'word-choice': 'plausibility/word-choice',
+  inflection: 'plausibility/word-choice',
+  'function-word': 'plausibility/word-choice',
   confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',
   'extra-word': 'plausibility/extra-word',

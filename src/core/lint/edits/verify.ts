@@ -17,6 +17,8 @@ export type Margins = Record<EditKind, number>;
 export const DEFAULT_MARGINS: Margins = {
   spelling: 6,
   'word-choice': 10,
+  inflection: 10,
+  'function-word': 10,
   confusable: 6,
   'missing-word': 10,
   'extra-word': 16,
@@ -26,6 +28,9 @@ export const DEFAULT_MARGINS: Margins = {
 };
 
 export const MARGINS_FILE = 'verify_margins.json';
+
+/** Kinds split off an older kind: their candidates were calibrated under that kind's margin. */
+const SPLIT_FROM: Partial<Record<EditKind, EditKind>> = { inflection: 'word-choice', 'function-word': 'word-choice' };
 
 /** The model folder's margins, falling back to the defaults per kind. */
 export function readMargins(modelDir: string): Margins {
@@ -39,8 +44,13 @@ export function readMargins(modelDir: string): Margins {
     return out;
   }
   const m = (raw as { margins?: Record<string, unknown> } | null)?.margins;
-  if (m && typeof m === 'object')
-    for (const k of Object.keys(out) as EditKind[]) if (typeof m[k] === 'number' && Number.isFinite(m[k])) out[k] = m[k] as number;
+  if (!m || typeof m !== 'object') return out;
+  const valid = (k: string) => typeof m[k] === 'number' && Number.isFinite(m[k]);
+  for (const k of Object.keys(out) as EditKind[]) {
+    // A file calibrated before a kind was split off keeps the margin it calibrated for the kind's candidates.
+    const from = valid(k) ? k : SPLIT_FROM[k] && valid(SPLIT_FROM[k]!) ? SPLIT_FROM[k]! : undefined;
+    if (from) out[k] = m[from] as number;
+  }
   return out;
 }
 
