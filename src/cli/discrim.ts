@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/heads/discriminator';
-import { POOLINGS, Pooling } from '../core/heads/embedding';
+import { LayerSpec, layerProblem, POOLINGS, Pooling } from '../core/heads/embedding';
 import { benchLines } from '../core/heads/toxicityEval';
 import { trainToxicityRecipe } from '../core/heads/toxicityTrain';
 import { parseLabelMap, readLabeledFile, splitOf } from '../core/heads/dataset';
@@ -45,6 +45,7 @@ export const DISCRIM_VALUE_FLAGS = [
   'recipe',
   'data-dir',
   'pooling',
+  'layer',
   'insults',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
@@ -61,7 +62,8 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                prints held-out accuracy, macro-F1 and AUROC. Options: --label-map RAW=CLASS,...,
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
-  discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --pooling mean|max|mean+max]
+  discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --pooling mean|max|mean+max
+                               --layer -1|0|0,-1 (last layer, token embeddings, or both concatenated)]
                                The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
                                and clean corpus prose, calibrated, with a threshold that flags at most 1% of clean prose
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities of the prose sentences (headings, code,
@@ -116,12 +118,25 @@ function maxTokensOption(c: Common): number | undefined {
   return v;
 }
 
+/** `--layer`: -1 (or `last`), 0, or a comma-separated list such as `0,-1`. */
+export function layerOption(v: string | undefined): LayerSpec | undefined {
+  if (v === undefined) return undefined;
+  const parts = v.split(',').map((x) => x.trim()).map((x) => (x === 'last' ? -1 : /^-?\d+$/.test(x) ? Number(x) : NaN));
+  if (parts.some((x) => Number.isNaN(x)))
+    throw new PlausibilityError(`--layer must be -1 (or last), 0, or a comma-separated list such as 0,-1 (got "${v}")`, 'USAGE');
+  const spec = parts.length === 1 ? parts[0] : parts;
+  const bad = layerProblem(spec);
+  if (bad) throw new PlausibilityError(`--layer "${v}": ${bad}`, 'USAGE');
+  return spec as LayerSpec;
+}
+
 async function cmdTrainRecipe(c: Common): Promise<number> {
   const recipe = str(c, 'recipe');
   if (recipe !== 'toxicity') throw new PlausibilityError(`--recipe must be toxicity (got "${recipe ?? ''}")`, 'USAGE');
   const pooling = str(c, 'pooling');
   if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling))
     throw new PlausibilityError(`--pooling must be ${POOLINGS.join(', ')} (got "${pooling}")`, 'USAGE');
+  const layer = layerOption(str(c, 'layer'));
   const out = need(c, 'out', 'train');
   const dataDir = str(c, 'data-dir') ?? join('..', 'shared', 'data');
   const engine = await c.loadEngine();
@@ -131,6 +146,7 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
     metricsPath: str(c, 'metrics'),
     insultsPath: str(c, 'insults'),
     pooling: pooling as Pooling | undefined,
+    layer,
     maxTokens: maxTokensOption(c),
     seed: c.num('seed'),
     epochs: c.num('epochs'),

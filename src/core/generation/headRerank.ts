@@ -4,7 +4,7 @@
  * and plain candidates.
  */
 import type { Engine } from '../engine';
-import { ClassifierHead, embedTexts } from '../heads/discriminator';
+import { ClassifierHead } from '../heads/discriminator';
 import { InputError } from '../errors';
 import { ContextDistribution, Sample, sample, SamplingOptions } from './generate';
 import { SteerParams } from './hiddenPerturbation';
@@ -33,9 +33,9 @@ export async function rerankSamples(
 ): Promise<RankedSample[]> {
   const t = typeof toward === 'number' ? toward : head.classIndex(toward);
   const fw = opts.fluencyWeight ?? 0.1;
-  const X = await embedTexts(engine, samples.map((s) => s.text), { maxTokens: head.meta.maxTokens });
+  const X = await head.embed(engine, samples.map((s) => s.text));
   const ranked = samples.map((s, i) => {
-    const p = head.probs(X, i * head.embedSize)[t];
+    const p = head.probs(X, i * head.featureSize)[t];
     const lps = s.componentLogprobs.length ? s.componentLogprobs.map((c) => c[0]) : s.logprobs;
     const nll = lps.length ? -lps.reduce((a, b) => a + b, 0) / lps.length : 0;
     return { ...s, pToward: p, nllPerToken: nll, score: Math.log(Math.max(p, 1e-12)) - fw * nll };
@@ -114,7 +114,8 @@ export interface DetoxOptions extends SteerParams {
 /**
  * Rewrites sentence [start, end) of `text` away from the unwanted class: the sentence is kept up to the word whose
  * removal lowers the unwanted class most (leave-one-out over words), and continued after the left context by
- * hidden-state steering and by reranked unsteered samples, stopping at the end of a sentence. Candidates the head
+ * hidden-state steering (heads over mean last-layer states only) and by reranked unsteered samples, stopping at the
+ * end of a sentence. Candidates the head
  * scores as `toward` (p >= 0.5) are returned ranked by fluency (NLL per token given the left context), best first.
  */
 export async function rewriteAway(engine: Engine, text: string, start: number, end: number, opts: DetoxOptions): Promise<DetoxResult> {
@@ -127,12 +128,12 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
   const words = [...sentence.matchAll(/\S+/g)].map((m) => ({ start: m.index!, end: m.index! + m[0].length }));
   // Leave-one-out blame: which word's removal raises p(toward) most.
   const variants = [sentence, ...words.map((w) => (sentence.slice(0, w.start) + sentence.slice(w.end)).replace(/\s+/g, ' ').trim())];
-  const X = await embedTexts(engine, variants, { maxTokens: head.meta.maxTokens * 2 });
+  const X = await head.embed(engine, variants, { maxTokens: head.meta.maxTokens * 2 });
   const pFull = head.probs(X, 0)[t];
   let blame = 0;
   let best = -Infinity;
   words.forEach((_, i) => {
-    const gain = head.probs(X, (i + 1) * head.embedSize)[t] - pFull;
+    const gain = head.probs(X, (i + 1) * head.featureSize)[t] - pFull;
     if (gain > best) {
       best = gain;
       blame = i;
@@ -153,8 +154,12 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
     signal: opts.signal,
   };
   const { stepsize, iterations, klScale, gmScale } = opts;
-  const steered = await generateSteered(engine, { ...common, head, toward: t, stepsize, iterations, klScale, gmScale });
-  const plain = await sample(engine, new ContextDistribution(engine, promptPrefix(engine, promptIds, maxTokens)), common);
+  // Hidden-state steering needs a head over mean last-layer states; for other heads, reranked samples only (twice as many).
+  const steered = head.lastLayerMean
+    ? await generateSteered(engine, { ...common, head, toward: t, stepsize, iterations, klScale, gmScale })
+    : { samples: [] as Sample[] };
+  const plainCount = head.lastLayerMean ? common.samples : 2 * common.samples;
+  const plain = await sample(engine, new ContextDistribution(engine, promptPrefix(engine, promptIds, maxTokens)), { ...common, samples: plainCount });
   const seen = new Set<string>([sentence.trim()]);
   const cands: { text: string; method: 'pplm' | 'rerank' }[] = [];
   const add = (s: Sample, method: 'pplm' | 'rerank') => {
@@ -169,12 +174,12 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
   steered.samples.forEach((s) => add(s, 'pplm'));
   plain.samples.forEach((s) => add(s, 'rerank'));
   const all = [sentence, ...cands.map((c) => c.text)];
-  const Xc = await embedTexts(engine, all, { maxTokens: head.meta.maxTokens * 2 });
+  const Xc = await head.embed(engine, all, { maxTokens: head.meta.maxTokens * 2 });
   const nlls = await engine.conditionalBatch(left, all);
   const scored: DetoxCandidate[] = cands.map((c, i) => ({
     text: c.text,
     method: c.method,
-    pToward: head.probs(Xc, (i + 1) * head.embedSize)[t],
+    pToward: head.probs(Xc, (i + 1) * head.featureSize)[t],
     nll: nlls[i + 1].nll,
     nllPerToken: nlls[i + 1].nllPerToken,
   }));

@@ -70,6 +70,13 @@ export class HiddenSteerer {
     for (const [k, v] of Object.entries(this.params))
       if (!Number.isFinite(v) || v < 0) throw new InputError(`steering parameter ${k} must be a finite number >= 0 (got ${v})`, 'USAGE');
     if (this.params.gmScale > 1) throw new InputError(`gm_scale must be in [0, 1] (got ${this.params.gmScale})`, 'USAGE');
+    if (!head.lastLayerMean)
+      throw new InputError(
+        `hidden-state steering needs a head over mean-pooled last-layer states; head "${head.meta.name}" reads ` +
+          `layer ${JSON.stringify(head.layer)} with ${head.pooling} pooling, which the perturbation of the last hidden state cannot steer. ` +
+          'Use reranking instead (`generate --rerank N`)',
+        'USAGE',
+      );
     this.target = typeof toward === 'number' ? toward : head.classIndex(toward);
     const D = engine.config.hiddenSize;
     if (head.embedSize !== D)

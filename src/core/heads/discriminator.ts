@@ -1,6 +1,7 @@
 /**
  * Discriminator heads (PPLM's ClassifierHead): a linear layer embed_size -> class_size over the mean of a text's
- * final hidden states (`last_hidden_state`, the final-norm output that feeds the LM head), BOS excluded.
+ * final hidden states (`last_hidden_state`, the final-norm output that feeds the LM head), BOS excluded. A head may
+ * instead pool with max or mean+max, and read layer 0 (the token embeddings) or several layers ({@link ./embedding}).
  *
  * A head is a small JSON file ({@link HeadFile}) holding the weights, the class names, the embedding size and a
  * fingerprint of the base model it was trained on; a head trained for another model is refused with
@@ -16,12 +17,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import type { Engine } from '../engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
-import { EmbedOptions, embedTexts, featureSize, Pooling, POOLINGS, requireHidden } from './embedding';
+import { EmbedOptions, embedTexts, featureSize, LayerSpec, layerFeatureSize, layerList, layerProblem, Pooling, POOLINGS, requireHidden } from './embedding';
 import { softmax } from './fit';
 import { mulberry32 } from '../scoring/math';
 
 // The pieces of a head, by concern; re-exported so that callers keep one import.
-export { embedIds, embedTexts, featureSize, requireHidden, type EmbedOptions, type Pooling } from './embedding';
+export { embedIds, embedTexts, featureSize, layerFeatureSize, requireHidden, type EmbedOptions, type Layer, type LayerSpec, type Pooling } from './embedding';
 export { fitPlatt, softmax, trainHead, type TrainOptions, type TrainResult } from './fit';
 export { auroc, binaryMacroF1, classificationMetrics, expectedCalibrationError, type ClassMetrics } from './metrics';
 export { hasContentWord, proseSentences, splitSentences, type SentenceRange } from '../text/proseSentences';
@@ -30,7 +31,7 @@ export const HEAD_FORMAT = 'plausibility.classifier-head';
 export const HEAD_FILE = 'head.json';
 /** The most tokens a head may ask for (more than any model's context; a larger value is a broken file). */
 export const MAX_HEAD_TOKENS = 8192;
-/** The one layer whose hidden states the exported models output. */
+/** The last layer (the default), whose hidden states the exported models output. */
 export const LAST_LAYER = -1;
 
 /** The on-disk format of a head (JSON). */
@@ -41,15 +42,18 @@ export interface HeadFile {
   embed_size: number;
   class_size: number;
   class_names: string[];
-  /** How a text becomes a feature vector from its tokens' final hidden states (BOS excluded); default `mean`. */
+  /** How a text becomes a feature vector from its tokens' states at each layer (BOS excluded); default `mean`. */
   pooling?: Pooling;
-  /** Which layer's hidden states: -1, the last (the only one the model exports; the default). */
-  layer?: number;
+  /**
+   * Which layer's states: -1, the last (the default); 0, the token embeddings (lm_head.bin rows); or a list such as
+   * [0, -1], whose pooled features are concatenated in that order.
+   */
+  layer?: LayerSpec;
   /** Texts are truncated to this many tokens before embedding (1 to {@link MAX_HEAD_TOKENS}). */
   max_tokens: number;
   /** Calibrated decision threshold on p(unwanted class): a text at or above it is flagged. */
   threshold?: number;
-  /** [class_size][feature size: embed_size, or 2 x embed_size for `mean+max`]. */
+  /** [class_size][feature size: embed_size x layers, twice that for `mean+max`]. */
   weights: number[][];
   /** [class_size]. */
   bias: number[];
@@ -123,6 +127,8 @@ export class ClassifierHead {
       maxTokens: number;
       /** Default `mean`. */
       pooling?: Pooling;
+      /** Default -1, the last layer. */
+      layer?: LayerSpec;
       /** Calibrated decision threshold on p(unwanted). */
       threshold?: number;
       labelMap?: Record<string, string>;
@@ -132,7 +138,9 @@ export class ClassifierHead {
       path?: string;
     },
   ) {
-    if (weights.length !== classNames.length * featureSize(meta.pooling ?? 'mean', embedSize) || bias.length !== classNames.length)
+    const bad = meta.layer === undefined ? undefined : layerProblem(meta.layer);
+    if (bad) throw new InputError(`classifier head layer ${bad}`, 'BAD_HEAD');
+    if (weights.length !== classNames.length * layerFeatureSize(meta.pooling ?? 'mean', embedSize, meta.layer) || bias.length !== classNames.length)
       throw new InputError('classifier head weights do not match its class and embedding sizes', 'BAD_HEAD');
   }
 
@@ -140,18 +148,32 @@ export class ClassifierHead {
     return this.meta.pooling ?? 'mean';
   }
 
-  /** Length of the feature vector the head reads (embedSize, or twice that for `mean+max`). */
-  get featureSize(): number {
-    return featureSize(this.pooling, this.embedSize);
+  /** The layer(s) the head reads: -1 (the last, the default), 0 (token embeddings) or a list. */
+  get layer(): LayerSpec {
+    return this.meta.layer ?? LAST_LAYER;
   }
 
-  /** Embeds texts the way this head was trained (its pooling and token limit). */
-  embed(engine: Engine, texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'maxTokens'> = {}): Promise<Float32Array> {
-    return embedTexts(engine, texts, { ...opts, pooling: this.pooling, maxTokens: this.meta.maxTokens });
+  /** True when the head reads only mean-pooled last-layer states (the features hidden-state steering perturbs). */
+  get lastLayerMean(): boolean {
+    const l = layerList(this.meta.layer);
+    return this.pooling === 'mean' && l.length === 1 && l[0] === LAST_LAYER;
+  }
+
+  /** Length of the feature vector the head reads (embedSize per layer, twice that for `mean+max`). */
+  get featureSize(): number {
+    return layerFeatureSize(this.pooling, this.embedSize, this.meta.layer);
+  }
+
+  /**
+   * Embeds texts the way this head was trained (its layer, pooling and token limit; `maxTokens` overrides the
+   * limit, e.g. for longer rewrites).
+   */
+  embed(engine: Engine, texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'layer'> = {}): Promise<Float32Array> {
+    return embedTexts(engine, texts, { ...opts, pooling: this.pooling, layer: this.meta.layer, maxTokens: opts.maxTokens ?? this.meta.maxTokens });
   }
 
   /** p(class) of each text, [texts][classes]. */
-  async classify(engine: Engine, texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'maxTokens'> = {}): Promise<Float64Array[]> {
+  async classify(engine: Engine, texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'layer'> = {}): Promise<Float64Array[]> {
     return this.probsMany(await this.embed(engine, texts, opts));
   }
 
@@ -231,11 +253,11 @@ export class ClassifierHead {
       format: HEAD_FORMAT,
       version: 1,
       name: this.meta.name,
-      embed_size: D,
+      embed_size: this.embedSize,
       class_size: this.classSize,
       class_names: [...this.classNames],
       pooling: this.pooling,
-      layer: LAST_LAYER,
+      layer: this.layer,
       max_tokens: this.meta.maxTokens,
       ...(this.meta.threshold !== undefined ? { threshold: this.meta.threshold } : {}),
       weights: this.classNames.map((_, c) => Array.from(this.weights.subarray(c * D, (c + 1) * D), round)),
@@ -269,17 +291,19 @@ export class ClassifierHead {
     if (h.class_size !== names.length) throw bad('"class_size" differs from the number of class names');
     const pooling = h.pooling ?? 'mean';
     if (!POOLINGS.includes(pooling)) throw bad(`"pooling" must be one of ${POOLINGS.join(', ')} (got ${JSON.stringify(pooling)})`);
-    if (h.layer !== undefined && h.layer !== LAST_LAYER)
-      throw bad(`"layer" ${JSON.stringify(h.layer)} is not available: the model exports only the last layer's hidden states (layer ${LAST_LAYER})`);
+    const layerBad = h.layer === undefined ? undefined : layerProblem(h.layer);
+    if (layerBad) throw bad(`"layer" ${layerBad}`);
+    const layer: LayerSpec | undefined = Array.isArray(h.layer) ? [...h.layer] : h.layer;
     if (h.max_tokens !== undefined && !(Number.isInteger(h.max_tokens) && h.max_tokens >= 1 && h.max_tokens <= MAX_HEAD_TOKENS))
       throw bad(`"max_tokens" must be an integer from 1 to ${MAX_HEAD_TOKENS} (got ${JSON.stringify(h.max_tokens)})`);
     if (h.threshold !== undefined && !(typeof h.threshold === 'number' && h.threshold > 0 && h.threshold < 1))
       throw bad(`"threshold" must be a probability between 0 and 1 (got ${JSON.stringify(h.threshold)})`);
-    const F = featureSize(pooling, D as number);
+    const F = layerFeatureSize(pooling, D as number, layer);
+    const what = `${pooling} pooling of ${D}${layerList(layer).length > 1 ? ` at ${layerList(layer).length} layers` : ''}`;
     if (!Array.isArray(h.weights) || h.weights.length !== names.length) throw bad('"weights" must have one row per class');
     const W = new Float32Array(names.length * F);
     h.weights.forEach((row, c) => {
-      if (!Array.isArray(row) || row.length !== F) throw bad(`weights row ${c} must have ${F} numbers (${pooling} pooling of ${D})`);
+      if (!Array.isArray(row) || row.length !== F) throw bad(`weights row ${c} must have ${F} numbers (${what})`);
       row.forEach((v, k) => {
         if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`weights[${c}][${k}] is not a finite number`);
         W[c * F + k] = v;
@@ -293,6 +317,7 @@ export class ClassifierHead {
       name: typeof h.name === 'string' ? h.name : 'custom',
       maxTokens: h.max_tokens ?? 64,
       pooling,
+      layer,
       threshold: h.threshold,
       labelMap: h.label_map,
       unwantedClass: h.unwanted_class,
@@ -340,7 +365,13 @@ export class ClassifierHead {
   static forEngine(engine: Engine, spec = 'toxicity'): ClassifierHead {
     const looksLikePath = /[\\/]|\.json$/i.test(spec) || existsSync(spec);
     const head = looksLikePath ? ClassifierHead.load(spec) : ClassifierHead.shipped(engine.info.modelDir, spec);
-    requireHidden(engine);
+    const layers = layerList(head.meta.layer);
+    if (layers.includes(LAST_LAYER)) requireHidden(engine);
+    if (layers.includes(0) && !engine.info.hasLmHead)
+      throw new FeatureUnavailableError(
+        'lm_head',
+        `discriminator head "${head.meta.name}" reads layer 0 (token embeddings), which comes from lm_head.bin, and this model (${engine.info.modelDir}) has none`,
+      );
     head.checkCompatible(engineFingerprint(engine), engine.info.modelDir);
     return head;
   }

@@ -1,10 +1,15 @@
 /**
- * Text features for discriminator heads: the final hidden states (`last_hidden_state`) of a text's tokens, BOS
- * excluded, pooled into one vector per text. `mean` (the seed's ClassifierHead input) averages them; `max` takes the
- * element-wise maximum; `mean+max` concatenates both (2 x hidden size).
+ * Text features for discriminator heads: the hidden states of a text's tokens, BOS excluded, pooled into one vector
+ * per text. `mean` (the seed's ClassifierHead input) averages them; `max` takes the element-wise maximum; `mean+max`
+ * concatenates both (2 x hidden size).
+ *
+ * Layers: `-1` is the final hidden state (`last_hidden_state`, the final-norm output that feeds the LM head; one
+ * forward pass); `0` is the input token embedding (HF's hidden_states[0] without the position embedding), which for
+ * project models is the tied LM-head matrix's row of each token (`lm_head.bin`), so it needs no forward pass. A head
+ * may read several layers: their pooled features are concatenated in the order given.
  */
 import type { Engine } from '../engine';
-import { FeatureUnavailableError } from '../errors';
+import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
 
 export type Pooling = 'mean' | 'max' | 'mean+max';
 export const POOLINGS: readonly Pooling[] = ['mean', 'max', 'mean+max'];
@@ -12,6 +17,35 @@ export const POOLINGS: readonly Pooling[] = ['mean', 'max', 'mean+max'];
 /** Feature size of a pooling over hidden states of size `hidden`. */
 export function featureSize(pooling: Pooling, hidden: number): number {
   return pooling === 'mean+max' ? 2 * hidden : hidden;
+}
+
+/** A layer whose states a head may read: 0 (token embeddings) or -1 (the last). */
+export type Layer = 0 | -1;
+export const LAYERS: readonly Layer[] = [0, -1];
+/** One layer, or several whose pooled features are concatenated (e.g. `[0, -1]`). */
+export type LayerSpec = Layer | Layer[];
+
+/** The layers of a spec, as a list. */
+export function layerList(spec: LayerSpec | undefined): Layer[] {
+  return spec === undefined ? [-1] : Array.isArray(spec) ? spec : [spec];
+}
+
+/** Feature size of a pooling over the given layers (default the last) of hidden size `hidden`. */
+export function layerFeatureSize(pooling: Pooling, hidden: number, layer?: LayerSpec): number {
+  return layerList(layer).length * featureSize(pooling, hidden);
+}
+
+/** Why a head-file `layer` value is invalid, or undefined when it is valid. */
+export function layerProblem(v: unknown): string | undefined {
+  const ok = (x: unknown) => LAYERS.includes(x as Layer);
+  const allowed = 'a layer is 0 (token embeddings, from lm_head.bin) or -1 (the last hidden state)';
+  if (Array.isArray(v)) {
+    if (v.length === 0) return `an empty layer list; ${allowed}`;
+    if (!v.every(ok)) return `${JSON.stringify(v)} lists an unavailable layer; ${allowed}`;
+    if (new Set(v).size !== v.length) return `${JSON.stringify(v)} lists a layer twice`;
+    return undefined;
+  }
+  return ok(v) ? undefined : `${JSON.stringify(v)} is not available: ${allowed}, or a list of them such as [0, -1]`;
 }
 
 export function requireHidden(engine: Engine): void {
@@ -30,6 +64,8 @@ export interface EmbedOptions {
   batchTokens?: number;
   /** How token states become one vector (default `mean`). */
   pooling?: Pooling;
+  /** Which layer's states (default -1, the last), or several, concatenated. */
+  layer?: LayerSpec;
   /** Called after each batch with (done, total). */
   onProgress?: (done: number, total: number) => void;
   /** Checked between batches; throwing from it cancels. */
@@ -37,12 +73,13 @@ export interface EmbedOptions {
 }
 
 /**
- * Pooled final hidden states of each text (an empty text gets BOS's state), as a flat [texts, featureSize] matrix.
- * Each text is embedded once, truncated to `maxTokens`, in right-padded batches sorted by length (causal attention:
- * padding never changes the real positions).
+ * Pooled hidden states of each text at the chosen layer(s) (an empty text gets BOS's state), as a flat
+ * [texts, featureSize] matrix. Each text is embedded once, truncated to `maxTokens`; the last layer in right-padded
+ * batches sorted by length (causal attention: padding never changes the real positions).
  */
 export async function embedTexts(engine: Engine, texts: string[], opts: EmbedOptions = {}): Promise<Float32Array> {
-  requireHidden(engine);
+  const layers = layerList(opts.layer);
+  if (layers.includes(-1)) requireHidden(engine);
   const maxTokens = Math.max(1, Math.min(opts.maxTokens ?? 64, engine.config.maxPositions - 1));
   const budget = Math.max(maxTokens + 1, opts.batchTokens ?? 2048);
   const seqs = texts.map((t) => engine.encode(t).slice(0, maxTokens));
@@ -51,6 +88,65 @@ export async function embedTexts(engine: Engine, texts: string[], opts: EmbedOpt
 
 /** {@link embedTexts} for already-tokenised texts (ids without BOS). */
 export async function embedIds(engine: Engine, seqs: number[][], opts: EmbedOptions = {}): Promise<Float32Array> {
+  const layers = layerList(opts.layer);
+  const bad = layerProblem(opts.layer ?? -1);
+  if (bad) throw new InputError(`layer ${bad}`, 'USAGE');
+  if (layers.length === 1) return layers[0] === 0 ? embedTokenIds(engine, seqs, opts) : embedLastIds(engine, seqs, opts);
+  const parts: Float32Array[] = [];
+  for (const l of layers) parts.push(l === 0 ? embedTokenIds(engine, seqs, opts) : await embedLastIds(engine, seqs, opts));
+  return concatFeatures(parts, seqs.length);
+}
+
+/** Row-wise concatenation of [n, F_k] matrices. */
+export function concatFeatures(parts: Float32Array[], n: number): Float32Array {
+  const sizes = parts.map((p) => p.length / Math.max(1, n));
+  const F = sizes.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(n * F);
+  for (let i = 0; i < n; i++) {
+    let off = i * F;
+    parts.forEach((p, k) => {
+      out.set(p.subarray(i * sizes[k], (i + 1) * sizes[k]), off);
+      off += sizes[k];
+    });
+  }
+  return out;
+}
+
+/**
+ * Layer 0: pooled input token embeddings, the rows of the tied LM-head matrix (lm_head.bin) of each text's tokens
+ * (an empty text gets BOS's row). No forward pass.
+ */
+export function embedTokenIds(engine: Engine, seqs: number[][], opts: Pick<EmbedOptions, 'pooling'> = {}): Float32Array {
+  const lm = engine.lmHead();
+  const D = engine.config.hiddenSize;
+  if (lm.dim !== D)
+    throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
+  const pooling = opts.pooling ?? 'mean';
+  const F = featureSize(pooling, D);
+  const meanAt = pooling === 'max' ? -1 : 0;
+  const maxAt = pooling === 'mean' ? -1 : pooling === 'max' ? 0 : D;
+  const E = lm.weights;
+  const out = new Float32Array(seqs.length * F);
+  seqs.forEach((s, k) => {
+    const ids = s.length ? s : [engine.bosId];
+    const dst = k * F;
+    if (maxAt >= 0) out.fill(-Infinity, dst + maxAt, dst + maxAt + D);
+    for (const id of ids) {
+      if (!(Number.isInteger(id) && id >= 0 && id < lm.vocab)) throw new InputError(`token id ${id} is outside the vocabulary`, 'USAGE');
+      const base = id * D;
+      for (let j = 0; j < D; j++) {
+        const v = E[base + j];
+        if (meanAt >= 0) out[dst + meanAt + j] += v;
+        if (maxAt >= 0 && v > out[dst + maxAt + j]) out[dst + maxAt + j] = v;
+      }
+    }
+    if (meanAt >= 0) for (let j = 0; j < D; j++) out[dst + meanAt + j] /= ids.length;
+  });
+  return out;
+}
+
+/** The last layer: pooled final hidden states (one forward pass per batch). */
+async function embedLastIds(engine: Engine, seqs: number[][], opts: EmbedOptions = {}): Promise<Float32Array> {
   requireHidden(engine);
   const D = engine.config.hiddenSize;
   const pooling = opts.pooling ?? 'mean';

@@ -6,7 +6,7 @@
  * which nothing before the report sees.
  */
 import type { Engine } from '../engine';
-import { embedTexts, Pooling, featureSize } from './embedding';
+import { embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
 import { fitPlatt, trainHead } from './fit';
 import { auroc, binaryMacroF1, expectedCalibrationError } from './metrics';
 import {
@@ -28,6 +28,8 @@ export interface RecipeOptions {
   /** Folder holding toxicity-extra/, toxicity/ and corpus/ (the repository's ../shared/data). */
   dataDir: string;
   pooling?: Pooling;
+  /** Which layer(s) the head reads: -1 (the last), 0 (token embeddings) or a list such as [0, -1]. */
+  layer?: LayerSpec;
   maxTokens?: number;
   /** Clean sentences taken from each corpus train-* shard. */
   cleanPerShard?: number;
@@ -42,6 +44,7 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS = {
   pooling: 'mean' as Pooling,
+  layer: -1 as LayerSpec,
   maxTokens: 64,
   cleanPerShard: 1500,
   davidsonShare: 0.3,
@@ -189,13 +192,14 @@ export function figuresBySource(p: ArrayLike<number>, rows: ToxicityRow[], thres
   return out;
 }
 
-/** Embeds the rows with the recipe's pooling and token limit. */
+/** Embeds the rows with the recipe's layer(s), pooling and token limit. */
 export async function embedRows(engine: Engine, rows: ToxicityRow[], o: RecipeOptions): Promise<{ X: Float32Array; F: number }> {
   const pooling = o.pooling ?? RECIPE_DEFAULTS.pooling;
+  const layer = o.layer ?? RECIPE_DEFAULTS.layer;
   const X = await embedTexts(
     engine,
     rows.map((r) => r.text),
-    { pooling, maxTokens: o.maxTokens ?? RECIPE_DEFAULTS.maxTokens, onProgress: o.progress },
+    { pooling, layer, maxTokens: o.maxTokens ?? RECIPE_DEFAULTS.maxTokens, onProgress: o.progress },
   );
-  return { X, F: featureSize(pooling, engine.config.hiddenSize) };
+  return { X, F: layerFeatureSize(pooling, engine.config.hiddenSize, layer) };
 }

@@ -35,6 +35,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   log(`embedded in ${((tEmbed - t0) / 1000).toFixed(1)} s`);
   const fit = fitToxicityHead(rows, X, F, o);
   const pooling = o.pooling ?? RECIPE_DEFAULTS.pooling;
+  const layer = o.layer ?? RECIPE_DEFAULTS.layer;
   const maxTokens = o.maxTokens ?? RECIPE_DEFAULTS.maxTokens;
   const classes = ['non-toxic', 'toxic'];
   const fp = engineFingerprint(engine);
@@ -42,6 +43,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     name: 'toxicity',
     maxTokens,
     pooling,
+    layer,
     threshold: fit.threshold,
   });
   // Per-source figures of every split (test: reported only; nothing above saw it).
@@ -59,7 +61,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     rows: count,
     source_weights: SOURCE_WEIGHTS,
     pooling,
-    layer: 'last',
+    layer,
     max_tokens: maxTokens,
     chosen: fit.chosen,
     platt: fit.platt,
@@ -70,6 +72,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     name: 'toxicity',
     maxTokens,
     pooling,
+    layer,
     threshold: fit.threshold,
     labelMap: { toxic: 'toxic', 'non-toxic': 'non-toxic' },
     unwantedClass: 'toxic',
