@@ -4,7 +4,8 @@ import { mulberry32 } from '../../src/core/scoring/math';
 import { generate } from '../../src/core/generation/generate';
 import { generateReranked } from '../../src/core/generation/headRerank';
 import { headProbs, perturbHidden, steerGradient, SteerProblem, steerLoss } from '../../src/core/generation/hiddenPerturbation';
-import { generateSteered } from '../../src/core/generation/steering';
+import { generateSteered, HiddenSteerer } from '../../src/core/generation/steering';
+import { embedIds } from '../../src/core/heads/embedding';
 import { engine } from './helpers';
 
 const PROMPT = 'The committee met on Tuesday and decided that';
@@ -134,5 +135,41 @@ describe('steering: generation', function () {
     const all = await generateReranked(e, { ...opts, candidates: 6 });
     const texts = (xs: { text: string }[]) => xs.map((x) => x.text).sort();
     assert.deepEqual(texts(r.outputs.flat()), texts(all.ranked));
+  });
+
+  it('a head over [0, -1] is steered with its token-embedding part folded into the bias (the trace matches the head)', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const r = mulberry32(11);
+    const W = Float32Array.from({ length: 2 * 2 * D }, () => (2 * r() - 1) * 0.2);
+    const head = new ClassifierHead(D, ['non-toxic', 'toxic'], W, new Float32Array(2), engineFingerprint(e), { name: 'both', maxTokens: 64, layer: [0, -1] });
+    assert.ok(head.steerable);
+    const steered = await generateSteered(e, { prompt: PROMPT, seed: 7, topK: 10, maxTokens: 5, stop: { eos: false }, head, toward: 'non-toxic', stepsize: 0.1 });
+    const tr = steered.traces[0];
+    const ids = steered.samples[0].ids;
+    const prompt = e.encode(PROMPT);
+    // Step k scores the text up to its current position (the prompt and k generated tokens), unperturbed.
+    for (let k = 0; k < tr.before.length; k++) {
+      const X = await embedIds(e, [[...prompt, ...ids.slice(0, k)]], { layer: [0, -1] });
+      const want = head.probs(X)[0];
+      assert.ok(Math.abs(tr.before[k] - want) < 2e-3, `step ${k}: trace ${tr.before[k]} vs head ${want}`);
+      assert.ok(tr.after[k] > tr.before[k], `step ${k}: ${tr.after[k]} <= ${tr.before[k]}`);
+    }
+  });
+
+  it('heads that steering cannot drive (max pooling, layer 0 alone) are refused with a message; reranking still works', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const fp = engineFingerprint(e);
+    const r = mulberry32(12);
+    const W = Float32Array.from({ length: 2 * D }, () => (2 * r() - 1) * 0.2);
+    for (const meta of [{ pooling: 'max' as const }, { layer: 0 as const }]) {
+      const head = new ClassifierHead(D, ['non-toxic', 'toxic'], W, new Float32Array(2), fp, { name: 'odd', maxTokens: 64, ...meta });
+      assert.equal(head.steerable, false);
+      assert.throws(() => new HiddenSteerer(e, head, 'non-toxic'), /hidden-state steering needs a head over mean-pooled last-layer states.*--rerank/);
+      const { ranked } = await generateReranked(e, { prompt: PROMPT, seed: 5, topK: 10, maxTokens: 6, candidates: 3, head, toward: 'non-toxic' });
+      const X = await head.embed(e, ranked.map((x) => x.text));
+      ranked.forEach((x, i) => assert.ok(Math.abs(x.pToward - head.probs(X, i * head.featureSize)[0]) < 1e-9));
+    }
   });
 });

@@ -154,11 +154,11 @@ export async function rewriteAway(engine: Engine, text: string, start: number, e
     signal: opts.signal,
   };
   const { stepsize, iterations, klScale, gmScale } = opts;
-  // Hidden-state steering needs a head over mean last-layer states; for other heads, reranked samples only (twice as many).
-  const steered = head.lastLayerMean
+  // Hidden-state steering needs a head over mean last-layer states (see HiddenSteerer); for other heads, reranked samples only (twice as many).
+  const steered = head.steerable
     ? await generateSteered(engine, { ...common, head, toward: t, stepsize, iterations, klScale, gmScale })
     : { samples: [] as Sample[] };
-  const plainCount = head.lastLayerMean ? common.samples : 2 * common.samples;
+  const plainCount = head.steerable ? common.samples : 2 * common.samples;
   const plain = await sample(engine, new ContextDistribution(engine, promptPrefix(engine, promptIds, maxTokens)), { ...common, samples: plainCount });
   const seen = new Set<string>([sentence.trim()]);
   const cands: { text: string; method: 'pplm' | 'rerank' }[] = [];

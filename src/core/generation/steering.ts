@@ -22,11 +22,16 @@
  * 2. Discriminator-weighted reranking (rerankSamples in ./headRerank.ts): draw N unsteered samples, score each
  *    with the head and keep the best by log p(toward) − fluency_weight · NLL per token.
  *
+ * A head over [0, -1] (mean token embeddings and mean last hidden states, concatenated) is steered the same way: its
+ * token-embedding part does not depend on Δ, so W_tok · (mean embedding of the tokens so far) joins the bias.
+ * Heads with max pooling or without the last layer cannot be steered this way (reranking still works).
+ *
  * Unlike PPLM's main variant this does not perturb the past key/values (that needs gradients through the whole
  * transformer, and onnxruntime-node has no autograd): only the last hidden state, which the LM head maps linearly.
  */
 import type { Engine, KvCache } from '../engine';
 import { ClassifierHead, requireHidden } from '../heads/discriminator';
+import { layerList } from '../heads/embedding';
 import { InputError, PlausibilityError } from '../errors';
 import { GenerationResult, logSoftmax, sample, SamplingOptions, Step, tileCache, TokenDistribution } from './generate';
 import { DEFAULT_STEER, headProbs, matVec, perturbHidden, SteerParams, SteerProblem } from './hiddenPerturbation';
@@ -51,6 +56,13 @@ export class HiddenSteerer {
   private D: number;
   private acc: Float64Array[] = [];
   private count: number[] = [];
+  /** The head's weights on the last layer's mean [C, D], and on the token embeddings' mean (heads over [0, -1]). */
+  private Wlast: Float32Array;
+  private Wtok?: Float32Array;
+  /** Token-embedding rows (lm_head.bin) and each row's sum of its seen tokens' rows (heads that read layer 0). */
+  private tokE?: Float32Array;
+  private tokAcc: Float64Array[] = [];
+  private tokCount: number[] = [];
   readonly traces: SteerTrace[] = [];
 
   constructor(
@@ -70,11 +82,11 @@ export class HiddenSteerer {
     for (const [k, v] of Object.entries(this.params))
       if (!Number.isFinite(v) || v < 0) throw new InputError(`steering parameter ${k} must be a finite number >= 0 (got ${v})`, 'USAGE');
     if (this.params.gmScale > 1) throw new InputError(`gm_scale must be in [0, 1] (got ${this.params.gmScale})`, 'USAGE');
-    if (!head.lastLayerMean)
+    if (!head.steerable)
       throw new InputError(
-        `hidden-state steering needs a head over mean-pooled last-layer states; head "${head.meta.name}" reads ` +
-          `layer ${JSON.stringify(head.layer)} with ${head.pooling} pooling, which the perturbation of the last hidden state cannot steer. ` +
-          'Use reranking instead (`generate --rerank N`)',
+        `hidden-state steering needs a head over mean-pooled last-layer states (optionally with token embeddings, layer [0, -1]); ` +
+          `head "${head.meta.name}" reads layer ${JSON.stringify(head.layer)} with ${head.pooling} pooling, which perturbing the last ` +
+          'hidden state cannot steer. Use reranking instead (`generate --rerank N`)',
         'USAGE',
       );
     this.target = typeof toward === 'number' ? toward : head.classIndex(toward);
@@ -82,6 +94,22 @@ export class HiddenSteerer {
     if (head.embedSize !== D)
       throw new InputError(`the head expects hidden size ${head.embedSize}, the model has ${D}`, 'HEAD_MISMATCH');
     this.D = D;
+    // Split the weights by layer: the token-embedding part does not depend on the perturbation, so it folds into
+    // the bias at each step.
+    const layers = layerList(head.layer);
+    const F = layers.length * D;
+    const block = (k: number) => {
+      const w = new Float32Array(head.classSize * D);
+      for (let c = 0; c < head.classSize; c++) w.set(head.weights.subarray(c * F + k * D, c * F + (k + 1) * D), c * D);
+      return w;
+    };
+    this.Wlast = layers.length === 1 ? head.weights : block(layers.indexOf(-1));
+    if (layers.includes(0)) {
+      this.Wtok = block(layers.indexOf(0));
+      const lm = engine.lmHead();
+      if (lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
+      this.tokE = lm.weights;
+    }
     if (this.params.stepsize > 0) {
       const lm = engine.lmHead();
       if (lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
@@ -97,6 +125,8 @@ export class HiddenSteerer {
   reset(rows: number): void {
     this.acc = Array.from({ length: rows }, () => new Float64Array(this.D));
     this.count = new Array<number>(rows).fill(0);
+    this.tokAcc = Array.from({ length: rows }, () => new Float64Array(this.tokE ? this.D : 0));
+    this.tokCount = new Array<number>(rows).fill(0);
     this.traces.length = 0;
     for (let r = 0; r < rows; r++) this.traces.push({ before: [], after: [] });
   }
@@ -108,14 +138,41 @@ export class HiddenSteerer {
     this.count[row]++;
   }
 
+  /**
+   * Adds the token of one seen position of row `row` (BOS excluded; the current position's included) to its
+   * token-embedding history, which heads reading layer 0 need (a no-op for other heads).
+   */
+  observeToken(row: number, id: number): void {
+    if (!this.tokE) return;
+    const a = this.tokAcc[row];
+    const base = id * this.D;
+    for (let j = 0; j < this.D; j++) a[j] += this.tokE[base + j];
+    this.tokCount[row]++;
+  }
+
+  /** The head's bias plus the contribution of the row's mean token embedding (BOS's row when none is seen yet). */
+  private bias(row: number): Float32Array {
+    const { Wtok, tokE, D } = this;
+    if (!Wtok || !tokE) return this.head.bias;
+    const n = this.tokCount[row];
+    const f = n > 0 ? Array.from(this.tokAcc[row], (v) => v / n) : Array.from(tokE.subarray(this.engine.bosId * D, (this.engine.bosId + 1) * D));
+    const b = Float32Array.from(this.head.bias);
+    for (let c = 0; c < b.length; c++) {
+      let s = 0;
+      for (let j = 0; j < D; j++) s += Wtok[c * D + j] * f[j];
+      b[c] += s;
+    }
+    return b;
+  }
+
   /** The steering problem of a row at its current position (for tests and diagnostics). */
   problem(row: number, h: ArrayLike<number>, z: ArrayLike<number>): SteerProblem {
     return {
       E: this.E,
       V: this.V,
       D: this.D,
-      W: this.head.weights,
-      b: this.head.bias,
+      W: this.Wlast,
+      b: this.bias(row),
       C: this.head.classSize,
       target: this.target,
       acc: this.acc[row],
@@ -193,6 +250,7 @@ export class SteeredDistribution implements TokenDistribution {
     const logits = res.logits!;
     // History: the prompt's positions after BOS, except the last one (the current position).
     for (let r = 0; r < rows; r++) for (let p = 1; p < L - 1; p++) this.steerer.observe(r, h, p * D);
+    for (let r = 0; r < rows; r++) for (let p = 1; p < L; p++) this.steerer.observeToken(r, this.prefix[p]);
     this.current = Array.from({ length: rows }, () => h.slice((L - 1) * D, L * D));
     this.currentIsBos = L === 1;
     const plain = logSoftmax(logits, (L - 1) * V, V);
@@ -207,6 +265,7 @@ export class SteeredDistribution implements TokenDistribution {
     const D = e.config.hiddenSize;
     if (tokens.length !== this.rows) throw new PlausibilityError('one token per row', 'BAD_BATCH');
     if (!this.currentIsBos) for (let r = 0; r < this.rows; r++) this.steerer.observe(r, this.current[r], 0);
+    for (let r = 0; r < this.rows; r++) this.steerer.observeToken(r, tokens[r]);
     const res = await e.forward(
       tokens.map((t) => [t]),
       { past: this.cache, presents: true, hidden: true },

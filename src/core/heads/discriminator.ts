@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import type { Engine } from '../engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
-import { EmbedOptions, embedTexts, featureSize, LayerSpec, layerFeatureSize, layerList, layerProblem, Pooling, POOLINGS, requireHidden } from './embedding';
+import { EmbedOptions, embedTexts, LayerSpec, layerFeatureSize, layerList, layerProblem, Pooling, POOLINGS, requireHidden } from './embedding';
 import { softmax } from './fit';
 import { mulberry32 } from '../scoring/math';
 
@@ -153,10 +153,12 @@ export class ClassifierHead {
     return this.meta.layer ?? LAST_LAYER;
   }
 
-  /** True when the head reads only mean-pooled last-layer states (the features hidden-state steering perturbs). */
-  get lastLayerMean(): boolean {
-    const l = layerList(this.meta.layer);
-    return this.pooling === 'mean' && l.length === 1 && l[0] === LAST_LAYER;
+  /**
+   * True when hidden-state steering can drive the head: mean pooling of the last layer, alone or with the token
+   * embeddings (whose part does not depend on the perturbation).
+   */
+  get steerable(): boolean {
+    return this.pooling === 'mean' && layerList(this.meta.layer).includes(LAST_LAYER);
   }
 
   /** Length of the feature vector the head reads (embedSize per layer, twice that for `mean+max`). */
