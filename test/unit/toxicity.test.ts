@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
 import { hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
+import { RECIPE_DEFAULTS } from '../../src/core/heads/toxicityRecipe';
+import { layerOption } from '../../src/cli/discrim';
 import { cli, engine, ROOT } from './helpers';
 
 const EXTRA = join(ROOT, '..', 'shared', 'data', 'toxicity-extra');
@@ -80,10 +82,12 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
     }
   });
 
-  it('the shipped head stores mean pooling of the last layer, a calibrated threshold, and the model fingerprint', async () => {
+  it("the shipped head stores the recipe's layer and pooling, a calibrated threshold, and the model fingerprint", async () => {
     const e = await engine();
     const head = ClassifierHead.forEngine(e, 'toxicity');
-    assert.equal(head.pooling, 'mean');
+    assert.equal(head.pooling, RECIPE_DEFAULTS.pooling);
+    assert.deepEqual(head.layer, RECIPE_DEFAULTS.layer);
+    assert.deepEqual(head.meta.training?.layer, RECIPE_DEFAULTS.layer);
     assert.deepEqual(head.classNames, ['non-toxic', 'toxic']);
     assert.equal(head.meta.unwantedClass, 'toxic');
     assert.equal(head.baseModel.fingerprint, engineFingerprint(e).fingerprint);
@@ -121,7 +125,7 @@ describe('toxicity: head files', function () {
     writeFileSync(nanPath, JSON.stringify(good).replace(/"bias":\[[^\]]*\]/, '"bias":[NaN,0]'));
     assert.throws(() => ClassifierHead.load(nanPath), /is not valid JSON/);
     const badLayer = await variant({ layer: 3 });
-    assert.throws(() => ClassifierHead.load(badLayer), /"layer" 3 is not available: the model exports only the last layer/);
+    assert.throws(() => ClassifierHead.load(badLayer), /"layer" 3 is not available: a layer is 0 \(token embeddings, from lm_head.bin\) or -1 \(the last hidden state\)/);
     const badPooling = await variant({ pooling: 'attention' });
     assert.throws(() => ClassifierHead.load(badPooling), /"pooling" must be one of mean, max, mean\+max/);
     const badThreshold = await variant({ threshold: 1.5 });
@@ -130,6 +134,79 @@ describe('toxicity: head files', function () {
     const old = ClassifierHead.load(await variant({ max_tokens: undefined, pooling: undefined, layer: undefined }));
     assert.equal(old.meta.maxTokens, 64);
     assert.equal(old.pooling, 'mean');
+  });
+
+  it('refuses bad layer values with a clear message', async () => {
+    const cases: [unknown, RegExp][] = [
+      [1, /"layer" 1 is not available: a layer is 0 .* or -1 .*, or a list of them such as \[0, -1\]/],
+      ['0', /"layer" "0" is not available/],
+      [[], /"layer" an empty layer list/],
+      [[0, 0], /"layer" \[0,0\] lists a layer twice/],
+      [[0, 5], /"layer" \[0,5\] lists an unavailable layer/],
+    ];
+    for (const [layer, re] of cases) {
+      const p = await variant({ layer });
+      assert.throws(() => ClassifierHead.load(p), re, JSON.stringify(layer));
+    }
+    // A list whose weights are the size of one layer is refused too.
+    const p = await variant({ layer: [0, -1] });
+    assert.throws(() => ClassifierHead.load(p), /weights row 0 must have 384 numbers \(mean pooling of 192 at 2 layers\)/);
+    assert.throws(() => layerOption('2'), /--layer "2": 2 is not available/);
+    assert.throws(() => layerOption('top'), /--layer must be -1 \(or last\), 0, or a comma-separated list/);
+    assert.deepEqual(layerOption('0,last'), [0, -1]);
+    assert.equal(layerOption('-1'), -1);
+  });
+
+  it('a head with layer 0 or [0, -1] round-trips through toJSON/fromJSON', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const fp = engineFingerprint(e);
+    const texts = ['The cat sat on the mat.', 'You are a moron.'];
+    for (const [layer, pooling, F] of [[0, 'mean', D], [0, 'mean+max', 2 * D], [[0, -1], 'mean', 2 * D], [[0, -1], 'mean+max', 4 * D]] as const) {
+      const W = Float32Array.from({ length: 2 * F }, (_, i) => Math.sin(i) * 0.1);
+      const h = new ClassifierHead(D, ['non-toxic', 'toxic'], W, Float32Array.of(0.1, -0.1), fp, {
+        name: 'l0',
+        maxTokens: 32,
+        pooling,
+        layer: typeof layer === 'number' ? layer : [...layer],
+        threshold: 0.4,
+      });
+      const j = JSON.parse(JSON.stringify(h.toJSON()));
+      assert.deepEqual(j.layer, layer);
+      assert.equal(j.embed_size, D);
+      const back = ClassifierHead.fromJSON(j);
+      assert.deepEqual(back.layer, layer);
+      assert.equal(back.pooling, pooling);
+      assert.equal(back.featureSize, F);
+      assert.equal(back.meta.threshold, 0.4);
+      assert.deepEqual(Array.from(back.weights), Array.from(W, (x) => Number(x.toPrecision(8))).map((x) => Math.fround(x)));
+      const [a, b] = [await h.classify(e, texts), await back.classify(e, texts)];
+      a.forEach((p, i) => assert.ok(Math.abs(p[1] - b[i][1]) < 1e-6));
+    }
+  });
+
+  it('layer 0 embeds a text as the pooled lm_head rows of its tokens (no forward pass); [0, -1] concatenates', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const lm = e.lmHead();
+    const text = 'This idiotic plan is garbage.';
+    const ids = e.encode(text);
+    const [mean, max, both, last] = [
+      await embedTexts(e, [text], { layer: 0 }),
+      await embedTexts(e, [text], { layer: 0, pooling: 'max' }),
+      await embedTexts(e, [text, ''], { layer: [0, -1] }),
+      await embedTexts(e, [text, ''], { layer: -1 }),
+    ];
+    for (let j = 0; j < D; j++) {
+      const col = ids.map((id) => lm.weights[id * D + j]);
+      assert.ok(Math.abs(mean[j] - col.reduce((a, b) => a + b, 0) / ids.length) < 1e-6);
+      assert.equal(max[j], Math.max(...col));
+      assert.equal(both[j], mean[j]);
+      assert.equal(both[D + j], last[j]);
+      // An empty text: BOS's row at layer 0, BOS's state at the last layer.
+      assert.equal(both[2 * D + j], lm.weights[e.bosId * D + j]);
+      assert.equal(both[3 * D + j], last[D + j]);
+    }
   });
 
   it('reads pooling and layer; mean+max doubles the features', async () => {

@@ -44,7 +44,7 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS = {
   pooling: 'mean' as Pooling,
-  layer: -1 as LayerSpec,
+  layer: [0, -1] as LayerSpec,
   maxTokens: 64,
   cleanPerShard: 1500,
   davidsonShare: 0.3,
