@@ -52,7 +52,7 @@ $PY -m plausibility_train conditioning --model "$OUT" --corpus $W/corpus-v7 --ou
 # The verified-edit margins for this model (scripts/edit-gains.ts, scripts/calibrate-margins.py).
 npx esbuild scripts/edit-gains.ts --bundle --platform=node --target=node20 --external:onnxruntime-node \
   --external:onnxruntime-web --outfile=out/scripts/edit-gains.js --log-level=warning
-MODEL=$OUT node out/scripts/edit-gains.js ../shared/data/gec-dev/jfleg-dev.jsonl ../shared/data/corpus "$RESULTS/edit_gains.json"
+MODEL=$OUT node out/scripts/edit-gains.js ../shared/data/gec-dev/jfleg-dev.jsonl ../shared/data/corpus "$RESULTS/edit_gains.json" 4000
 $PY scripts/calibrate-margins.py "$RESULTS/edit_gains.json" "$OUT/verify_margins.json" --clean-per-1000 1.3 --far 0.08
 
 # The toxicity head on the new hidden states.

@@ -7,6 +7,7 @@ import { DocumentLinter } from '../../src/core/lint/linter';
 import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
 import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
+import { sameWordClass } from '../../src/core/lint/edits/proposals';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -166,5 +167,18 @@ describe('lint: verification margins', () => {
     assert.equal(readMargins(dir).inflection, 8);
     writeFileSync(join(dir, MARGINS_FILE), '{ not json');
     assert.deepEqual(readMargins(dir), DEFAULT_MARGINS, 'a damaged file gives the defaults');
+  });
+});
+
+describe('lint: candidate edits', () => {
+  it('swaps a closed-class word only for one of its class', () => {
+    assert.ok(sameWordClass('on', 'in'));
+    assert.ok(sameWordClass('An', 'the'), 'case does not matter');
+    assert.ok(sameWordClass('his', 'her'));
+    assert.ok(sameWordClass('is', 'are'));
+    assert.ok(!sameWordClass('more', 'you'), 'a determiner is not a pronoun');
+    assert.ok(!sameWordClass('your', 'it'), 'a possessive is not a subject pronoun');
+    assert.ok(!sameWordClass('in', 'in'));
+    assert.ok(!sameWordClass('file', 'and'));
   });
 });

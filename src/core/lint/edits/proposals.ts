@@ -129,6 +129,7 @@ export const CANDIDATE_COST = {
   deletion: 0,
   swap: 2,
   confusable: 0,
+  confusableDeletion: 4,
 };
 
 /**
@@ -138,6 +139,27 @@ export const CANDIDATE_COST = {
 function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
   const r = (w: string) => Math.min(lex.frequencyRank(w), lex.frequentWords * 2) + 50;
   return Math.max(0, Math.log2(r(from) / r(to)));
+}
+
+/** Closed word classes whose members writers swap for one another. */
+const WORD_CLASSES: readonly (readonly string[])[] = [
+  ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'],
+  ['a', 'an', 'the', 'this', 'that', 'these', 'those', 'some', 'any', 'each', 'every', 'much', 'many', 'few', 'little', 'less', 'fewer'],
+  ['he', 'she', 'it', 'they', 'we', 'you', 'i'],
+  ['him', 'her', 'them', 'us', 'me', 'it', 'you'],
+  ['his', 'her', 'its', 'their', 'our', 'your', 'my'],
+  ['who', 'which', 'whom', 'whose', 'that'],
+  ['is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have', 'had', 'do', 'does', 'did', 'will', 'would', 'can', 'could', 'shall', 'should', 'may', 'might', 'must'],
+  ['and', 'or', 'but', 'nor', 'because', 'although', 'though', 'if', 'when', 'while', 'whether', 'unless'],
+];
+const WORD_CLASS = new Map<string, number[]>();
+WORD_CLASSES.forEach((ws, c) => ws.forEach((w) => WORD_CLASS.set(w, [...(WORD_CLASS.get(w) ?? []), c])));
+
+/** Two different words of one closed class ("on"/"in", "a"/"the", "is"/"are"). */
+export function sameWordClass(a: string, b: string): boolean {
+  const ca = WORD_CLASS.get(a.toLowerCase());
+  const cb = WORD_CLASS.get(b.toLowerCase());
+  return a.toLowerCase() !== b.toLowerCase() && !!ca && !!cb && ca.some((c) => cb.includes(c));
 }
 
 /** Short, very frequent words: the only ones a deletion or insertion may touch (apart from a repeated word). */
@@ -174,6 +196,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   };
   const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
     const w = words[i];
+    // One closed-class word for another is a function-word swap, whichever list proposed it ("on" -> "in").
+    if (kind === 'word-choice' && sameWordClass(w.text, to)) kind = 'function-word';
     const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'function-word';
     if (realWordSwap && !isCommonWord(to, lex)) return;
     // A confusion already tried as such is not tried again as a plain word choice.
@@ -267,9 +291,9 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
       if (j === i) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
     }
-    // The model's own choice replaces only a short common word by another (prepositions, articles, pronouns).
-    if (isFunctionWord(w.text, lex))
-      for (const c of w.alternatives.slice(0, 2)) if (isFunctionWord(c, lex)) replaceWord(i, c, 'function-word', CANDIDATE_COST.functionWord);
+    // The model's own choice replaces a closed-class word only by one of its class: a preposition by a preposition,
+    // an article by an article ("interested on" -> "in"), never "more" by "you".
+    for (const c of w.alternatives.slice(0, 2)) if (sameWordClass(w.text, c)) replaceWord(i, c, 'function-word', CANDIDATE_COST.functionWord);
     // A missing short word before w: the model's likely function words at this position.
     if (i > 0) {
       const prev = words[i - 1];
@@ -291,7 +315,9 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // An unnecessary short word: delete it with the space before it.
     if (i > 0 && isFunctionWord(w.text, lex) && /^\p{Ll}+$/u.test(w.text) && /^\s+$/.test(sentence.slice(words[i - 1].end, w.start))) {
       const from = words[i - 1].end;
-      add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+      // A word writers confuse with another ("your right") was more likely miswritten than written in excess.
+      const cost = CANDIDATE_COST.deletion + (confusablesOf(w.text).length > 0 ? CANDIDATE_COST.confusableDeletion : 0);
+      add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost });
     }
     // Two words swapped (a swap keeps the first word's capital at the sentence start).
     for (const [a, b] of [[i - 1, i], [i, i + 1]]) {
