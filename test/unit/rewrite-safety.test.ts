@@ -12,6 +12,7 @@ import {
   shippedToxicityHead,
   truncation,
 } from '../../src/core/generation/rewrite';
+import { editDistance } from '../../src/core/lint/edits/lexicon';
 import { engine, ROOT } from './helpers';
 
 interface Input {
@@ -57,6 +58,14 @@ describe('rewrite safety (real models/default, the bench inputs)', function () {
     assert.deepEqual(droppedContent(sentence, s, e, rewritten('from the regional'), 'from the regional').inSpan, []);
     assert.deepEqual(droppedContent(sentence, s, sentence.length, 'Please send the letter.', '').outside, []);
     assert.deepEqual(droppedContent(sentence, s, e, 'Please send the from the regional office.', 'from the regional').outside, ['letter']);
+    // With a dictionary, a misspelt word is kept only by a respelling of it, never by another word.
+    const typo = 'The captain said that the wnid was too strong.';
+    const t = typo.indexOf('wnid');
+    const isWord = (w: string) => w !== 'wnid';
+    const swap = (c: string) => typo.slice(0, t) + c + typo.slice(t + 4);
+    assert.deepEqual(droppedContent(typo, t, t + 4, swap('car'), 'car', isWord).inSpan, ['wnid']);
+    assert.deepEqual(droppedContent(typo, t, t + 4, swap('wind'), 'wind', isWord).inSpan, []);
+    assert.deepEqual(droppedContent(typo, t, t + 4, swap('car'), 'car').inSpan, [], 'without a dictionary a word may replace a word');
     assert.ok(truncation('The cat sat on the mat.', 'The cat sat on the', 'the', ''));
     assert.ok(truncation('The cat sat on the mat.', 'The cat sat on the rug.', 'rug', '.') === undefined);
   });
@@ -109,6 +118,16 @@ describe('rewrite safety (real models/default, the bench inputs)', function () {
     // A lexicon term in the text is always part of what changes.
     const r = await offerRewrites(e, 'We met on Monday. The contractor is a lazy bastard and the work is late.', 18, 72, { kind: 'toxicity' });
     assert.ok(r.original.includes('bastard') && !r.original.includes('contractor'), r.original);
+  });
+
+  it('a model rewrite of a misspelt word offers its correction and never another word', async () => {
+    const e = await engine();
+    const text = 'The captain said that the wnid was too strong for the small boats.';
+    const s = text.indexOf('wnid');
+    const res = await offerRewrites(e, text, s, s + 4, { kind: 'model' });
+    const texts = res.candidates.map((c) => c.text);
+    assert.ok(texts.includes('wind'), JSON.stringify(texts));
+    for (const c of texts) assert.ok(editDistance('wnid', c.toLowerCase(), 3) <= 2, `${c} is not a respelling of "wnid"`);
   });
 
   it('a model rewrite is offered only when it beats the original', async () => {

@@ -15,6 +15,7 @@
  * most `maxNllIncrease` above the original's.
  */
 import type { Engine } from '../engine';
+import { lexiconFor } from '../lint/edits/runner';
 import { ClassifierHead } from '../heads/discriminator';
 import { InputError } from '../errors';
 import { Condition, Conditioning, formatHeader, headerIds } from '../scoring/conditional';
@@ -237,6 +238,18 @@ export async function offerRewrites(engine: Engine, text: string, start: number,
       if (c && c !== original) edits.set(c, { start: s, end: e, text: c });
     }
   }
+  // A misspelt word's dictionary corrections are candidates too ("wnid" -> "wind"): sampling may never spell it.
+  const lex = lexiconFor(engine, 'en-US', true);
+  const isWord = (w: string) => lex.isKnown(w, true) || lex.isOtherDialect(w) || lex.isFrequent(w);
+  if (kind !== 'toxicity') {
+    for (const m of original.matchAll(/\p{L}+/gu)) {
+      if (isWord(m[0]) || /^\p{Lu}/u.test(m[0])) continue;
+      for (const fix of lex.suggest(m[0], 3)) {
+        const c = original.slice(0, m.index!) + fix + original.slice(m.index! + m[0].length);
+        if (c !== original) edits.set(c, { start: s, end: e, text: c });
+      }
+    }
+  }
   // A toxic modifier can simply go ("this damn installer"): delete it with the space before it, when a content word
   // follows (deleting a noun or a verb leaves a hole).
   const nextWord = /^\s+(\S+)/u.exec(text.slice(e, sent.end))?.[1];
@@ -246,7 +259,7 @@ export async function offerRewrites(engine: Engine, text: string, start: number,
   const rewrittenOf = (x: { start: number; end: number; text: string }) => text.slice(sent.start, x.start) + x.text + text.slice(x.end, sent.end);
   const passing = [...edits.values()].filter((x) => {
     const rewritten = rewrittenOf(x);
-    const lost = droppedContent(sentenceText, s - sent.start, e - sent.start, rewritten, x.text);
+    const lost = droppedContent(sentenceText, s - sent.start, e - sent.start, rewritten, x.text, isWord);
     if (lost.outside.length > 0 || (kind !== 'toxicity' && lost.inSpan.length > 0)) return rejected.content++, false;
     if (truncation(sentenceText, rewritten, x.text, text.slice(x.end, sent.end))) return rejected.truncated++, false;
     if (badSeam(original, text.slice(sent.start, x.start), x.text, text.slice(x.end, sent.end))) return rejected.truncated++, false;

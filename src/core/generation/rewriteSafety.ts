@@ -146,7 +146,8 @@ function spellingVariant(a: string, b: string): boolean {
 /**
  * Content words a rewrite loses. `outside`: content words of the sentence outside the span that the rewritten
  * sentence lacks. `inSpan`: content words of the span that are neither kept (nor respelled, "form" → "from") nor
- * replaced by a new content word, like "form the regional" → "from the" or → "to your".
+ * replaced by a new content word, like "form the regional" → "from the" or → "to your"; with `isWord` (a dictionary),
+ * also the span's non-words that no candidate word respells.
  */
 export function droppedContent(
   sentence: string,
@@ -154,20 +155,24 @@ export function droppedContent(
   spanEnd: number,
   rewrittenSentence: string,
   replacement: string,
+  isWord?: (w: string) => boolean,
 ): { outside: string[]; inSpan: string[] } {
   const outsideWords = contentWords(sentence.slice(0, spanStart) + ' ' + sentence.slice(spanEnd));
   const outside = missing(outsideWords, wordsOf(rewrittenSentence));
   const cand = wordsOf(replacement);
   const used = new Array<boolean>(cand.length).fill(false);
   const lost: string[] = [];
+  // A misspelt word ("wnid") means the word it is a spelling of: only that word keeps it, never another ("car").
+  const misspelt: string[] = [];
   for (const w of wordsOf(sentence.slice(spanStart, spanEnd))) {
     if (!isContentWord(w)) continue;
     const j = cand.findIndex((c, k) => !used[k] && spellingVariant(w, c));
     if (j >= 0) used[j] = true;
+    else if (isWord && /^\p{L}+$/u.test(w) && !isWord(w)) misspelt.push(w);
     else lost.push(w);
   }
   const newContent = cand.filter((c, k) => !used[k] && isContentWord(c)).length;
-  return { outside, inSpan: lost.slice(Math.min(lost.length, newContent)) };
+  return { outside, inSpan: [...misspelt, ...lost.slice(Math.min(lost.length, newContent))] };
 }
 
 /**
