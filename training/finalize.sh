@@ -15,18 +15,9 @@ $PY -m plausibility_train export --checkpoint "$RUN/final.pt" --tokens "$TOKENS"
 $PY -m plausibility_train calibrate --model "$OUT"
 # Perplexity in PyTorch; BLiMP through the CLI (onnxruntime-node, batched, several times faster; the two scorers
 # agreed exactly on the previous model, and test/unit checks their per-token parity).
-$PY -m plausibility_train eval --model "$OUT" --corpus "$TOKENS" --out "$RUN/eval.json"
 npm run build --silent
 node dist/cli.js eval blimp "$BLIMP" --model "$OUT" --format json > "$RUN/cli_eval_blimp.json"
-$PY - "$RUN/eval.json" "$RUN/cli_eval_blimp.json" <<'PYEOF'
-import json, sys
-ev, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-ev["blimp"] = {"accuracy": cli["accuracy"], "pairs": cli["pairs"], "paradigm_mean": cli["macro_accuracy"],
-               "per_paradigm": {k: v["accuracy"] for k, v in cli["per_paradigm"].items()},
-               "scorer": "plausibility eval blimp (onnxruntime-node)"}
-json.dump(ev, open(sys.argv[1], "w"), indent=1)
-print(f"BLiMP-dev {cli['accuracy']:.4f}")
-PYEOF
+$PY -m plausibility_train eval --model "$OUT" --corpus "$TOKENS" --cli-blimp "$RUN/cli_eval_blimp.json" --out "$RUN/eval.json"
 $PY -m plausibility_train conditioning --model "$OUT" --out "$RUN/conditioning.json"
 npm run head:toxicity --silent
 $PY -m plausibility_train card --model "$OUT" --run "$RUN" --tokens "$TOKENS" --eval "$RUN/eval.json" \

@@ -38,15 +38,8 @@ for f in config.json generation_config.json lm_head.bin lm_head.json tokenizer.j
   cp "$STAGE/$f" "$OUT/$f"
 done
 rm -rf "$STAGE"
-$PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --by-source $W/corpus-v7 --out "$RESULTS/eval.json"
-$PY - "$RESULTS/eval.json" "$RESULTS/cli_eval_blimp.json" <<'PYEOF'
-import json, sys
-ev, cli = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-ev["blimp"] = {"accuracy": cli["accuracy"], "pairs": cli["pairs"], "paradigm_mean": cli["macro_accuracy"],
-               "per_paradigm": {k: v["accuracy"] for k, v in cli["per_paradigm"].items()},
-               "scorer": "plausibility eval blimp (onnxruntime-node)"}
-json.dump(ev, open(sys.argv[1], "w"), indent=1)
-PYEOF
+$PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --by-source $W/corpus-v7 \
+  --cli-blimp "$RESULTS/cli_eval_blimp.json" --out "$RESULTS/eval.json"
 $PY -m plausibility_train conditioning --model "$OUT" --corpus $W/corpus-v7 --out "$RESULTS/conditioning.json"
 
 # The verified-edit margins for this model (scripts/edit-gains.ts, scripts/calibrate-margins.py).

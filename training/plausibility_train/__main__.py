@@ -72,6 +72,7 @@ def main(argv=None) -> int:
     p.add_argument("--corpus", default=None)
     p.add_argument("--max-docs", type=int, default=0)
     p.add_argument("--by-source", default=None, help="corpus folder: perplexity per source on its validation.jsonl")
+    p.add_argument("--cli-blimp", default=None, help="BLiMP from `plausibility eval blimp --format json` output")
     p.add_argument("--out", default=None)
 
     p = sub.add_parser("calibrate", help="write surprisal_stats.json from validation text")

@@ -120,6 +120,11 @@ def run_eval(args) -> dict:
         res["validation_ppl_by_source"] = source_perplexity(model, tok, Path(args.by_source) / "validation.jsonl")
     if args.blimp:
         res["blimp"] = blimp(model, tok, Path(args.blimp))
+    if getattr(args, "cli_blimp", None):  # `plausibility eval blimp --format json` (onnxruntime-node, batched: faster)
+        cli = json.loads(Path(args.cli_blimp).read_text())
+        res["blimp"] = {"accuracy": cli["accuracy"], "pairs": cli["pairs"], "paradigm_mean": cli["macro_accuracy"],
+                        "per_paradigm": {k: v["accuracy"] for k, v in cli["per_paradigm"].items()},
+                        "scorer": "plausibility eval blimp (onnxruntime-node)"}
     res["eval_seconds"] = round(time.time() - t0, 1)
     if args.out:
         Path(args.out).write_text(json.dumps(res, indent=1) + "\n")

@@ -336,6 +336,19 @@ class ExportTests(unittest.TestCase):
             self.assertGreater(v["ppl"], 1.0)
             self.assertGreater(v["tokens"], 0)
 
+    def test_eval_takes_blimp_from_the_cli(self):
+        import argparse
+        from plausibility_train.evaluate import run_eval
+        d = Path(tempfile.mkdtemp())
+        (d / "cli.json").write_text(json.dumps({"accuracy": 0.6, "pairs": 2, "macro_accuracy": 0.55,
+                                                "per_paradigm": {"a": {"accuracy": 0.5}, "b": {"accuracy": 0.6}}}))
+        args = argparse.Namespace(model=str(self.out), tokenizer=None, blimp=None, corpus=None, max_docs=0,
+                                  by_source=None, cli_blimp=str(d / "cli.json"), out=str(d / "eval.json"))
+        res = run_eval(args)
+        self.assertEqual(res["blimp"]["accuracy"], 0.6)
+        self.assertEqual(res["blimp"]["per_paradigm"], {"a": 0.5, "b": 0.6})
+        self.assertEqual(json.loads((d / "eval.json").read_text())["blimp"]["paradigm_mean"], 0.55)
+
     def test_rebuild_from_onnx_matches(self):
         from plausibility_train.export import load_checkpoint
         from plausibility_train.rebuild import rebuild_from_onnx
