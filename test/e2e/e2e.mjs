@@ -285,19 +285,7 @@ async function main() {
       // After the undo the document is rescored: the diagnostic (and its quick fixes) come back with the new pass.
       await page.locator('.markers-panel .monaco-list-row', { hasText: PLANTED }).first().waitFor({ timeout: T(30_000) });
       const item = page.locator('.action-widget .monaco-list-row', { hasText: 'Rewrite with the model' });
-      for (let attempt = 1; ; attempt++) {
-        const box = await wordBox(page, PLANTED);
-        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-        await page.keyboard.press('Control+.');
-        try {
-          await item.first().waitFor({ timeout: T(8_000) });
-          break;
-        } catch (e) {
-          if (attempt >= 4) throw e;
-          await page.keyboard.press('Escape');
-          await page.waitForTimeout(1000);
-        }
-      }
+      await openQuickFixes(page, PLANTED, item, 4);
       await item.first().click();
       const picker = page.locator('.quick-input-widget', { hasText: 'Keep the original' });
       const none = page.locator('.notifications-toasts', { hasText: 'rewrite' });
@@ -325,21 +313,7 @@ async function main() {
       // The offered rewrites are now quick fixes on the finding.
       // A candidate may be a deletion ("Delete …") as well as a replacement ("Rewrite … → …").
       const fix = page.locator('.action-widget .monaco-list-row').filter({ hasText: /^\s*(Rewrite|Delete) "/ });
-      let seen = [];
-      for (let attempt = 1; ; attempt++) {
-        const box = await wordBox(page, PLANTED);
-        await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
-        await page.keyboard.press('Control+.');
-        try {
-          await fix.first().waitFor({ timeout: T(8_000) });
-          break;
-        } catch (e) {
-          seen = (await page.locator('.action-widget .monaco-list-row').allInnerTexts()).map((t) => t.trim());
-          if (attempt >= 3) throw new Error(`no rewrite quick fix after the picker; the menu held ${JSON.stringify(seen)}`);
-          await page.keyboard.press('Escape');
-          await page.waitForTimeout(1000);
-        }
-      }
+      await openQuickFixes(page, PLANTED, fix, 3);
       const title = (await fix.first().innerText()).trim();
       await page.screenshot({ path: join(ARTIFACTS, '8-rewrite-quickfix.png') });
       await page.keyboard.press('Escape');
@@ -515,6 +489,27 @@ async function step(results, name, fn) {
 }
 
 /** Screen box of the first occurrence of `word` in the editor's rendered lines. */
+/**
+ * Clicks `word` and opens the quick-fix menu until `row` shows in it (the code actions of a fresh pass may come a
+ * moment later); the error names the rows the menu held instead.
+ */
+async function openQuickFixes(page, word, row, attempts) {
+  for (let attempt = 1; ; attempt++) {
+    const box = await wordBox(page, word);
+    await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+    await page.keyboard.press('Control+.');
+    try {
+      await row.first().waitFor({ timeout: T(8_000) });
+      return;
+    } catch {
+      const seen = (await page.locator('.action-widget .monaco-list-row').allInnerTexts()).map((t) => t.trim());
+      if (attempt >= attempts) throw new Error(`the quick-fix menu of "${word}" lacks the expected row; it held ${JSON.stringify(seen)}`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1000);
+    }
+  }
+}
+
 async function wordBox(page, word) {
   const box = await page.evaluate((w) => {
     const lines = document.querySelectorAll('.editor-instance .monaco-editor .view-lines .view-line');
