@@ -10,6 +10,16 @@ import { execFileSync } from 'node:child_process';
 import { Engine } from '../src/core/engine';
 import { DocumentLinter } from '../src/core/lint/linter';
 import { splitSentences } from '../src/core/text/sentences';
+import { DOUBLED_BY_DESIGN } from '../src/core/lint/edits/proposals';
+
+/**
+ * A word written twice in a row ("bearing the the classical form", a correction that kept "must must") is a slip the
+ * reference text still holds: such sentences are not counted as clean or corrected text.
+ */
+function hasSlipRepeat(t: string): boolean {
+  for (const m of t.matchAll(/\b(\p{L}+)\s+\1\b/giu)) if (!DOUBLED_BY_DESIGN.has(m[1].toLowerCase())) return true;
+  return false;
+}
 
 /** Candidates that came close to passing, for reading (clean sentences only). */
 const examples: { kind: string; score: number; from: string; to: string; sentence: string }[] = [];
@@ -29,7 +39,7 @@ async function gains(engine: Engine, text: string, keep = false): Promise<Record
 async function main(): Promise<void> {
   const [gec, corpus, out, nClean] = process.argv.slice(2);
   const engine = await Engine.load(process.env.MODEL ?? 'models/default', { threads: 2 });
-  const recs = readFileSync(gec, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.source !== r.references[0]);
+  const recs = readFileSync(gec, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.source !== r.references[0] && !hasSlipRepeat(r.references[0]));
   const pairs: { source: Record<string, number>; correction: Record<string, number>; words: number }[] = [];
   for (const r of recs) pairs.push({ source: await gains(engine, r.source), correction: await gains(engine, r.references[0]), words: r.references[0].split(/\s+/).length });
   process.stderr.write(`pairs ${pairs.length}\n`);
@@ -55,7 +65,7 @@ async function main(): Promise<void> {
         if (para++ % 7 !== 0) continue;
         for (const s of splitSentences(p).slice(0, 2)) {
           const t = p.slice(s.start, s.end);
-          if (t.split(/\s+/).length < 5) continue;
+          if (t.split(/\s+/).length < 5 || hasSlipRepeat(t)) continue;
           clean.push({ gains: await gains(engine, t, true), words: t.split(/\s+/).length });
           taken++;
         }

@@ -21,7 +21,8 @@ describe('conditional scoring with tags (real models/default)', function () {
 
   it('reads conditioning.json and formats headers exactly as in training', () => {
     const c = loadConditioning(MODEL_DIR);
-    assert.ok(c.genres.length >= 15 && c.tags.length >= c.genres.length);
+    // Tags that describe writing: a small set a writer recognises, news among them.
+    assert.ok(c.genres.length >= 5 && c.tags.length >= c.genres.length && c.genres.includes('news'), JSON.stringify(c.genres));
     assert.equal(formatHeader(c, { tags: ['news', 'editorial'] }), c.headerTagsOnly.replace('{tags}', 'news, editorial'));
     assert.equal(
       formatHeader(c, { tags: parseTags(' news ,  editorial'), synopsis: 'A vote.' }),
@@ -95,7 +96,7 @@ describe('conditional scoring with tags (real models/default)', function () {
     const t = cli(['tags', file, '--format', 'json']);
     assert.equal(t.code, 0, t.stderr);
     const doc = JSON.parse(t.stdout);
-    assert.ok(doc.tags.length > 10 && typeof doc.tags[0].tag === 'string' && typeof doc.tags[0].posterior === 'number');
+    assert.ok(doc.tags.length >= 5 && typeof doc.tags[0].tag === 'string' && typeof doc.tags[0].posterior === 'number');
     const s = cli(['score', file, '--tags', 'news, editorial', '--format', 'json']);
     assert.equal(s.code, 0, s.stderr);
     const sd = JSON.parse(s.stdout);

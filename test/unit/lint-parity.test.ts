@@ -15,7 +15,7 @@ const PROSE = 'I got a letter form the council about the new road. It was a beat
 const DOCS: Record<string, string> = {
   'code.md': `# Notes\n\n${PROSE}\n\n\`\`\`python\nx = form_the(the the)  # beatiful\n\`\`\`\n\nWe went to the the station early.\n`,
   'directives.md': `${PROSE}\n\n<!-- plausibility-disable-next-line -->\nIt was a beatiful day.\n\nWe went to the the station. <!-- plausibility-disable-line -->\n`,
-  'front.md': `---\ntitle: A beatiful title\ntags: [news]\n---\n\n${PROSE}\n`,
+  'front.md': `---\ntitle: A beatiful title\nauthor: A. Writer\n---\n\n${PROSE}\n`,
   'crlf.md': `${PROSE}\r\n\r\nThe next meeting is on monday at ten in the morning.\r\n`,
   'emoji.md': `Great news 🎉 for the team 👩‍💻! ${PROSE}\n\nThe next meeting is on monday at ten 🙂.\n`,
   'long.md': `${PROSE}\n\n\`\`\`text\n${'the the form beatiful\n'.repeat(6000)}\`\`\`\n\nThe next meeting is on monday at ten in the morning.\n`,

