@@ -125,7 +125,8 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
       }
     }
     ctx.cache.set(key, rel);
-    for (const f of rel) out.push({ ...f, start: f.start + sent.start, end: f.end + sent.start });
+    // The finding quotes the text as written (a soft line break stays a line break).
+    for (const f of rel) out.push({ ...f, start: f.start + sent.start, end: f.end + sent.start, text: block.text.slice(f.start + sent.start, f.end + sent.start) });
   }
   return out;
 }
