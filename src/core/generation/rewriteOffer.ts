@@ -240,7 +240,7 @@ export async function offerRewrites(engine: Engine, text: string, start: number,
   }
   // A misspelt word's dictionary corrections are candidates too ("wnid" -> "wind"): sampling may never spell it.
   const lex = lexiconFor(engine, 'en-US', true);
-  const isWord = (w: string) => lex.isKnown(w, true) || lex.isOtherDialect(w) || lex.isFrequent(w);
+  const isWord = (w: string) => lex.isWord(w, true);
   if (kind !== 'toxicity') {
     for (const m of original.matchAll(/\p{L}+/gu)) {
       if (isWord(m[0]) || /^\p{Lu}/u.test(m[0])) continue;

@@ -114,6 +114,11 @@ export class Lexicon {
     return this.frequent.has(w.toLowerCase());
   }
 
+  /** A real word: in either dialect's dictionary, or frequent in the model's training text (not a misspelling). */
+  isWord(w: string, sentenceStart = false): boolean {
+    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w);
+  }
+
   /** How many whole words the model's vocabulary has. */
   get frequentWords(): number {
     return this.frequent.size;

@@ -220,7 +220,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (!/^[\p{L}\p{M}'’]+$/u.test(w.text) || w.text.length < 3) return;
     const start = i === 0;
     if (isName(w.text, start) || (w.text.length > 1 && w.text === w.text.toUpperCase())) return;
-    if (lex.isKnown(w.text, start) || lex.isOtherDialect(w.text) || lex.isFrequent(w.text)) return;
+    if (lex.isWord(w.text, start)) return;
     nonWord.add(i);
     // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
