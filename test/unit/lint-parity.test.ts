@@ -15,7 +15,7 @@ const PROSE = 'I got a letter form the council about the new road. It was a beat
 const DOCS: Record<string, string> = {
   'code.md': `# Notes\n\n${PROSE}\n\n\`\`\`python\nx = form_the(the the)  # beatiful\n\`\`\`\n\nWe went to the the station early.\n`,
   'directives.md': `${PROSE}\n\n<!-- plausibility-disable-next-line -->\nIt was a beatiful day.\n\nWe went to the the station. <!-- plausibility-disable-line -->\n`,
-  'front.md': `---\ntitle: A beatiful title\nauthor: A. Writer\n---\n\n${PROSE}\n`,
+  'front.md': `---\ntitle: A beatiful title\nauthor: A. Writer\ntags: [news]\n---\n\n${PROSE}\n`,
   'crlf.md': `${PROSE}\r\n\r\nThe next meeting is on monday at ten in the morning.\r\n`,
   'emoji.md': `Great news 🎉 for the team 👩‍💻! ${PROSE}\n\nThe next meeting is on monday at ten 🙂.\n`,
   'long.md': `${PROSE}\n\n\`\`\`text\n${'the the form beatiful\n'.repeat(6000)}\`\`\`\n\nThe next meeting is on monday at ten in the morning.\n`,
@@ -55,7 +55,9 @@ describe('lint: the CLI and the language server agree', function () {
         for (const d of await client.diagnostics(uri)) {
           // The fix is the preferred quick fix's replacement of the diagnostic's range.
           const actions: any[] = await client.request('textDocument/codeAction', { textDocument: { uri }, range: d.range, context: { diagnostics: [d] } });
-          const preferred = actions.filter((a) => a.isPreferred && a.edit);
+          // The preferred quick fix of this diagnostic (the range may hold other findings' fixes too).
+          const mine = (a: any) => (a.diagnostics ?? []).some((x: any) => x.code === d.code && JSON.stringify(x.range) === JSON.stringify(d.range));
+          const preferred = actions.filter((a) => a.isPreferred && a.edit && mine(a));
           assert.ok(preferred.length <= 1);
           const edits = preferred[0]?.edit.changes[uri];
           if (edits) assert.deepEqual(edits.map((e: any) => e.range), [d.range]);
