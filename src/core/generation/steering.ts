@@ -104,15 +104,15 @@ export class HiddenSteerer {
       return w;
     };
     this.Wlast = layers.length === 1 ? head.weights : block(layers.indexOf(-1));
-    if (layers.includes(0)) {
+    // The tied embeddings serve both the token-embedding part of the head and the step's gradient through the logits.
+    const needsE = layers.includes(0) || this.params.stepsize > 0;
+    const lm = needsE ? engine.lmHead() : undefined;
+    if (lm && lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
+    if (lm && layers.includes(0)) {
       this.Wtok = block(layers.indexOf(0));
-      const lm = engine.lmHead();
-      if (lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
       this.tokE = lm.weights;
     }
-    if (this.params.stepsize > 0) {
-      const lm = engine.lmHead();
-      if (lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
+    if (lm && this.params.stepsize > 0) {
       this.E = lm.weights;
       this.V = lm.vocab;
     } else {
