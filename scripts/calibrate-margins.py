@@ -2,7 +2,8 @@
 """Picks one verification margin (bits) per edit kind from scripts/edit-gains.ts's output.
 
 Coordinate search: maximise sentence-level F0.5 on the gec-dev pairs, subject to a false-alarm rate on their
-corrections and a flag rate on clean training-shard sentences (per 1,000 words). Writes verify_margins.json.
+corrections and a flag rate on clean training-shard documents (per 1,000 words; each entry of `clean` is a sentence
+with its best gain per kind, or the words of a document's sentences without candidates). Writes verify_margins.json.
 usage: calibrate-margins.py GAINS.json OUT.json [--far 0.08] [--clean-per-1000 0.6]
 """
 import argparse
@@ -90,7 +91,7 @@ def main():
     r = metrics(data, m)
     out = {"margins": m, "unit": "bits",
            "calibration": {"dev": "gec-dev jfleg-dev pairs (sources and first corrections)",
-                           "clean": f"{len(data['clean'])} sentences from the prose corpus train-* shards",
+                           "clean": f"{sum(c['words'] for c in data['clean'])} words of prose corpus train-* documents, linted whole",
                            "constraints": {"false_alarm_rate": a.far, "clean_flags_per_1000_words": a.clean_per_1000},
                            "pairs": len(data["pairs"]), **{k: round(v, 4) for k, v in r.items()}}}
     json.dump(out, open(a.out, "w"), indent=1)

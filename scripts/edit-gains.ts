@@ -1,7 +1,8 @@
 /**
  * Collects, for margin calibration, the best (gain - cost) in bits of each edit kind for every sentence of:
- * the gec-dev pairs (sources and corrections) and clean sentences from the prose corpus's train-* shards.
- *   node dist/scripts/edit-gains.js GEC.jsonl CORPUS_DIR OUT.json [cleanSentences]
+ * the gec-dev pairs (sources and corrections, each linted alone, as eval detect does) and clean documents of the prose
+ * corpus's train-* shards (linted whole, as bench:clean and the editor do).
+ *   node dist/scripts/edit-gains.js GEC.jsonl CORPUS_DIR OUT.json [cleanWords]
  * scripts/calibrate-margins.py then picks one margin per kind (see the model card).
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -24,34 +25,60 @@ function hasSlipRepeat(t: string): boolean {
 /** Candidates that came close to passing, for reading (clean sentences only). */
 const examples: { kind: string; score: number; from: string; to: string; sentence: string }[] = [];
 
-async function gains(engine: Engine, text: string, keep = false): Promise<Record<string, number>> {
+async function gains(engine: Engine, text: string): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
   await new DocumentLinter(engine).lint(text, 'plaintext', {}, {
     onCandidate: (c) => {
       const v = c.gainBits - c.cost;
       if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
-      if (keep && v > 6) examples.push({ kind: c.kind, score: Math.round(v * 10) / 10, from: c.from, to: c.to, sentence: c.sentence });
     },
   });
   return best;
 }
 
+/** Longest clean document linted whole (bench:clean's documents are whole articles; most are shorter). */
+const DOC_WORDS = 1500;
+
+/**
+ * Best (gain - cost) of each kind for every sentence of a document linted whole. A spelling candidate for a word the
+ * document uses more than once is left out, as the linter leaves its finding out.
+ */
+async function documentGains(engine: Engine, text: string): Promise<Map<string, Record<string, number>>> {
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/[\p{L}\p{M}'’]+/gu)) counts.set(m[0].toLowerCase(), (counts.get(m[0].toLowerCase()) ?? 0) + 1);
+  const out = new Map<string, Record<string, number>>();
+  await new DocumentLinter(engine).lint(text, 'plaintext', {}, {
+    onCandidate: (c) => {
+      if (c.kind === 'spelling' && (counts.get(c.from.toLowerCase()) ?? 0) > 1) return;
+      const best = out.get(c.sentence) ?? {};
+      const v = c.gainBits - c.cost;
+      if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
+      out.set(c.sentence, best);
+      if (v > 6) examples.push({ kind: c.kind, score: Math.round(v * 10) / 10, from: c.from, to: c.to, sentence: c.sentence });
+    },
+  });
+  return out;
+}
+
 async function main(): Promise<void> {
-  const [gec, corpus, out, nClean] = process.argv.slice(2);
+  const [gec, corpus, out, nWords] = process.argv.slice(2);
   const engine = await Engine.load(process.env.MODEL ?? 'models/default', { threads: 2 });
   const recs = readFileSync(gec, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.source !== r.references[0] && !hasSlipRepeat(r.references[0]));
   const pairs: { source: Record<string, number>; correction: Record<string, number>; words: number }[] = [];
   for (const r of recs) pairs.push({ source: await gains(engine, r.source), correction: await gains(engine, r.references[0]), words: r.references[0].split(/\s+/).length });
   process.stderr.write(`pairs ${pairs.length}\n`);
-  // Clean sentences: every 7th paragraph of the train shards, in shard order, until nClean sentences.
+  // Clean prose in its documents' context, as bench:clean and the editor lint it: every 5th document of the train
+  // shards, whole or in parts of up to DOC_WORDS words cut at paragraphs, until nWords words. Each sentence with candidates is one
+  // entry; the sentences without any are one entry of words only, so that flags per 1,000 words come out right.
   const clean: { gains: Record<string, number>; words: number }[] = [];
-  const want = Number(nClean ?? 1500);
+  const want = Number(nWords ?? 60000);
   const shards = readdirSync(corpus).filter((f) => /^train-(enwiki|wikinews|gutenberg|simplewiki)-00\.jsonl\.xz$/.test(f)).sort();
   const perShard = Math.ceil(want / shards.length);
+  const countWords = (t: string) => t.split(/\s+/).filter(Boolean).length;
   for (const f of shards) {
-    const lines = execFileSync('sh', ['-c', `xz -dc '${join(corpus, f)}' | head -c 3000000`], { maxBuffer: 64 << 20 }).toString().split('\n');
+    const lines = execFileSync('sh', ['-c', `xz -dc '${join(corpus, f)}' | head -c 6000000`], { maxBuffer: 64 << 20 }).toString().split('\n');
     let taken = 0;
-    let para = 0;
+    let docs = 0;
     for (const line of lines) {
       if (taken >= perShard) break;
       let doc: { text: string };
@@ -60,18 +87,31 @@ async function main(): Promise<void> {
       } catch {
         continue;
       }
+      // A long document (a book) is linted in parts of at most DOC_WORDS words; every 5th part is taken.
+      const parts: string[] = [];
+      let text = '';
       for (const p of doc.text.split('\n\n')) {
-        if (taken >= perShard) break;
-        if (para++ % 7 !== 0) continue;
-        for (const s of splitSentences(p).slice(0, 2)) {
-          const t = p.slice(s.start, s.end);
-          if (t.split(/\s+/).length < 5 || hasSlipRepeat(t)) continue;
-          clean.push({ gains: await gains(engine, t, true), words: t.split(/\s+/).length });
-          taken++;
+        if (text && countWords(text) + countWords(p) > DOC_WORDS) {
+          parts.push(text);
+          text = '';
         }
+        text = text ? `${text}\n\n${p}` : p;
+      }
+      if (text) parts.push(text);
+      for (const part of parts) {
+        if (docs++ % 5 !== 0 || taken >= perShard || hasSlipRepeat(part)) continue;
+        const words = countWords(part);
+        let left = words;
+        for (const [sentence, g] of await documentGains(engine, part)) {
+          const w = countWords(sentence);
+          clean.push({ gains: g, words: w });
+          left -= w;
+        }
+        clean.push({ gains: {}, words: Math.max(0, left) });
+        taken += words;
       }
     }
-    process.stderr.write(`${f}: ${taken}\n`);
+    process.stderr.write(`${f}: ${taken} words\n`);
   }
   writeFileSync(out, JSON.stringify({ pairs, clean, examples }));
 }
