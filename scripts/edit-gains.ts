@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   // entry; the sentences without any are one entry of words only, so that flags per 1,000 words come out right.
   const clean: { gains: Record<string, number>; words: number }[] = [];
   const want = Number(nWords ?? 60000);
-  const shards = readdirSync(corpus).filter((f) => /^train-(enwiki|wikinews|gutenberg|simplewiki)-00\.jsonl\.xz$/.test(f)).sort();
+  const shards = readdirSync(corpus).filter((f) => /^train-(enwiki|enwiki_recent|wikinews|gutenberg|simplewiki)-00\.jsonl\.xz$/.test(f)).sort();
   const perShard = Math.ceil(want / shards.length);
   const countWords = (t: string) => t.split(/\s+/).filter(Boolean).length;
   for (const f of shards) {

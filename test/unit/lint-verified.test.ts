@@ -8,7 +8,7 @@ import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
 import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
 import { sameWordClass } from '../../src/core/lint/edits/proposals';
-import { softBreaksAsSpaces } from '../../src/core/lint/edits/runner';
+import { lexiconFor, softBreaksAsSpaces } from '../../src/core/lint/edits/runner';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,16 @@ describe('lint: verified edits (real model)', function () {
       'His notebooks describe the dipterocarp forests along the Sadong River in careful detail. ' +
       'Years later, his essay on natural selection reached Charles Darwin, who read it with some alarm.';
     assert.deepEqual(await lint(text), []);
+  });
+
+  it('takes a word the training corpus uses as a real word, and a slip of a frequent word as a misspelling', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    // Neither is in the dictionary; the model folder's corpus_words.txt lists the first, never the slip.
+    assert.ok(!lex.isKnown('ridgeline') && !lex.isKnown('wirh'));
+    assert.ok(lex.isWord('ridgeline') && lex.isWord('Ridgeline', true), 'a corpus word, also capitalised at a sentence start');
+    assert.ok(!lex.isWord('Ridgeline') && !lex.isWord('wirh'), 'a capital mid-sentence is a name; a slip stays a non-word');
+    const fs = await lint('We walked along the ridgeline until the light began to fade.');
+    assert.deepEqual(fs.filter((f) => f.rule === 'plausibility/spelling'), []);
   });
 
   it('finds the spelling error only in the sentence that has it, with the range on the word itself', async () => {

@@ -86,6 +86,11 @@ def main(argv=None) -> int:
     p.add_argument("--max-docs", type=int, default=300)
     p.add_argument("--out", default=None)
 
+    p = sub.add_parser("words", help="write the corpus word list the linter takes as evidence of real words")
+    p.add_argument("--corpus", default="training/work/corpus")
+    p.add_argument("--min-count", type=int, default=20)
+    p.add_argument("--out", default="models/default/corpus_words.txt")
+
     p = sub.add_parser("card", help="write MODEL_CARD.md from the runs' JSON outputs")
     p.add_argument("--model", default="models/default")
     p.add_argument("--run", default="training/runs/default")
@@ -175,6 +180,9 @@ def run(args) -> int:
         if args.out:
             Path(args.out).write_text(json.dumps(res, indent=1) + "\n")
         print(json.dumps(res, indent=1))
+    elif args.cmd == "words":
+        from .words import write_corpus_words
+        print(json.dumps(write_corpus_words(Path(args.corpus), Path(args.out), args.min_count)))
     elif args.cmd == "card":
         from .card import write_card
         write_card(Path(args.model), Path(args.run), Path(args.corpus), Path(args.tokens), Path(args.eval),

@@ -41,6 +41,11 @@ export interface LexiconOptions {
   dialect?: Dialect;
   /** Accept the other dialect's spellings (default true). */
   acceptOtherDialects?: boolean;
+  /**
+   * Lower-case words the model's training corpus uses often and not as a slip of a much more frequent word (the
+   * model folder's corpus_words.txt): real words the dictionary lacks ("ridgeline", "roadmap").
+   */
+  corpusWords?: ReadonlySet<string>;
 }
 
 const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
@@ -78,12 +83,14 @@ export class Lexicon {
   private readonly frequent = new Map<string, number>();
   private readonly suggestCache = new Map<string, string[]>();
   private readonly neighbourCache = new Map<string, string[]>();
+  private readonly corpusWords: ReadonlySet<string>;
 
   /** `vocabWords`: the model's whole-word tokens in id order (roughly most frequent first). */
   constructor(vocabWords: string[], opts: LexiconOptions = {}) {
     const dialect = opts.dialect ?? 'en-US';
     this.primary = speller(dialect);
     this.other = opts.acceptOtherDialects === false ? undefined : speller(dialect === 'en-US' ? 'en-GB' : 'en-US');
+    this.corpusWords = opts.corpusWords ?? new Set();
     for (const w of vocabWords) {
       const lw = w.toLowerCase();
       if (this.frequent.has(lw) || !this.primary.correct(lw)) continue;
@@ -114,9 +121,16 @@ export class Lexicon {
     return this.frequent.has(w.toLowerCase());
   }
 
-  /** A real word: in either dialect's dictionary, or frequent in the model's training text (not a misspelling). */
+  /** In the model's corpus word list, written in lower case (or capitalised at a sentence start). */
+  isCorpusWord(w: string, sentenceStart = false): boolean {
+    const a = w.replace(/’/g, "'");
+    const lw = a.toLowerCase();
+    return (a === lw || (sentenceStart && a === lw[0].toUpperCase() + lw.slice(1))) && this.corpusWords.has(lw);
+  }
+
+  /** A real word: in either dialect's dictionary, or used in the model's training text (not as a misspelling). */
   isWord(w: string, sentenceStart = false): boolean {
-    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w);
+    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w) || this.isCorpusWord(w, sentenceStart);
   }
 
   /** How many whole words the model's vocabulary has. */

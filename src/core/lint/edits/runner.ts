@@ -4,6 +4,8 @@
  * margin become findings. Results are cached per sentence (with the text before it) and settings, so typing
  * re-verifies only the sentences an edit touches.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Engine } from '../../engine';
 import { calibrate } from '../../scoring/spans';
 import { splitSentences } from '../../text/sentences';
@@ -46,10 +48,20 @@ export function lexiconFor(e: Engine, dialect: 'en-US' | 'en-GB', acceptOther: b
       const t = e.tokenizer.tokenText(id);
       if (/^ [a-z]{2,}$/.test(t)) words.push(t.slice(1));
     }
-    lex = new Lexicon(words, { dialect, acceptOtherDialects: acceptOther });
+    lex = new Lexicon(words, { dialect, acceptOtherDialects: acceptOther, corpusWords: readCorpusWords(e.info.modelDir) });
     m.set(key, lex);
   }
   return lex;
+}
+
+/** The model folder's corpus_words.txt (one word a line), or none for a model without it. */
+function readCorpusWords(modelDir: string): Set<string> {
+  const file = join(modelDir, 'corpus_words.txt');
+  try {
+    return new Set(existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/).filter((w) => /^[a-z']+$/.test(w)) : []);
+  } catch {
+    return new Set(); // optional evidence: an unreadable list only means fewer words are known
+  }
 }
 
 const marginsCache = new WeakMap<Engine, Margins>();
