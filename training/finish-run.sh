@@ -26,7 +26,10 @@ $PY -m plausibility_train words --corpus $W/corpus-v7 --min-count 3 --out "$STAG
 npm run build --silent
 node dist/cli.js eval blimp "$BLIMP" --model "$STAGE" --format json > "$RESULTS/cli_eval_blimp.json"
 NEW=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['accuracy'])" "$RESULTS/cli_eval_blimp.json")
-OLD=$($PY -c "import json; print(json.load(open('training/results/default/cli_eval_blimp.json'))['accuracy'])")
+# The shipped model's figure (written when a run ships; the first default model's before any did).
+SHIPPED=training/results/shipped_cli_eval_blimp.json
+[ -f $SHIPPED ] || SHIPPED=training/results/default/cli_eval_blimp.json
+OLD=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['accuracy'])" $SHIPPED)
 echo "BLiMP-dev: $NAME $NEW, shipped $OLD"
 if [ "${FORCE:-0}" != 1 ] && ! $PY -c "import sys; sys.exit(0 if float(sys.argv[1]) > float(sys.argv[2]) else 1)" "$NEW" "$OLD"; then
   echo "$NAME does not beat the shipped model on BLiMP-dev; models/default is unchanged (FORCE=1 to ship anyway)"
@@ -39,6 +42,7 @@ for f in config.json generation_config.json lm_head.bin lm_head.json tokenizer.j
   cp "$STAGE/$f" "$OUT/$f"
 done
 rm -rf "$STAGE"
+cp "$RESULTS/cli_eval_blimp.json" training/results/shipped_cli_eval_blimp.json
 $PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --by-source $W/corpus-v7 \
   --cli-blimp "$RESULTS/cli_eval_blimp.json" --out "$RESULTS/eval.json"
 $PY -m plausibility_train conditioning --model "$OUT" --corpus $W/corpus-v7 --out "$RESULTS/conditioning.json"
