@@ -29,7 +29,7 @@
  */
 import { join } from 'node:path';
 import { readLabeledFile, splitOf } from '../src/core/heads/dataset';
-import { ClassifierHead, embedTexts } from '../src/core/heads/discriminator';
+import { ClassifierHead } from '../src/core/heads/discriminator';
 import { Engine } from '../src/core/engine';
 import { generate } from '../src/core/generation/generate';
 import { defaultModelDir } from '../src/core/model/paths';
@@ -175,9 +175,9 @@ async function main(): Promise<number> {
 
   // 3. Judges and fluency.
   const judge = async (run: Run) => {
-    const X = await embedTexts(engine, run.texts, { maxTokens: head.meta.maxTokens });
+    // The head's own layers and pooling (a [0, -1] head reads two vectors a text).
     let p = 0;
-    for (let i = 0; i < run.texts.length; i++) p += head.probs(X, i * head.embedSize)[toxic];
+    for (const q of await head.classify(engine, run.texts)) p += q[toxic];
     const seqs = run.ids.map((ids, i) => [...promptPrefix(engine, engine.encode(run.prompts[i]), TOKENS), ...ids]);
     const lps = await engine.logprobs(seqs);
     let nll = 0;
