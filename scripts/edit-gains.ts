@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Engine } from '../src/core/engine';
 import { DocumentLinter } from '../src/core/lint/linter';
-import { splitSentences } from '../src/core/text/sentences';
 import { DOUBLED_BY_DESIGN } from '../src/core/lint/edits/proposals';
+import { wordsUsedAgain } from '../src/core/lint/edits/runner';
 
 /**
  * A word written twice in a row ("bearing the the classical form", a correction that kept "must must") is a slip the
@@ -25,14 +25,18 @@ function hasSlipRepeat(t: string): boolean {
 /** Candidates that came close to passing, for reading (clean sentences only). */
 const examples: { kind: string; score: number; from: string; to: string; sentence: string }[] = [];
 
+type Candidate = { kind: string; gainBits: number; cost: number };
+
+/** Keeps the candidate's (gain - cost) in `best` if it is the best of its kind so far; returns that value. */
+function keepBest(best: Record<string, number>, c: Candidate): number {
+  const v = c.gainBits - c.cost;
+  if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
+  return v;
+}
+
 async function gains(engine: Engine, text: string): Promise<Record<string, number>> {
   const best: Record<string, number> = {};
-  await new DocumentLinter(engine).lint(text, 'plaintext', {}, {
-    onCandidate: (c) => {
-      const v = c.gainBits - c.cost;
-      if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
-    },
-  });
+  await new DocumentLinter(engine).lint(text, 'plaintext', {}, { onCandidate: (c) => keepBest(best, c) });
   return best;
 }
 
@@ -44,15 +48,13 @@ const DOC_WORDS = 1500;
  * document uses more than once is left out, as the linter leaves its finding out.
  */
 async function documentGains(engine: Engine, text: string): Promise<Map<string, Record<string, number>>> {
-  const counts = new Map<string, number>();
-  for (const m of text.matchAll(/[\p{L}\p{M}'’]+/gu)) counts.set(m[0].toLowerCase(), (counts.get(m[0].toLowerCase()) ?? 0) + 1);
+  const usedAgain = wordsUsedAgain(text);
   const out = new Map<string, Record<string, number>>();
   await new DocumentLinter(engine).lint(text, 'plaintext', {}, {
     onCandidate: (c) => {
-      if (c.kind === 'spelling' && (counts.get(c.from.toLowerCase()) ?? 0) > 1) return;
+      if (c.kind === 'spelling' && usedAgain.has(c.from.toLowerCase())) return;
       const best = out.get(c.sentence) ?? {};
-      const v = c.gainBits - c.cost;
-      if (!(c.kind in best) || v > best[c.kind]) best[c.kind] = v;
+      const v = keepBest(best, c);
       out.set(c.sentence, best);
       if (v > 6) examples.push({ kind: c.kind, score: Math.round(v * 10) / 10, from: c.from, to: c.to, sentence: c.sentence });
     },

@@ -2,8 +2,9 @@
 
 A word is listed when the training corpus uses it often (`min_count` times or more) and no word one edit away is
 `typo_ratio` times more frequent: "ridgeline" and "roadmap" are listed, "wirh" (beside "with") and "shouldnt" (beside
-"shouldn't") are not, however often the slip recurs. Lowercase letters only, at least `min_len` of them; most frequent first. The linter reads the list
-from the model folder (corpus_words.txt); a model without one relies on the dictionary and its vocabulary.
+"shouldn't") are not, however often the slip recurs. Lowercase letters only, at least `min_len` of them; most frequent
+first. The linter reads the list from the model folder (corpus_words.txt); a model without one relies on the
+dictionary and its vocabulary.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
  * margin become findings. Results are cached per sentence (with the text before it) and settings, so typing
  * re-verifies only the sentences an edit touches.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../engine';
 import { calibrate } from '../../scoring/spans';
@@ -56,12 +56,25 @@ export function lexiconFor(e: Engine, dialect: 'en-US' | 'en-GB', acceptOther: b
 
 /** The model folder's corpus_words.txt (one word a line), or none for a model without it. */
 function readCorpusWords(modelDir: string): Set<string> {
-  const file = join(modelDir, 'corpus_words.txt');
   try {
-    return new Set(existsSync(file) ? readFileSync(file, 'utf8').split(/\r?\n/).filter((w) => /^[a-z']+$/.test(w)) : []);
+    return new Set(readFileSync(join(modelDir, 'corpus_words.txt'), 'utf8').split(/\r?\n/).filter((w) => /^[a-z']+$/.test(w)));
   } catch {
-    return new Set(); // optional evidence: an unreadable list only means fewer words are known
+    return new Set(); // optional evidence: a missing or unreadable list only means fewer words are known
   }
+}
+
+/**
+ * Words (lower case) a document uses more than once: taken as deliberate (a name or a term), so a spelling finding on
+ * one is dropped wherever it stands.
+ */
+export function wordsUsedAgain(text: string): Set<string> {
+  const seen = new Set<string>();
+  const again = new Set<string>();
+  for (const m of text.matchAll(/[\p{L}\p{M}'’]+/gu)) {
+    const w = m[0].toLowerCase();
+    (seen.has(w) ? again : seen).add(w);
+  }
+  return again;
 }
 
 const marginsCache = new WeakMap<Engine, Margins>();
@@ -152,15 +165,14 @@ export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise
     const lex = lexiconFor(ctx.engine, s.edits.dialect, s.edits.acceptOtherDialects);
     const sk = settingsKey(s);
     // A word used more than once in the document is taken as deliberate (a name or a term), wherever it is.
-    const counts = new Map<string, number>();
-    for (const m of doc.masked.matchAll(/[\p{L}\p{M}'’]+/gu)) counts.set(m[0].toLowerCase(), (counts.get(m[0].toLowerCase()) ?? 0) + 1);
+    const usedAgain = wordsUsedAgain(doc.masked);
     const out: Finding[] = [];
     for (const b of doc.blocks) {
       if (!b.score) continue;
       const rel = await verifyBlock(ctx, b, enabled, lex, sk);
       if (ctx.signal?.aborted) return out;
       for (const f of rel) {
-        if (f.rule === EDIT_RULES.spelling && (counts.get(f.text.toLowerCase()) ?? 0) > 1) continue;
+        if (f.rule === EDIT_RULES.spelling && usedAgain.has(f.text.toLowerCase())) continue;
         out.push({ ...f, start: f.start + b.start, end: f.end + b.start });
       }
     }
