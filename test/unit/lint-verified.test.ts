@@ -105,6 +105,23 @@ describe('lint: verified edits (real model)', function () {
     assert.deepEqual(fs.filter((f) => f.rule === 'plausibility/spelling'), []);
   });
 
+  it('corrects typos whose fix the dictionary ranks low or misses, and takes prefixed words as real words', async () => {
+    // Hunspell suggests parry, para, pars, wary... for "pary", and nothing for "inviroment"; a misspelt contraction
+    // is a typo too.
+    const typos: [string, string, string][] = [
+      ['My friends will celebrate at the pary tonight.', 'pary', 'party'],
+      ['Other animals in the inviroment will eat them.', 'inviroment', 'environment'],
+      ["Most people doens't know about this.", "doens't", "doesn't"],
+    ];
+    for (const [text, word, fix] of typos) {
+      const f = (await lint(text)).find((x) => x.rule === 'plausibility/spelling' && x.text === word);
+      assert.equal(f?.replacement, fix, text);
+    }
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    assert.ok(lex.isWord('unheroic') && lex.isWord('overbroad'), 'a prefix on a dictionary word');
+    assert.ok(!lex.isWord('untill'), 'too short a stem to trust');
+  });
+
   it('finds the spelling error only in the sentence that has it, with the range on the word itself', async () => {
     const text = 'The survey went well. We counted the birds becuase the morning was clear.';
     const fs = await lint(text);

@@ -48,6 +48,12 @@ export interface LexiconOptions {
   corpusWords?: ReadonlySet<string>;
 }
 
+/** Words by length, each list most frequent first, and every word's frequency rank. */
+interface WordPool {
+  byLength: Map<number, string[]>;
+  rank: Map<string, number>;
+}
+
 const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
 
 /** Optimal string alignment distance, stopping early above `max`. */
@@ -84,6 +90,8 @@ export class Lexicon {
   private readonly suggestCache = new Map<string, string[]>();
   private readonly neighbourCache = new Map<string, string[]>();
   private readonly corpusWords: ReadonlySet<string>;
+  /** Dictionary words to correct a non-word to, by length; built on first use. */
+  private correctionPool: WordPool | undefined;
 
   /** `vocabWords`: the model's whole-word tokens in id order (roughly most frequent first). */
   constructor(vocabWords: string[], opts: LexiconOptions = {}) {
@@ -130,7 +138,16 @@ export class Lexicon {
 
   /** A real word: in either dialect's dictionary, or used in the model's training text (not as a misspelling). */
   isWord(w: string, sentenceStart = false): boolean {
-    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w) || this.isCorpusWord(w, sentenceStart);
+    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w) || this.isCorpusWord(w, sentenceStart) || this.isPrefixed(w);
+  }
+
+  /**
+   * A productive prefix on a dictionary word of five letters or more (unheroic, refixed, overbroad): English coins
+   * these freely and dictionaries list few. The stem's length keeps slips such as "untill" out.
+   */
+  isPrefixed(w: string): boolean {
+    const m = /^(un|re|non|pre|mis|over|under|out|anti|semi)-?(\p{Ll}{5,})$/u.exec(w.toLowerCase());
+    return !!m && this.primary.correct(m[2]);
   }
 
   /** How many whole words the model's vocabulary has. */
@@ -167,17 +184,50 @@ export class Lexicon {
     return found;
   }
 
-  private scanNeighbours(lw: string, max: number, limit: number): string[] {
-    const out: string[] = [];
+  /**
+   * Dictionary words within `max` edits of a non-word, nearest and then most frequent first: the corrections a typo
+   * most likely hides. Two edits are far-fetched in a short word (kommt -> commit), so by default only words of seven
+   * letters or more get them. Hunspell's own ranking often buries them ("Thoes": Thees, Thous, Thus, Hoes, Shoes, Tholes,
+   * Those) or finds none ("inviroment").
+   */
+  nearWords(w: string, max = w.length >= 7 ? 2 : 1, limit = 8): string[] {
+    const lw = w.toLowerCase();
+    const key = `near|${max}|${limit}|${lw}`;
+    const hit = this.neighbourCache.get(key);
+    if (hit) return hit;
+    const found = this.scanNeighbours(lw, max, limit, this.corrections());
+    if (this.neighbourCache.size > 20_000) this.neighbourCache.clear();
+    this.neighbourCache.set(key, found);
+    return found;
+  }
+
+  /** The model's whole words, then the corpus words (most frequent first), that the writer's dictionary accepts. */
+  private corrections(): WordPool {
+    if (this.correctionPool) return this.correctionPool;
+    const pool: WordPool = { byLength: new Map(), rank: new Map() };
+    const add = (w: string) => {
+      if (pool.rank.has(w)) return;
+      pool.rank.set(w, pool.rank.size);
+      let list = pool.byLength.get(w.length);
+      if (!list) pool.byLength.set(w.length, (list = []));
+      list.push(w);
+    };
+    for (const w of this.frequent.keys()) add(w);
+    for (const w of this.corpusWords) if (/^[a-z]+$/.test(w) && this.primary.correct(w)) add(w);
+    return (this.correctionPool = pool);
+  }
+
+  private scanNeighbours(lw: string, max: number, limit: number, pool: WordPool = { byLength: this.frequentByLength, rank: this.frequent }): string[] {
+    const out: { c: string; d: number }[] = [];
     for (let len = lw.length - max; len <= lw.length + max; len++) {
-      for (const cand of this.frequentByLength.get(len) ?? []) {
-        if (cand !== lw && editDistance(lw, cand, max) <= max) out.push(cand);
+      for (const c of pool.byLength.get(len) ?? []) {
+        const d = c === lw ? 0 : editDistance(lw, c, max);
+        if (d > 0 && d <= max) out.push({ c, d });
       }
     }
-    // Closer first, then more frequent (the per-length lists are in vocabulary order).
+    // Closer first, then more frequent.
     return out
-      .map((c, i) => ({ c, d: editDistance(lw, c, max), i }))
-      .sort((a, b) => a.d - b.d || a.i - b.i)
+      .sort((a, b) => a.d - b.d || (pool.rank.get(a.c) ?? 0) - (pool.rank.get(b.c) ?? 0))
       .slice(0, limit)
       .map((x) => x.c);
   }

@@ -224,16 +224,20 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     nonWord.add(i);
     // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
-    if (/[^\x00-\x7F]/.test(w.text.replace(/’/g, "'")) || /\p{L}['’]\p{L}/u.test(w.text)) return;
+    // A misspelt negative contraction (doens't, dont't) is a typo, not dialect.
+    if (/[^\x00-\x7F]/.test(w.text.replace(/’/g, "'")) || (/\p{L}['’]\p{L}/u.test(w.text) && !/['’]t$/i.test(w.text))) return;
     if (/["'“‘«(\[]/.test(sentence[w.start - 1] ?? '') && /["'”’»)\]]/.test(sentence[w.end] ?? '')) return;
     // A capitalised non-word opening a sentence is usually a name, certainly when a capitalised word follows.
     if (start && /^\p{Lu}/u.test(w.text) && /^\p{Lu}/u.test(words[1]?.text ?? '')) return;
     const nameRisk = start && /^\p{Lu}/u.test(w.text) ? CANDIDATE_COST.sentenceStartName : 0;
     // Typos are mostly one edit away; a suggestion further away needs more evidence.
-    for (const s of lex.suggest(w.text)) {
+    // Candidates: the dictionary's suggestions, frequent words near the typo, and the regular form of an
+    // over-regularised verb or noun (catched -> caught).
+    for (const s of lex.suggest(w.text).concat(lex.nearWords(w.text))) {
       const d = editDistance(w.text.toLowerCase(), s.toLowerCase(), 3);
       replaceWord(i, s, 'spelling', nameRisk + (d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3));
     }
+    for (const s of lex.inflections(w.text)) replaceWord(i, s, 'spelling', nameRisk + CANDIDATE_COST.inflection);
   });
 
   // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone)
