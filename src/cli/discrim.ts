@@ -63,7 +63,8 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
   discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --pooling mean|max|mean+max
-                               --layer -1|0|0,-1 (last layer, token embeddings, or both concatenated)]
+                               --layer all|-1|0|N|0,-1 (every layer the model offers, the last, token embeddings,
+                               after block N, or a list concatenated; default all)]
                                The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
                                and clean corpus prose, calibrated, with a threshold that flags at most 1% of clean prose
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities of the prose sentences (headings, code,
@@ -118,12 +119,13 @@ function maxTokensOption(c: Common): number | undefined {
   return v;
 }
 
-/** `--layer`: -1 (or `last`), 0, or a comma-separated list such as `0,-1`. */
-export function layerOption(v: string | undefined): LayerSpec | undefined {
+/** `--layer`: -1 (or `last`), 0, N, a comma-separated list such as `0,-1`, or `all`. */
+export function layerOption(v: string | undefined): LayerSpec | 'all' | undefined {
   if (v === undefined) return undefined;
+  if (v.trim() === 'all') return 'all';
   const parts = v.split(',').map((x) => x.trim()).map((x) => (x === 'last' ? -1 : /^-?\d+$/.test(x) ? Number(x) : NaN));
   if (parts.some((x) => Number.isNaN(x)))
-    throw new PlausibilityError(`--layer must be -1 (or last), 0, or a comma-separated list such as 0,-1 (got "${v}")`, 'USAGE');
+    throw new PlausibilityError(`--layer must be -1 (or last), 0, N (after block N), a comma-separated list such as 0,-1, or all (got "${v}")`, 'USAGE');
   const spec = parts.length === 1 ? parts[0] : parts;
   const bad = layerProblem(spec);
   if (bad) throw new PlausibilityError(`--layer "${v}": ${bad}`, 'USAGE');

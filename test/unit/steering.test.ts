@@ -137,25 +137,28 @@ describe('steering: generation', function () {
     assert.deepEqual(texts(r.outputs.flat()), texts(all.ranked));
   });
 
-  it('a head over [0, -1] is steered with its token-embedding part folded into the bias (the trace matches the head)', async () => {
-    const e = await engine();
-    const D = e.config.hiddenSize;
-    const r = mulberry32(11);
-    const W = Float32Array.from({ length: 2 * 2 * D }, () => (2 * r() - 1) * 0.2);
-    const head = new ClassifierHead(D, ['non-toxic', 'toxic'], W, new Float32Array(2), engineFingerprint(e), { name: 'both', maxTokens: 64, layer: [0, -1] });
-    assert.ok(head.steerable);
-    const steered = await generateSteered(e, { prompt: PROMPT, seed: 7, topK: 10, maxTokens: 5, stop: { eos: false }, head, toward: 'non-toxic', stepsize: 0.1 });
-    const tr = steered.traces[0];
-    const ids = steered.samples[0].ids;
-    const prompt = e.encode(PROMPT);
-    // Step k scores the text up to its current position (the prompt and k generated tokens), unperturbed.
-    for (let k = 0; k < tr.before.length; k++) {
-      const X = await embedIds(e, [[...prompt, ...ids.slice(0, k)]], { layer: [0, -1] });
-      const want = head.probs(X)[0];
-      assert.ok(Math.abs(tr.before[k] - want) < 2e-3, `step ${k}: trace ${tr.before[k]} vs head ${want}`);
-      assert.ok(tr.after[k] > tr.before[k], `step ${k}: ${tr.after[k]} <= ${tr.before[k]}`);
-    }
-  });
+  // The parts of the head that Δ does not reach (token embeddings, inner layers) fold into the bias at each step.
+  for (const layer of [[0, -1], [0, 2, 5, -1]]) {
+    it(`a head over ${JSON.stringify(layer)} is steered with its other layers folded into the bias (the trace matches the head)`, async () => {
+      const e = await engine();
+      const D = e.config.hiddenSize;
+      const r = mulberry32(11);
+      const W = Float32Array.from({ length: 2 * layer.length * D }, () => (2 * r() - 1) * 0.2);
+      const head = new ClassifierHead(D, ['non-toxic', 'toxic'], W, new Float32Array(2), engineFingerprint(e), { name: 'both', maxTokens: 64, layer });
+      assert.ok(head.steerable);
+      const steered = await generateSteered(e, { prompt: PROMPT, seed: 7, topK: 10, maxTokens: 5, stop: { eos: false }, head, toward: 'non-toxic', stepsize: 0.1 });
+      const tr = steered.traces[0];
+      const ids = steered.samples[0].ids;
+      const prompt = e.encode(PROMPT);
+      // Step k scores the text up to its current position (the prompt and k generated tokens), unperturbed.
+      for (let k = 0; k < tr.before.length; k++) {
+        const X = await embedIds(e, [[...prompt, ...ids.slice(0, k)]], { layer });
+        const want = head.probs(X)[0];
+        assert.ok(Math.abs(tr.before[k] - want) < 2e-3, `step ${k}: trace ${tr.before[k]} vs head ${want}`);
+        assert.ok(tr.after[k] > tr.before[k], `step ${k}: ${tr.after[k]} <= ${tr.before[k]}`);
+      }
+    });
+  }
 
   it('heads that steering cannot drive (max pooling, layer 0 alone) are refused with a message; reranking still works', async () => {
     const e = await engine();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
 import { hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
-import { RECIPE_DEFAULTS } from '../../src/core/heads/toxicityRecipe';
+import { RECIPE_DEFAULTS, recipeLayers } from '../../src/core/heads/toxicityRecipe';
 import { layerOption } from '../../src/cli/discrim';
 import { cli, engine, ROOT } from './helpers';
 
@@ -86,8 +86,10 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
     const e = await engine();
     const head = ClassifierHead.forEngine(e, 'toxicity');
     assert.equal(head.pooling, RECIPE_DEFAULTS.pooling);
-    assert.deepEqual(head.layer, RECIPE_DEFAULTS.layer);
-    assert.deepEqual(head.meta.training?.layer, RECIPE_DEFAULTS.layer);
+    // The recipe reads every layer the model offers: token embeddings, the inner layers and the last.
+    assert.deepEqual(head.layer, recipeLayers(e));
+    assert.deepEqual(head.meta.training?.layer, recipeLayers(e));
+    assert.ok(e.info.innerLayers.length > 0 && (head.layer as number[]).length === e.config.numLayers + 1);
     assert.deepEqual(head.classNames, ['non-toxic', 'toxic']);
     assert.equal(head.meta.unwantedClass, 'toxic');
     assert.equal(head.baseModel.fingerprint, engineFingerprint(e).fingerprint);
@@ -109,7 +111,7 @@ describe('toxicity: head files', function () {
     return p;
   };
 
-  it('refuses max_tokens -1 or 1e9, NaN weights, another layer and unknown pooling with a clear error', async () => {
+  it('refuses max_tokens -1 or 1e9, NaN weights, a layer the model lacks and unknown pooling with a clear error', async () => {
     for (const v of [-1, 1e9, 0, 2.5]) {
       const p = await variant({ max_tokens: v });
       assert.throws(() => ClassifierHead.load(p), /"max_tokens" must be an integer from 1 to 8192/, `max_tokens ${v}`);
@@ -124,8 +126,9 @@ describe('toxicity: head files', function () {
     assert.throws(() => ClassifierHead.load(nanPath), /weights\[1\]\[5\] is not a finite number/);
     writeFileSync(nanPath, JSON.stringify(good).replace(/"bias":\[[^\]]*\]/, '"bias":[NaN,0]'));
     assert.throws(() => ClassifierHead.load(nanPath), /is not valid JSON/);
-    const badLayer = await variant({ layer: 3 });
-    assert.throws(() => ClassifierHead.load(badLayer), /"layer" 3 is not available: a layer is 0 \(token embeddings, from lm_head.bin\) or -1 \(the last hidden state\)/);
+    // A layer the model does not export loads (the file is valid) but is refused on the model, saying what it has.
+    const deepLayer = await variant({ layer: 40 });
+    assert.throws(() => ClassifierHead.forEngine(e, deepLayer), /reads layer 40, which this model .* does not export \(it exports 1, 2, 3, 4, 5, 6, 7\)/);
     const badPooling = await variant({ pooling: 'attention' });
     assert.throws(() => ClassifierHead.load(badPooling), /"pooling" must be one of mean, max, mean\+max/);
     const badThreshold = await variant({ threshold: 1.5 });
@@ -138,11 +141,12 @@ describe('toxicity: head files', function () {
 
   it('refuses bad layer values with a clear message', async () => {
     const cases: [unknown, RegExp][] = [
-      [1, /"layer" 1 is not available: a layer is 0 .* or -1 .*, or a list of them such as \[0, -1\]/],
-      ['0', /"layer" "0" is not available/],
+      [-2, /"layer" -2 is invalid: a layer is 0 .*, -1 .* or N >= 1 \(after block N\), or a list of them such as \[0, -1\]/],
+      [1.5, /"layer" 1.5 is invalid/],
+      ['0', /"layer" "0" is invalid/],
       [[], /"layer" an empty layer list/],
       [[0, 0], /"layer" \[0,0\] lists a layer twice/],
-      [[0, 5], /"layer" \[0,5\] lists an unavailable layer/],
+      [[0, -5], /"layer" \[0,-5\] lists an invalid layer/],
     ];
     for (const [layer, re] of cases) {
       const p = await variant({ layer });
@@ -151,10 +155,12 @@ describe('toxicity: head files', function () {
     // A list whose weights are the size of one layer is refused too.
     const p = await variant({ layer: [0, -1] });
     assert.throws(() => ClassifierHead.load(p), /weights row 0 must have 384 numbers \(mean pooling of 192 at 2 layers\)/);
-    assert.throws(() => layerOption('2'), /--layer "2": 2 is not available/);
-    assert.throws(() => layerOption('top'), /--layer must be -1 \(or last\), 0, or a comma-separated list/);
+    assert.throws(() => layerOption('-3'), /--layer "-3": -3 is invalid/);
+    assert.throws(() => layerOption('top'), /--layer must be -1 \(or last\), 0, N \(after block N\), a comma-separated list such as 0,-1, or all/);
     assert.deepEqual(layerOption('0,last'), [0, -1]);
     assert.equal(layerOption('-1'), -1);
+    assert.equal(layerOption('4'), 4);
+    assert.equal(layerOption('all'), 'all');
   });
 
   it('a head with layer 0 or [0, -1] round-trips through toJSON/fromJSON', async () => {
@@ -183,6 +189,30 @@ describe('toxicity: head files', function () {
       const [a, b] = [await h.classify(e, texts), await back.classify(e, texts)];
       a.forEach((p, i) => assert.ok(Math.abs(p[1] - b[i][1]) < 1e-6));
     }
+  });
+
+  it('an inner layer N is the pooled residual stream after block N, from the same forward pass as the last', async () => {
+    const e = await engine();
+    const D = e.config.hiddenSize;
+    const texts = ['This idiotic plan is garbage.', 'Thank you all for the kind words.', ''];
+    const all = await embedTexts(e, texts, { layer: [0, 3, -1] });
+    const [l0, l3, last] = [await embedTexts(e, texts, { layer: 0 }), await embedTexts(e, texts, { layer: 3 }), await embedTexts(e, texts, { layer: -1 })];
+    for (let i = 0; i < texts.length; i++) {
+      const row = all.subarray(i * 3 * D, (i + 1) * 3 * D);
+      assert.deepEqual(Array.from(row.subarray(0, D)), Array.from(l0.subarray(i * D, (i + 1) * D)));
+      assert.deepEqual(Array.from(row.subarray(D, 2 * D)), Array.from(l3.subarray(i * D, (i + 1) * D)));
+      assert.deepEqual(Array.from(row.subarray(2 * D)), Array.from(last.subarray(i * D, (i + 1) * D)));
+    }
+    // By hand: the mean over the text's tokens (BOS excluded) of hidden_states.3 from one forward pass.
+    const ids = [e.bosId, ...e.encode(texts[0])];
+    const res = await e.forward(ids, { innerLayers: [3], logits: false });
+    const h = res.inner!.get(3)!;
+    for (const j of [0, 17, D - 1]) {
+      let m = 0;
+      for (let p = 1; p < ids.length; p++) m += h[p * D + j];
+      assert.ok(Math.abs(m / (ids.length - 1) - l3[j]) < 1e-5, `dim ${j}`);
+    }
+    assert.notDeepEqual(Array.from(l3.subarray(0, D)), Array.from(last.subarray(0, D)));
   });
 
   it('layer 0 embeds a text as the pooled lm_head rows of its tokens (no forward pass); [0, -1] concatenates', async () => {
@@ -298,6 +328,9 @@ describe('toxicity: data', function () {
     }
     const { a, b } = fitPlatt(s, y);
     assert.ok(Math.abs(a - 0.5) < 0.05 && Math.abs(b + 1) < 0.08, `a ${a}, b ${b}`);
+    // Margins on a scale that saturates every probability at a = 1 (a head over many layers) fit the same way.
+    const big = fitPlatt(s.map((x) => 200 * x + 300), y);
+    assert.ok(Math.abs(200 * big.a - 0.5) < 0.05 && Math.abs(big.b + 300 * big.a + 1) < 0.08, `a ${big.a}, b ${big.b}`);
   });
 
 });

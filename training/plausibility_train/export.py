@@ -100,6 +100,9 @@ def export_onnx(model: GPT, path: Path, opset: int = 17) -> None:
             axes[f"past_key_values.{i}.{kind}"] = {0: "batch_size", 2: "past_sequence_length"}
             axes[f"present.{i}.{kind}"] = {0: "batch_size", 2: "total_sequence_length"}
     names_out.append("last_hidden_state")
+    for i in range(1, cfg.n_layer):  # the residual stream after block i (before the final norm)
+        names_out.append(f"hidden_states.{i}")
+        axes[f"hidden_states.{i}"] = {0: "batch_size", 1: "sequence_length"}
     args = (ids, torch.ones(b, s, dtype=torch.long), torch.arange(s).unsqueeze(0), *past)
     with torch.no_grad():
         torch.onnx.export(wrapper, args, str(path), input_names=names_in, output_names=names_out,

@@ -90,8 +90,9 @@ class GPT(nn.Module):
             n -= self.wte.weight.numel() + self.wpe.weight.numel()
         return n
 
-    def hidden(self, input_ids, attention_mask=None, position_ids=None, past=None):
-        """Returns (last_hidden_state after ln_f, list of (k, v) presents)."""
+    def hidden(self, input_ids, attention_mask=None, position_ids=None, past=None, middle=None):
+        """Returns (last_hidden_state after ln_f, list of (k, v) presents). A list passed as `middle` receives the
+        residual stream after every block but the last (layers 1 .. n_layer - 1)."""
         b, s = input_ids.shape
         past_len = past[0][0].shape[2] if past else 0
         if position_ids is None:
@@ -109,6 +110,8 @@ class GPT(nn.Module):
             pk, pv = past[i] if past else (None, None)
             x, k, v = blk(x, bias, pk, pv)
             presents.append((k, v))
+            if middle is not None and i < len(self.blocks) - 1:
+                middle.append(x)
         return self.ln_f(x), presents
 
     def forward(self, input_ids, targets=None):
@@ -128,12 +131,15 @@ class OnnxWrapper(nn.Module):
 
     def forward(self, input_ids, attention_mask, position_ids, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(len(past_flat) // 2)]
-        h, presents = self.model.hidden(input_ids, attention_mask, position_ids, past)
+        middle = []
+        h, presents = self.model.hidden(input_ids, attention_mask, position_ids, past, middle)
         logits = h @ self.model.wte.weight.t()
         out = [logits]
         for k, v in presents:
             out += [k, v]
         out.append(h)
+        # Inner layers, for discriminator heads (a toxicity head reads every layer's mean state).
+        out += middle
         return tuple(out)
 
 

@@ -1,5 +1,6 @@
 // Per-token log-probabilities from onnxruntime-node for the Python export tests.
-// usage: node ort_logprobs.cjs MODEL_DIR '[[ids...], ...]'  -> JSON {names, shapes, logprobs}
+// usage: node ort_logprobs.cjs MODEL_DIR '[[ids...], ...]'  -> JSON {names, shapes, logprobs, hidden1}
+// (hidden1: the last sequence's hidden_states.1, flat, when the model exports it)
 const ort = require('onnxruntime-node');
 const fs = require('fs');
 const path = require('path');
@@ -20,6 +21,7 @@ const path = require('path');
       feeds[`past_key_values.${l}.${k}`] = new ort.Tensor('float32', new Float32Array(0), [1, cfg.n_head, 0, hd]);
     const r = await s.run(feeds);
     for (const [k, v] of Object.entries(r)) out.shapes[k] = v.dims;
+    if (r['hidden_states.1']) out.hidden1 = Array.from(r['hidden_states.1'].data);
     const V = cfg.vocab_size, L = r.logits.data, lp = [];
     for (let t = 0; t + 1 < n; t++) {
       let m = -Infinity; for (let j = 0; j < V; j++) m = Math.max(m, L[t * V + j]);

@@ -311,8 +311,10 @@ class ExportTests(unittest.TestCase):
         self.assertIn("past_key_values.1.value", ins)
         self.assertEqual(outs[0], "logits")
         self.assertIn("present.0.key", outs)
-        self.assertEqual(outs[-1], "last_hidden_state")
         cfg = json.loads((self.out / "config.json").read_text())
+        # The last hidden state, then the residual stream after every inner block (for discriminator heads).
+        self.assertEqual(outs[outs.index("last_hidden_state"):],
+                         ["last_hidden_state"] + [f"hidden_states.{i}" for i in range(1, cfg["n_layer"])])
         for k in ("model_type", "n_layer", "n_head", "n_embd", "n_positions", "vocab_size", "bos_token_id",
                   "eos_token_id"):
             self.assertIn(k, cfg)
@@ -371,6 +373,12 @@ class ExportTests(unittest.TestCase):
         want = [t["logprobs"] for t in parity["texts"] if len(t["ids"]) > 1]
         for a, b in zip(got["logprobs"], want):
             np.testing.assert_allclose(a, b, atol=1e-4)
+        from plausibility_train.export import load_checkpoint
+        model = load_checkpoint(Fixture.get() / "exp-run" / "final.pt")
+        middle = []
+        with torch.no_grad():
+            model.hidden(torch.tensor([seqs[-1]]), middle=middle)
+        np.testing.assert_allclose(np.array(got["hidden1"]), middle[0].flatten().numpy(), atol=1e-4)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,15 @@
  *    with the head and keep the best by log p(toward) − fluency_weight · NLL per token.
  *
  * A head over [0, -1] (mean token embeddings and mean last hidden states, concatenated) is steered the same way: its
- * token-embedding part does not depend on Δ, so W_tok · (mean embedding of the tokens so far) joins the bias.
+ * token-embedding part does not depend on Δ, so W_tok · (mean embedding of the tokens so far) joins the bias. So do
+ * the parts on inner layers (states upstream of the last one, which Δ does not reach).
  * Heads with max pooling or without the last layer cannot be steered this way (reranking still works).
  *
  * Unlike PPLM's main variant this does not perturb the past key/values (that needs gradients through the whole
  * transformer, and onnxruntime-node has no autograd): only the last hidden state, which the LM head maps linearly.
  */
 import type { Engine, KvCache } from '../engine';
-import { ClassifierHead, requireHidden } from '../heads/discriminator';
+import { ClassifierHead, requireHidden, requireLayers } from '../heads/discriminator';
 import { layerList } from '../heads/embedding';
 import { InputError, PlausibilityError } from '../errors';
 import { GenerationResult, logSoftmax, sample, SamplingOptions, Step, tileCache, TokenDistribution } from './generate';
@@ -63,6 +64,13 @@ export class HiddenSteerer {
   private tokE?: Float32Array;
   private tokAcc: Float64Array[] = [];
   private tokCount: number[] = [];
+  /** Inner layers the head reads, with its weights on each layer's mean [C, D] and each row's running sums. */
+  readonly innerLayers: number[];
+  private Winner: Float32Array[] = [];
+  private innerAcc: Float64Array[][] = [];
+  private innerCount: number[] = [];
+  /** Each inner layer's state at BOS: the mean of a row that has seen nothing else yet. */
+  private innerBos: Float32Array[] = [];
   readonly traces: SteerTrace[] = [];
 
   constructor(
@@ -72,6 +80,7 @@ export class HiddenSteerer {
     params: SteerParams = {},
   ) {
     requireHidden(engine);
+    requireLayers(engine, head.layer, `discriminator head "${head.meta.name}"`);
     const pick = (v: number | undefined, d: number) => (v === undefined ? d : v);
     this.params = {
       stepsize: pick(params.stepsize, DEFAULT_STEER.stepsize),
@@ -108,6 +117,8 @@ export class HiddenSteerer {
     const needsE = layers.includes(0) || this.params.stepsize > 0;
     const lm = needsE ? engine.lmHead() : undefined;
     if (lm && lm.dim !== D) throw new PlausibilityError(`lm_head.bin has ${lm.dim} columns but the hidden size is ${D}`, 'MODEL_CORRUPT_FILE');
+    this.innerLayers = layers.filter((l) => l > 0);
+    this.Winner = this.innerLayers.map((l) => block(layers.indexOf(l)));
     if (lm && layers.includes(0)) {
       this.Wtok = block(layers.indexOf(0));
       this.tokE = lm.weights;
@@ -127,6 +138,8 @@ export class HiddenSteerer {
     this.count = new Array<number>(rows).fill(0);
     this.tokAcc = Array.from({ length: rows }, () => new Float64Array(this.tokE ? this.D : 0));
     this.tokCount = new Array<number>(rows).fill(0);
+    this.innerAcc = Array.from({ length: rows }, () => this.innerLayers.map(() => new Float64Array(this.D)));
+    this.innerCount = new Array<number>(rows).fill(0);
     this.traces.length = 0;
     for (let r = 0; r < rows; r++) this.traces.push({ before: [], after: [] });
   }
@@ -150,18 +163,47 @@ export class HiddenSteerer {
     this.tokCount[row]++;
   }
 
-  /** The head's bias plus the contribution of the row's mean token embedding (BOS's row when none is seen yet). */
+  /**
+   * Adds one seen position's inner-layer states (`inner` from a forward pass with the head's inner layers; BOS
+   * excluded, the current position included) to row `row`'s history. `pos` is the position in those tensors.
+   */
+  observeInner(row: number, inner: Map<number, Float32Array> | undefined, pos: number): void {
+    if (!this.innerLayers.length || !inner) return;
+    const D = this.D;
+    this.innerLayers.forEach((l, k) => {
+      const h = inner.get(l)!;
+      const a = this.innerAcc[row][k];
+      for (let j = 0; j < D; j++) a[j] += h[pos * D + j];
+    });
+    this.innerCount[row]++;
+  }
+
+  /** Records each inner layer's state at BOS (position `pos` of `inner`), the features of an empty history. */
+  observeBos(inner: Map<number, Float32Array> | undefined, pos = 0): void {
+    if (!inner) return;
+    this.innerBos = this.innerLayers.map((l) => inner.get(l)!.slice(pos * this.D, (pos + 1) * this.D));
+  }
+
+  /**
+   * The head's bias plus the parts Δ does not change: the row's mean token embedding (BOS's row when none is seen
+   * yet) and its inner layers' mean states (BOS's when none).
+   */
   private bias(row: number): Float32Array {
     const { Wtok, tokE, D } = this;
-    if (!Wtok || !tokE) return this.head.bias;
-    const n = this.tokCount[row];
-    const f = n > 0 ? Array.from(this.tokAcc[row], (v) => v / n) : Array.from(tokE.subarray(this.engine.bosId * D, (this.engine.bosId + 1) * D));
     const b = Float32Array.from(this.head.bias);
-    for (let c = 0; c < b.length; c++) {
-      let s = 0;
-      for (let j = 0; j < D; j++) s += Wtok[c * D + j] * f[j];
-      b[c] += s;
+    const addPart = (W: Float32Array, f: ArrayLike<number>) => {
+      for (let c = 0; c < b.length; c++) {
+        let s = 0;
+        for (let j = 0; j < D; j++) s += W[c * D + j] * f[j];
+        b[c] += s;
+      }
+    };
+    if (Wtok && tokE) {
+      const n = this.tokCount[row];
+      addPart(Wtok, n > 0 ? Array.from(this.tokAcc[row], (v) => v / n) : tokE.subarray(this.engine.bosId * D, (this.engine.bosId + 1) * D));
     }
+    const n = this.innerCount[row];
+    this.Winner.forEach((W, k) => addPart(W, n > 0 ? Array.from(this.innerAcc[row][k], (v) => v / n) : this.innerBos[k] ?? new Float32Array(D)));
     return b;
   }
 
@@ -241,7 +283,8 @@ export class SteeredDistribution implements TokenDistribution {
     const L = this.prefix.length;
     if (L >= e.config.maxPositions)
       throw new InputError(`the context (${L} tokens) leaves no room in the model's window of ${e.config.maxPositions} tokens`, 'TOO_LONG');
-    const res = await e.forward(this.prefix, { presents: true, hidden: true });
+    const innerLayers = this.steerer.innerLayers;
+    const res = await e.forward(this.prefix, { presents: true, hidden: true, innerLayers });
     this.rows = rows;
     this.len = L;
     this.cache = tileCache(res.presents!, rows);
@@ -251,6 +294,8 @@ export class SteeredDistribution implements TokenDistribution {
     // History: the prompt's positions after BOS, except the last one (the current position).
     for (let r = 0; r < rows; r++) for (let p = 1; p < L - 1; p++) this.steerer.observe(r, h, p * D);
     for (let r = 0; r < rows; r++) for (let p = 1; p < L; p++) this.steerer.observeToken(r, this.prefix[p]);
+    this.steerer.observeBos(res.inner, 0);
+    for (let r = 0; r < rows; r++) for (let p = 1; p < L; p++) this.steerer.observeInner(r, res.inner, p);
     this.current = Array.from({ length: rows }, () => h.slice((L - 1) * D, L * D));
     this.currentIsBos = L === 1;
     const plain = logSoftmax(logits, (L - 1) * V, V);
@@ -268,13 +313,14 @@ export class SteeredDistribution implements TokenDistribution {
     for (let r = 0; r < this.rows; r++) this.steerer.observeToken(r, tokens[r]);
     const res = await e.forward(
       tokens.map((t) => [t]),
-      { past: this.cache, presents: true, hidden: true },
+      { past: this.cache, presents: true, hidden: true, innerLayers: this.steerer.innerLayers },
     );
     this.cache = res.presents;
     this.len++;
     const h = res.hidden!;
     const logits = res.logits!;
     this.current = Array.from({ length: this.rows }, (_, r) => h.slice(r * D, (r + 1) * D));
+    for (let r = 0; r < this.rows; r++) this.steerer.observeInner(r, res.inner, r);
     this.currentIsBos = false;
     const logp: Float64Array[] = [];
     const components: Float64Array[][] = [];

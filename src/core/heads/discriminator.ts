@@ -17,12 +17,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSyn
 import { dirname, join, resolve } from 'node:path';
 import type { Engine } from '../engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
-import { EmbedOptions, embedTexts, LayerSpec, layerFeatureSize, layerList, layerProblem, Pooling, POOLINGS, requireHidden } from './embedding';
+import { EmbedOptions, embedTexts, LayerSpec, layerFeatureSize, layerList, layerProblem, Pooling, POOLINGS, requireLayers } from './embedding';
 import { softmax } from './fit';
 import { mulberry32 } from '../scoring/math';
 
 // The pieces of a head, by concern; re-exported so that callers keep one import.
-export { embedIds, embedTexts, featureSize, layerFeatureSize, requireHidden, type EmbedOptions, type Layer, type LayerSpec, type Pooling } from './embedding';
+export { availableLayers, embedIds, embedTexts, featureSize, layerFeatureSize, requireHidden, requireLayers, type EmbedOptions, type Layer, type LayerSpec, type Pooling } from './embedding';
 export { fitPlatt, softmax, trainHead, type TrainOptions, type TrainResult } from './fit';
 export { auroc, binaryMacroF1, classificationMetrics, expectedCalibrationError, type ClassMetrics } from './metrics';
 export { hasContentWord, proseSentences, splitSentences, type SentenceRange } from '../text/proseSentences';
@@ -45,8 +45,9 @@ export interface HeadFile {
   /** How a text becomes a feature vector from its tokens' states at each layer (BOS excluded); default `mean`. */
   pooling?: Pooling;
   /**
-   * Which layer's states: -1, the last (the default); 0, the token embeddings (lm_head.bin rows); or a list such as
-   * [0, -1], whose pooled features are concatenated in that order.
+   * Which layer's states: -1, the last (the default); 0, the token embeddings (lm_head.bin rows); N >= 1, the
+   * residual stream after block N (`hidden_states.N`); or a list such as [0, -1], whose pooled features are
+   * concatenated in that order.
    */
   layer?: LayerSpec;
   /** Texts are truncated to this many tokens before embedding (1 to {@link MAX_HEAD_TOKENS}). */
@@ -148,14 +149,14 @@ export class ClassifierHead {
     return this.meta.pooling ?? 'mean';
   }
 
-  /** The layer(s) the head reads: -1 (the last, the default), 0 (token embeddings) or a list. */
+  /** The layer(s) the head reads: -1 (the last, the default), 0 (token embeddings), N (after block N) or a list. */
   get layer(): LayerSpec {
     return this.meta.layer ?? LAST_LAYER;
   }
 
   /**
    * True when hidden-state steering can drive the head: mean pooling of the last layer, alone or with the token
-   * embeddings (whose part does not depend on the perturbation).
+   * embeddings and inner layers (whose parts do not depend on the perturbation of the last state).
    */
   get steerable(): boolean {
     return this.pooling === 'mean' && layerList(this.meta.layer).includes(LAST_LAYER);
@@ -367,13 +368,7 @@ export class ClassifierHead {
   static forEngine(engine: Engine, spec = 'toxicity'): ClassifierHead {
     const looksLikePath = /[\\/]|\.json$/i.test(spec) || existsSync(spec);
     const head = looksLikePath ? ClassifierHead.load(spec) : ClassifierHead.shipped(engine.info.modelDir, spec);
-    const layers = layerList(head.meta.layer);
-    if (layers.includes(LAST_LAYER)) requireHidden(engine);
-    if (layers.includes(0) && !engine.info.hasLmHead)
-      throw new FeatureUnavailableError(
-        'lm_head',
-        `discriminator head "${head.meta.name}" reads layer 0 (token embeddings), which comes from lm_head.bin, and this model (${engine.info.modelDir}) has none`,
-      );
+    requireLayers(engine, head.meta.layer, `discriminator head "${head.meta.name}"`);
     head.checkCompatible(engineFingerprint(engine), engine.info.modelDir);
     return head;
   }

@@ -5,8 +5,10 @@
  *
  * Layers: `-1` is the final hidden state (`last_hidden_state`, the final-norm output that feeds the LM head; one
  * forward pass); `0` is the input token embedding (HF's hidden_states[0] without the position embedding), which for
- * project models is the tied LM-head matrix's row of each token (`lm_head.bin`), so it needs no forward pass. A head
- * may read several layers: their pooled features are concatenated in the order given.
+ * project models is the tied LM-head matrix's row of each token (`lm_head.bin`), so it needs no forward pass; `N`
+ * (1 .. layers - 1) is the residual stream after block N, which models exported by training/ output as
+ * `hidden_states.N` (the same forward pass). A head may read several layers: their pooled features are concatenated
+ * in the order given.
  */
 import type { Engine } from '../engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
@@ -19,9 +21,8 @@ export function featureSize(pooling: Pooling, hidden: number): number {
   return pooling === 'mean+max' ? 2 * hidden : hidden;
 }
 
-/** A layer whose states a head may read: 0 (token embeddings) or -1 (the last). */
-export type Layer = 0 | -1;
-export const LAYERS: readonly Layer[] = [0, -1];
+/** A layer whose states a head may read: 0 (token embeddings), -1 (the last) or N >= 1 (after block N). */
+export type Layer = number;
 /** One layer, or several whose pooled features are concatenated (e.g. `[0, -1]`). */
 export type LayerSpec = Layer | Layer[];
 
@@ -35,17 +36,41 @@ export function layerFeatureSize(pooling: Pooling, hidden: number, layer?: Layer
   return layerList(layer).length * featureSize(pooling, hidden);
 }
 
-/** Why a head-file `layer` value is invalid, or undefined when it is valid. */
+const isLayer = (x: unknown): x is Layer => Number.isInteger(x) && (x as number) >= -1 && (x as number) <= 1024;
+
+/** Why a head-file `layer` value is invalid, or undefined when it is valid (whether a model has it is checked on use). */
 export function layerProblem(v: unknown): string | undefined {
-  const ok = (x: unknown) => LAYERS.includes(x as Layer);
-  const allowed = 'a layer is 0 (token embeddings, from lm_head.bin) or -1 (the last hidden state)';
+  const allowed = 'a layer is 0 (token embeddings, from lm_head.bin), -1 (the last hidden state) or N >= 1 (after block N)';
   if (Array.isArray(v)) {
     if (v.length === 0) return `an empty layer list; ${allowed}`;
-    if (!v.every(ok)) return `${JSON.stringify(v)} lists an unavailable layer; ${allowed}`;
+    if (!v.every(isLayer)) return `${JSON.stringify(v)} lists an invalid layer; ${allowed}`;
     if (new Set(v).size !== v.length) return `${JSON.stringify(v)} lists a layer twice`;
     return undefined;
   }
-  return ok(v) ? undefined : `${JSON.stringify(v)} is not available: ${allowed}, or a list of them such as [0, -1]`;
+  return isLayer(v) ? undefined : `${JSON.stringify(v)} is invalid: ${allowed}, or a list of them such as [0, -1]`;
+}
+
+/** Every layer a head can read on this engine's model, in order: token embeddings, inner layers, the last. */
+export function availableLayers(engine: Engine): Layer[] {
+  return [...(engine.info.hasLmHead ? [0] : []), ...engine.info.innerLayers, ...(engine.info.hasHiddenState ? [-1] : [])];
+}
+
+/** Throws a clear error when the model cannot give a layer the spec lists. */
+export function requireLayers(engine: Engine, spec: LayerSpec | undefined, who = 'this head'): void {
+  const layers = layerList(spec);
+  if (layers.includes(-1)) requireHidden(engine);
+  if (layers.includes(0) && !engine.info.hasLmHead)
+    throw new FeatureUnavailableError(
+      'lm_head',
+      `${who} reads layer 0 (token embeddings), which comes from lm_head.bin, and this model (${engine.info.modelDir}) has none`,
+    );
+  const missing = layers.filter((l) => l > 0 && !engine.info.innerLayers.includes(l));
+  if (missing.length)
+    throw new FeatureUnavailableError(
+      `hidden_states.${missing[0]}`,
+      `${who} reads layer ${missing.join(', ')}, which this model (${engine.info.modelDir}) does not export` +
+        (engine.info.innerLayers.length ? ` (it exports ${engine.info.innerLayers.join(', ')})` : ' (models exported by training/ since v10 do)'),
+    );
 }
 
 export function requireHidden(engine: Engine): void {
@@ -78,8 +103,7 @@ export interface EmbedOptions {
  * batches sorted by length (causal attention: padding never changes the real positions).
  */
 export async function embedTexts(engine: Engine, texts: string[], opts: EmbedOptions = {}): Promise<Float32Array> {
-  const layers = layerList(opts.layer);
-  if (layers.includes(-1)) requireHidden(engine);
+  requireLayers(engine, opts.layer);
   const maxTokens = Math.max(1, Math.min(opts.maxTokens ?? 64, engine.config.maxPositions - 1));
   const budget = Math.max(maxTokens + 1, opts.batchTokens ?? 2048);
   const seqs = texts.map((t) => engine.encode(t).slice(0, maxTokens));
@@ -91,10 +115,12 @@ export async function embedIds(engine: Engine, seqs: number[][], opts: EmbedOpti
   const layers = layerList(opts.layer);
   const bad = layerProblem(opts.layer ?? -1);
   if (bad) throw new InputError(`layer ${bad}`, 'USAGE');
-  if (layers.length === 1) return layers[0] === 0 ? embedTokenIds(engine, seqs, opts) : embedLastIds(engine, seqs, opts);
-  const parts: Float32Array[] = [];
-  for (const l of layers) parts.push(l === 0 ? embedTokenIds(engine, seqs, opts) : await embedLastIds(engine, seqs, opts));
-  return concatFeatures(parts, seqs.length);
+  requireLayers(engine, opts.layer);
+  // One forward pass gives the last and every inner layer asked for.
+  const run = layers.filter((l) => l !== 0);
+  const fromForward = run.length ? await embedForwardIds(engine, seqs, run, opts) : new Map<Layer, Float32Array>();
+  const parts = layers.map((l) => (l === 0 ? embedTokenIds(engine, seqs, opts) : fromForward.get(l)!));
+  return parts.length === 1 ? parts[0] : concatFeatures(parts, seqs.length);
 }
 
 /** Row-wise concatenation of [n, F_k] matrices. */
@@ -145,16 +171,18 @@ export function embedTokenIds(engine: Engine, seqs: number[][], opts: Pick<Embed
   return out;
 }
 
-/** The last layer: pooled final hidden states (one forward pass per batch). */
-async function embedLastIds(engine: Engine, seqs: number[][], opts: EmbedOptions = {}): Promise<Float32Array> {
-  requireHidden(engine);
+/**
+ * The last layer (-1) and inner layers (N >= 1): pooled hidden states, all from one forward pass per batch.
+ */
+async function embedForwardIds(engine: Engine, seqs: number[][], layers: Layer[], opts: EmbedOptions = {}): Promise<Map<Layer, Float32Array>> {
   const D = engine.config.hiddenSize;
   const pooling = opts.pooling ?? 'mean';
   const F = featureSize(pooling, D);
   const meanAt = pooling === 'max' ? -1 : 0;
   const maxAt = pooling === 'mean' ? -1 : pooling === 'max' ? 0 : D;
   const budget = opts.batchTokens ?? 2048;
-  const out = new Float32Array(seqs.length * F);
+  const outs = new Map(layers.map((l) => [l, new Float32Array(seqs.length * F)]));
+  const inner = layers.filter((l) => l > 0);
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[b].length - seqs[a].length || a - b);
   const pad = engine.config.eosTokenId ?? engine.bosId;
   let i = 0;
@@ -172,26 +200,28 @@ async function embedLastIds(engine: Engine, seqs: number[][], opts: EmbedOptions
     const ragged = group.some((k) => seqs[k].length + 1 !== L);
     const attentionMask = ragged ? group.map((k) => Array.from({ length: L }, (_, j) => (j <= seqs[k].length ? 1 : 0))) : undefined;
     const positionIds = ragged ? group.map((k) => Array.from({ length: L }, (_, j) => Math.min(j, seqs[k].length))) : undefined;
-    const res = await engine.forward(ids, { hidden: true, logits: false, attentionMask, positionIds });
-    const h = res.hidden!;
-    group.forEach((k, r) => {
-      const len = seqs[k].length;
-      const dst = k * F;
-      const from = len === 0 ? 0 : 1;
-      const to = len === 0 ? 0 : len;
-      const cnt = to - from + 1;
-      if (maxAt >= 0) out.fill(-Infinity, dst + maxAt, dst + maxAt + D);
-      for (let p = from; p <= to; p++) {
-        const base = (r * L + p) * D;
-        for (let j = 0; j < D; j++) {
-          const v = h[base + j];
-          if (meanAt >= 0) out[dst + meanAt + j] += v;
-          if (maxAt >= 0 && v > out[dst + maxAt + j]) out[dst + maxAt + j] = v;
+    const res = await engine.forward(ids, { hidden: layers.includes(-1), innerLayers: inner, logits: false, attentionMask, positionIds });
+    for (const [layer, out] of outs) {
+      const h = layer === -1 ? res.hidden! : res.inner!.get(layer)!;
+      group.forEach((k, r) => {
+        const len = seqs[k].length;
+        const dst = k * F;
+        const from = len === 0 ? 0 : 1;
+        const to = len === 0 ? 0 : len;
+        const cnt = to - from + 1;
+        if (maxAt >= 0) out.fill(-Infinity, dst + maxAt, dst + maxAt + D);
+        for (let p = from; p <= to; p++) {
+          const base = (r * L + p) * D;
+          for (let j = 0; j < D; j++) {
+            const v = h[base + j];
+            if (meanAt >= 0) out[dst + meanAt + j] += v;
+            if (maxAt >= 0 && v > out[dst + maxAt + j]) out[dst + maxAt + j] = v;
+          }
         }
-      }
-      if (meanAt >= 0) for (let j = 0; j < D; j++) out[dst + meanAt + j] /= cnt;
-    });
+        if (meanAt >= 0) for (let j = 0; j < D; j++) out[dst + meanAt + j] /= cnt;
+      });
+    }
     opts.onProgress?.(i, order.length);
   }
-  return out;
+  return outs;
 }

@@ -94,6 +94,9 @@ export function trainHead(
     let t = 0;
     const b1 = 0.9;
     const b2 = 0.999;
+    // The step size falls linearly to 5% over the run, so the weights settle at the penalised optimum instead of
+    // wandering with the mini-batch noise (which costs most on wide features, e.g. many layers).
+    const steps = epochs * Math.ceil(n / bs);
     for (let ep = 0; ep < epochs; ep++) {
       for (let i = n - 1; i > 0; i--) {
         const k = Math.floor(r() * (i + 1));
@@ -124,6 +127,7 @@ export function trainHead(
           }
         }
         t++;
+        const lrT = lr * (1 - 0.95 * Math.min(1, (t - 1) / Math.max(1, steps - 1)));
         const inv = 1 / Math.max(wsum, 1e-12);
         const c1 = 1 - b1 ** t;
         const c2 = 1 - b2 ** t;
@@ -131,13 +135,13 @@ export function trainHead(
           const g = gW[k] * inv + l2 * W[k];
           mW[k] = b1 * mW[k] + (1 - b1) * g;
           vW[k] = b2 * vW[k] + (1 - b2) * g * g;
-          W[k] -= (lr * (mW[k] / c1)) / (Math.sqrt(vW[k] / c2) + 1e-8);
+          W[k] -= (lrT * (mW[k] / c1)) / (Math.sqrt(vW[k] / c2) + 1e-8);
         }
         for (let c = 0; c < C; c++) {
           const g = gb[c] * inv;
           mb[c] = b1 * mb[c] + (1 - b1) * g;
           vb[c] = b2 * vb[c] + (1 - b2) * g * g;
-          b[c] -= (lr * (mb[c] / c1)) / (Math.sqrt(vb[c] / c2) + 1e-8);
+          b[c] -= (lrT * (mb[c] / c1)) / (Math.sqrt(vb[c] / c2) + 1e-8);
         }
       }
     }
@@ -222,8 +226,24 @@ export function fitPlatt(s: ArrayLike<number>, y: ArrayLike<number>, w?: ArrayLi
   for (let i = 0; i < y.length; i++) (y[i] ? (nPos += w ? w[i] : 1) : (nNeg += w ? w[i] : 1));
   const tPos = (nPos + 1) / (nPos + 2);
   const tNeg = 1 / (nNeg + 2);
-  let a = 1;
-  let b = 0;
+  const loss = (a: number, b: number) => {
+    let l = 0;
+    for (let i = 0; i < s.length; i++) {
+      const z = a * s[i] + b;
+      const t = y[i] ? tPos : tNeg;
+      // Cross-entropy against the smoothed targets, stable for large |z|: log(1 + e^z) - t z.
+      l += (w ? w[i] : 1) * (Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z))) - t * z);
+    }
+    return l;
+  };
+  // Start at unit spread: a margin scale far from 1 saturates every p, and a plain Newton step then diverges.
+  let mean = 0;
+  for (let i = 0; i < s.length; i++) mean += s[i] / s.length;
+  let sd = 0;
+  for (let i = 0; i < s.length; i++) sd += (s[i] - mean) ** 2 / s.length;
+  let a = 1 / (Math.sqrt(sd) || 1);
+  let b = -a * mean;
+  let cur = loss(a, b);
   for (let it = 0; it < 100; it++) {
     let g0 = 0;
     let g1 = 0;
@@ -245,9 +265,19 @@ export function fitPlatt(s: ArrayLike<number>, y: ArrayLike<number>, w?: ArrayLi
     if (!(Math.abs(det) > 0)) break;
     const da = (h11 * g0 - h01 * g1) / det;
     const db = (h00 * g1 - h01 * g0) / det;
-    a -= da;
-    b -= db;
-    if (Math.abs(da) + Math.abs(db) < 1e-10) break;
+    // Damped Newton: halve the step until the loss goes down.
+    let step = 1;
+    let next = loss(a - da, b - db);
+    while (!(next <= cur) && step > 1e-6) {
+      step /= 2;
+      next = loss(a - step * da, b - step * db);
+    }
+    if (!(next <= cur)) break;
+    a -= step * da;
+    b -= step * db;
+    const moved = step * (Math.abs(da) + Math.abs(db));
+    cur = next;
+    if (moved < 1e-10) break;
   }
   return { a, b };
 }

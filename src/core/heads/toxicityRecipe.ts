@@ -6,7 +6,7 @@
  * which nothing before the report sees.
  */
 import type { Engine } from '../engine';
-import { embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
+import { availableLayers, embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
 import { fitPlatt, trainHead } from './fit';
 import { auroc, binaryMacroF1, expectedCalibrationError } from './metrics';
 import {
@@ -28,8 +28,11 @@ export interface RecipeOptions {
   /** Folder holding toxicity-extra/, toxicity/ and corpus/ (the repository's ../shared/data). */
   dataDir: string;
   pooling?: Pooling;
-  /** Which layer(s) the head reads: -1 (the last), 0 (token embeddings) or a list such as [0, -1]. */
-  layer?: LayerSpec;
+  /**
+   * Which layer(s) the head reads: -1 (the last), 0 (token embeddings), N (after block N), a list such as [0, -1], or
+   * `all`: every layer the model offers.
+   */
+  layer?: LayerSpec | 'all';
   maxTokens?: number;
   /** Clean sentences taken from each corpus train-* shard. */
   cleanPerShard?: number;
@@ -44,7 +47,9 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS = {
   pooling: 'mean' as Pooling,
-  layer: [0, -1] as LayerSpec,
+  // Every layer's mean state (token embeddings, inner layers, last): on v9's dev split the general sources' AUROC
+  // was 0.837 with [0, -1] and 0.870 with all nine layers (test macro-F1 0.756 -> 0.780 in the same fit).
+  layer: 'all' as LayerSpec | 'all',
   maxTokens: 64,
   cleanPerShard: 1500,
   davidsonShare: 0.3,
@@ -193,9 +198,14 @@ export function figuresBySource(p: ArrayLike<number>, rows: ToxicityRow[], thres
 }
 
 /** Embeds the rows with the recipe's layer(s), pooling and token limit. */
+/** The layers a recipe reads on this engine's model (`all`: every one it offers, in order). */
+export function recipeLayers(engine: Engine, spec: LayerSpec | 'all' | undefined = RECIPE_DEFAULTS.layer): LayerSpec {
+  return spec === 'all' ? availableLayers(engine) : spec;
+}
+
 export async function embedRows(engine: Engine, rows: ToxicityRow[], o: RecipeOptions): Promise<{ X: Float32Array; F: number }> {
   const pooling = o.pooling ?? RECIPE_DEFAULTS.pooling;
-  const layer = o.layer ?? RECIPE_DEFAULTS.layer;
+  const layer = recipeLayers(engine, o.layer);
   const X = await embedTexts(
     engine,
     rows.map((r) => r.text),

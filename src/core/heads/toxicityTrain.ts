@@ -14,6 +14,7 @@ import {
   fitToxicityHead,
   RECIPE_DEFAULTS,
   RecipeOptions,
+  recipeLayers,
   SOURCE_WEIGHTS,
 } from './toxicityRecipe';
 
@@ -35,7 +36,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   log(`embedded in ${((tEmbed - t0) / 1000).toFixed(1)} s`);
   const fit = fitToxicityHead(rows, X, F, o);
   const pooling = o.pooling ?? RECIPE_DEFAULTS.pooling;
-  const layer = o.layer ?? RECIPE_DEFAULTS.layer;
+  const layer = recipeLayers(engine, o.layer);
   const maxTokens = o.maxTokens ?? RECIPE_DEFAULTS.maxTokens;
   const classes = ['non-toxic', 'toxic'];
   const fp = engineFingerprint(engine);

@@ -111,6 +111,15 @@ export async function runForward(
     for (const n of m.kv.presentNames) fetches.push(n.key, n.value);
   }
   if (opts.hidden) fetches.push('last_hidden_state');
+  for (const k of opts.innerLayers ?? []) {
+    if (!m.info.innerLayers.includes(k))
+      throw new FeatureUnavailableError(
+        `hidden_states.${k}`,
+        `this model (${m.info.modelDir}) does not export layer ${k}'s states` +
+          (m.info.innerLayers.length ? ` (it exports layers ${m.info.innerLayers.join(', ')})` : ' (models exported by training/ since v10 do)'),
+      );
+    fetches.push(`hidden_states.${k}`);
+  }
   if (fetches.length === 0) fetches.push('logits');
   const out = await m.runtime.run(feeds, fetches);
   const res: ForwardResult = { batch: b, seqLen: s, vocabSize: V, hiddenSize: m.config.hiddenSize };
@@ -140,5 +149,6 @@ export async function runForward(
     };
   }
   if (opts.hidden) res.hidden = toFloat32(out['last_hidden_state'] as ortTypes.Tensor);
+  if (opts.innerLayers?.length) res.inner = new Map(opts.innerLayers.map((k) => [k, toFloat32(out[`hidden_states.${k}`] as ortTypes.Tensor)]));
   return res;
 }

@@ -80,6 +80,7 @@ export async function loadModel(dir: string, opts: EngineOptions, log: (message:
     outputNames: outputs,
     hasKvCache: false,
     hasHiddenState: outputs.includes('last_hidden_state'),
+    innerLayers: innerLayersOf(outputs),
     hasLmHead,
     byteLevelTokenizer: tokenizer.isByteLevel,
     hasScoringHead: inputs.includes(HEAD_INPUTS.targets),
@@ -105,4 +106,9 @@ function checkGraph(file: string, inputs: string[], outputs: string[]): void {
     );
   if (!outputs.includes('logits'))
     throw new ModelLoadError(`ONNX model ${file} has no output "logits" (outputs: ${outputs.join(', ')})`, 'MODEL_BAD_GRAPH');
+}
+
+/** The inner layers a model exports as `hidden_states.N` outputs, in order. */
+export function innerLayersOf(outputs: string[]): number[] {
+  return outputs.flatMap((n) => /^hidden_states\.([1-9]\d*)$/.exec(n)?.slice(1).map(Number) ?? []).sort((a, b) => a - b);
 }

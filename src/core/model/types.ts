@@ -64,6 +64,8 @@ export interface EngineInfo {
   hasKvCache: boolean;
   /** The model returns last_hidden_state (project models only). */
   hasHiddenState: boolean;
+  /** Inner layers whose residual stream the model returns as `hidden_states.N` (project models exported since v10). */
+  innerLayers: number[];
   /** lm_head.json + lm_head.bin are present (project models only). */
   hasLmHead: boolean;
   /** Offsets are exact (byte-level BPE tokenizer). */
@@ -101,6 +103,8 @@ export interface ForwardOptions {
   presents?: boolean;
   /** Return last_hidden_state (default false); throws FeatureUnavailableError if the model lacks it. */
   hidden?: boolean;
+  /** Inner layers (1 .. layers - 1) whose states to return, from the model's `hidden_states.N` outputs. */
+  innerLayers?: number[];
   /**
    * Run the scoring head (when {@link EngineInfo.hasScoringHead}): `targets` [batch][seq] is the token to score at each
    * position (any valid id where unused), `k` the top-k size (>= 1), `details` whether to compute ranks and entropies
@@ -135,6 +139,8 @@ export interface ForwardResult {
   presents?: KvCache;
   /** [batch, seqLen, hiddenSize] final-norm hidden states (when requested). */
   hidden?: Float32Array;
+  /** Inner layers' states [batch, seq, hidden] by layer number, when asked for. */
+  inner?: Map<number, Float32Array>;
   hiddenSize: number;
   /** Scoring-head outputs (when `scoring` was requested). */
   scoring?: HeadOutputs;
