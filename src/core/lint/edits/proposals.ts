@@ -181,6 +181,8 @@ function isCommonWord(w: string, lex: Lexicon): boolean {
 const COMMON_WORDS = 3000;
 /** Candidates verified per sentence, most promising first (non-words, repeats, then the most surprising words). */
 const MAX_CANDIDATES = 20;
+/** Spelling candidates tried for one non-word. */
+const SPELLING_PER_WORD = 6;
 /** Words examined a sentence, the most surprising first. */
 const MAX_EXAMINED = 3;
 /** The probability above which the model "expects" a word at a position (an insertion or a replacement there). */
@@ -212,6 +214,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
   };
   const nonWord = new Set<number>();
+  const spelling: { i: number; cands: { to: string; cost: number }[] }[] = [];
 
   // Non-words: dictionary corrections. Names, acronyms, words with digits, words frequent in the model's training
   // text and the other dialect's spellings are real words (a word used again in the document is cleared by the
@@ -230,15 +233,24 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // A capitalised non-word opening a sentence is usually a name, certainly when a capitalised word follows.
     if (start && /^\p{Lu}/u.test(w.text) && /^\p{Lu}/u.test(words[1]?.text ?? '')) return;
     const nameRisk = start && /^\p{Lu}/u.test(w.text) ? CANDIDATE_COST.sentenceStartName : 0;
-    // Typos are mostly one edit away; a suggestion further away needs more evidence.
-    // Candidates: the dictionary's suggestions, frequent words near the typo, and the regular form of an
-    // over-regularised verb or noun (catched -> caught).
-    for (const s of lex.suggest(w.text).concat(lex.nearWords(w.text))) {
-      const d = editDistance(w.text.toLowerCase(), s.toLowerCase(), 3);
-      replaceWord(i, s, 'spelling', nameRisk + (d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3));
+    // Candidates: frequent words near the typo, the dictionary's suggestions, and the regular form of an
+    // over-regularised verb or noun (catched -> caught). Typos are mostly one edit away; a suggestion further away
+    // needs more evidence. The cheapest few are tried, so that a sentence with several typos has room for each.
+    const lw = w.text.toLowerCase();
+    const cands = new Map<string, { to: string; cost: number; order: number }>();
+    const put = (to: string, cost: number) => {
+      if (!cands.has(to.toLowerCase())) cands.set(to.toLowerCase(), { to, cost, order: cands.size });
+    };
+    for (const s of lex.nearWords(w.text).concat(lex.suggest(w.text))) {
+      const d = editDistance(lw, s.toLowerCase(), 3);
+      put(s, nameRisk + (d <= 1 ? CANDIDATE_COST.dictionary : d === 2 ? CANDIDATE_COST.spelling2 : CANDIDATE_COST.spelling3));
     }
-    for (const s of lex.inflections(w.text)) replaceWord(i, s, 'spelling', nameRisk + CANDIDATE_COST.inflection);
+    for (const s of lex.inflections(w.text)) put(s, nameRisk + CANDIDATE_COST.inflection);
+    spelling.push({ i, cands: [...cands.values()].sort((a, b) => a.cost - b.cost || a.order - b.order).slice(0, SPELLING_PER_WORD) });
   });
+  // Round-robin over the non-words: each one's best candidates before any one's worst.
+  for (let k = 0; k < SPELLING_PER_WORD; k++)
+    for (const { i, cands } of spelling) if (cands[k]) replaceWord(i, cands[k].to, 'spelling', cands[k].cost);
 
   // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone)
   // and list items are left alone; the model decides whether the capital reads better.
