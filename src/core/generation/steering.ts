@@ -178,10 +178,10 @@ export class HiddenSteerer {
     this.innerCount[row]++;
   }
 
-  /** Records each inner layer's state at BOS (position `pos` of `inner`), the features of an empty history. */
-  observeBos(inner: Map<number, Float32Array> | undefined, pos = 0): void {
+  /** Records each inner layer's state at BOS (position 0 of `inner`), the features of an empty history. */
+  observeBos(inner: Map<number, Float32Array> | undefined): void {
     if (!inner) return;
-    this.innerBos = this.innerLayers.map((l) => inner.get(l)!.slice(pos * this.D, (pos + 1) * this.D));
+    this.innerBos = this.innerLayers.map((l) => inner.get(l)!.slice(0, this.D));
   }
 
   /**
@@ -294,7 +294,7 @@ export class SteeredDistribution implements TokenDistribution {
     // History: the prompt's positions after BOS, except the last one (the current position).
     for (let r = 0; r < rows; r++) for (let p = 1; p < L - 1; p++) this.steerer.observe(r, h, p * D);
     for (let r = 0; r < rows; r++) for (let p = 1; p < L; p++) this.steerer.observeToken(r, this.prefix[p]);
-    this.steerer.observeBos(res.inner, 0);
+    this.steerer.observeBos(res.inner);
     for (let r = 0; r < rows; r++) for (let p = 1; p < L; p++) this.steerer.observeInner(r, res.inner, p);
     this.current = Array.from({ length: rows }, () => h.slice((L - 1) * D, L * D));
     this.currentIsBos = L === 1;

@@ -12,6 +12,7 @@
  */
 import type { Engine } from '../engine';
 import { FeatureUnavailableError, InputError, PlausibilityError } from '../errors';
+import { requireInnerLayers } from '../model/forward';
 
 export type Pooling = 'mean' | 'max' | 'mean+max';
 export const POOLINGS: readonly Pooling[] = ['mean', 'max', 'mean+max'];
@@ -64,13 +65,7 @@ export function requireLayers(engine: Engine, spec: LayerSpec | undefined, who =
       'lm_head',
       `${who} reads layer 0 (token embeddings), which comes from lm_head.bin, and this model (${engine.info.modelDir}) has none`,
     );
-  const missing = layers.filter((l) => l > 0 && !engine.info.innerLayers.includes(l));
-  if (missing.length)
-    throw new FeatureUnavailableError(
-      `hidden_states.${missing[0]}`,
-      `${who} reads layer ${missing.join(', ')}, which this model (${engine.info.modelDir}) does not export` +
-        (engine.info.innerLayers.length ? ` (it exports ${engine.info.innerLayers.join(', ')})` : ' (models exported by training/ since v10 do)'),
-    );
+  requireInnerLayers(engine.info, layers, who);
 }
 
 export function requireHidden(engine: Engine): void {

@@ -20,6 +20,17 @@ export interface ForwardModel {
   runtime: ModelSession;
 }
 
+/** Throws a clear error when the model does not export one of the inner layers (N >= 1) that `who` reads. */
+export function requireInnerLayers(info: EngineInfo, layers: number[], who: string): void {
+  const missing = layers.filter((l) => l > 0 && !info.innerLayers.includes(l));
+  if (missing.length)
+    throw new FeatureUnavailableError(
+      `hidden_states.${missing[0]}`,
+      `${who} reads layer ${missing.join(', ')}, which this model (${info.modelDir}) does not export` +
+        (info.innerLayers.length ? ` (it exports ${info.innerLayers.join(', ')})` : ' (models exported by training/ since v10 do)'),
+    );
+}
+
 /**
  * Runs the decoder on `ids` ([seq] or [batch][seq], rows of equal length). With `past`, the new positions continue
  * after the cached ones. Returns logits, and optionally the present KV cache and last_hidden_state.
@@ -111,15 +122,8 @@ export async function runForward(
     for (const n of m.kv.presentNames) fetches.push(n.key, n.value);
   }
   if (opts.hidden) fetches.push('last_hidden_state');
-  for (const k of opts.innerLayers ?? []) {
-    if (!m.info.innerLayers.includes(k))
-      throw new FeatureUnavailableError(
-        `hidden_states.${k}`,
-        `this model (${m.info.modelDir}) does not export layer ${k}'s states` +
-          (m.info.innerLayers.length ? ` (it exports layers ${m.info.innerLayers.join(', ')})` : ' (models exported by training/ since v10 do)'),
-      );
-    fetches.push(`hidden_states.${k}`);
-  }
+  requireInnerLayers(m.info, opts.innerLayers ?? [], 'the forward pass');
+  for (const k of opts.innerLayers ?? []) fetches.push(`hidden_states.${k}`);
   if (fetches.length === 0) fetches.push('logits');
   const out = await m.runtime.run(feeds, fetches);
   const res: ForwardResult = { batch: b, seqLen: s, vocabSize: V, hiddenSize: m.config.hiddenSize };

@@ -54,6 +54,19 @@ interface WordPool {
   rank: Map<string, number>;
 }
 
+/** A pool of `words` in the order given (most frequent first), each kept once. */
+function wordPool(words: Iterable<string>): WordPool {
+  const pool: WordPool = { byLength: new Map(), rank: new Map() };
+  for (const w of words) {
+    if (pool.rank.has(w)) continue;
+    pool.rank.set(w, pool.rank.size);
+    let list = pool.byLength.get(w.length);
+    if (!list) pool.byLength.set(w.length, (list = []));
+    list.push(w);
+  }
+  return pool;
+}
+
 const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
 
 /** Optimal string alignment distance, stopping early above `max`. */
@@ -83,14 +96,15 @@ export function editDistance(a: string, b: string, max: number): number {
 export class Lexicon {
   private readonly primary: Speller;
   private readonly other: Speller | undefined;
-  /** Lowercase whole words of the model's vocabulary, by length, most frequent (lowest id) first. */
-  private readonly frequentByLength = new Map<number, string[]>();
-  /** Lowercase whole-word tokens by vocabulary order (BPE merges come roughly in order of frequency). */
-  private readonly frequent = new Map<string, number>();
+  /**
+   * The lowercase whole words of the model's vocabulary that the dictionary accepts, in vocabulary order (BPE merges
+   * come roughly in order of frequency).
+   */
+  private readonly vocab: WordPool;
   private readonly suggestCache = new Map<string, string[]>();
   private readonly neighbourCache = new Map<string, string[]>();
   private readonly corpusWords: ReadonlySet<string>;
-  /** Dictionary words to correct a non-word to, by length; built on first use. */
+  /** Dictionary words to correct a non-word to ({@link nearWords}); built on first use. */
   private correctionPool: WordPool | undefined;
 
   /** `vocabWords`: the model's whole-word tokens in id order (roughly most frequent first). */
@@ -99,14 +113,7 @@ export class Lexicon {
     this.primary = speller(dialect);
     this.other = opts.acceptOtherDialects === false ? undefined : speller(dialect === 'en-US' ? 'en-GB' : 'en-US');
     this.corpusWords = opts.corpusWords ?? new Set();
-    for (const w of vocabWords) {
-      const lw = w.toLowerCase();
-      if (this.frequent.has(lw) || !this.primary.correct(lw)) continue;
-      this.frequent.set(lw, this.frequent.size);
-      let list = this.frequentByLength.get(lw.length);
-      if (!list) this.frequentByLength.set(lw.length, (list = []));
-      list.push(lw);
-    }
+    this.vocab = wordPool(vocabWords.map((w) => w.toLowerCase()).filter((lw) => this.primary.correct(lw)));
   }
 
   static isWordShaped(w: string): boolean {
@@ -126,7 +133,7 @@ export class Lexicon {
 
   /** Frequent in the model's training text (a whole-word token of its vocabulary). */
   isFrequent(w: string): boolean {
-    return this.frequent.has(w.toLowerCase());
+    return this.vocab.rank.has(w.toLowerCase());
   }
 
   /** In the model's corpus word list, written in lower case (or capitalised at a sentence start). */
@@ -152,12 +159,12 @@ export class Lexicon {
 
   /** How many whole words the model's vocabulary has. */
   get frequentWords(): number {
-    return this.frequent.size;
+    return this.vocab.rank.size;
   }
 
   /** 0 for the most frequent whole word of the model's vocabulary; Infinity for words it lacks. */
   frequencyRank(w: string): number {
-    return this.frequent.get(w.toLowerCase()) ?? Infinity;
+    return this.vocab.rank.get(w.toLowerCase()) ?? Infinity;
   }
 
   /** The dictionary's corrections for a non-word, best first. */
@@ -173,15 +180,7 @@ export class Lexicon {
 
   /** Frequent dictionary words within `max` edits of `w` (real-word confusions such as form/from, their/there). */
   neighbours(w: string, max: number, limit = 8): string[] {
-    const lw = w.toLowerCase();
-    // The same common words come up again and again; the scan over the vocabulary is the costly part.
-    const key = `${max}|${limit}|${lw}`;
-    const hit = this.neighbourCache.get(key);
-    if (hit) return hit;
-    const found = this.scanNeighbours(lw, max, limit);
-    if (this.neighbourCache.size > 20_000) this.neighbourCache.clear();
-    this.neighbourCache.set(key, found);
-    return found;
+    return this.cachedScan('vocab', this.vocab, w, max, limit);
   }
 
   /**
@@ -191,33 +190,27 @@ export class Lexicon {
    * Those) or finds none ("inviroment").
    */
   nearWords(w: string, max = w.length >= 7 ? 2 : 1, limit = 8): string[] {
+    // The model's whole words, then the corpus words (most frequent first) that the writer's dictionary accepts.
+    this.correctionPool ??= wordPool([
+      ...this.vocab.rank.keys(),
+      ...[...this.corpusWords].filter((c) => /^[a-z]+$/.test(c) && this.primary.correct(c)),
+    ]);
+    return this.cachedScan('near', this.correctionPool, w, max, limit);
+  }
+
+  /** {@link scanNeighbours}, cached: the same words come up again and again, and the scan is the costly part. */
+  private cachedScan(name: string, pool: WordPool, w: string, max: number, limit: number): string[] {
     const lw = w.toLowerCase();
-    const key = `near|${max}|${limit}|${lw}`;
+    const key = `${name}|${max}|${limit}|${lw}`;
     const hit = this.neighbourCache.get(key);
     if (hit) return hit;
-    const found = this.scanNeighbours(lw, max, limit, this.corrections());
+    const found = this.scanNeighbours(lw, max, limit, pool);
     if (this.neighbourCache.size > 20_000) this.neighbourCache.clear();
     this.neighbourCache.set(key, found);
     return found;
   }
 
-  /** The model's whole words, then the corpus words (most frequent first), that the writer's dictionary accepts. */
-  private corrections(): WordPool {
-    if (this.correctionPool) return this.correctionPool;
-    const pool: WordPool = { byLength: new Map(), rank: new Map() };
-    const add = (w: string) => {
-      if (pool.rank.has(w)) return;
-      pool.rank.set(w, pool.rank.size);
-      let list = pool.byLength.get(w.length);
-      if (!list) pool.byLength.set(w.length, (list = []));
-      list.push(w);
-    };
-    for (const w of this.frequent.keys()) add(w);
-    for (const w of this.corpusWords) if (/^[a-z]+$/.test(w) && this.primary.correct(w)) add(w);
-    return (this.correctionPool = pool);
-  }
-
-  private scanNeighbours(lw: string, max: number, limit: number, pool: WordPool = { byLength: this.frequentByLength, rank: this.frequent }): string[] {
+  private scanNeighbours(lw: string, max: number, limit: number, pool: WordPool): string[] {
     const out: { c: string; d: number }[] = [];
     for (let len = lw.length - max; len <= lw.length + max; len++) {
       for (const c of pool.byLength.get(len) ?? []) {
