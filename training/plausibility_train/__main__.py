@@ -149,7 +149,10 @@ def run(args) -> int:
         cfg = json.loads(Path(args.config).read_text()) if args.config else {}
         for kv in args.set:
             k, v = kv.split("=", 1)
-            val = json.loads(v) if v[:1] in "0123456789-[{tf" and v not in ("-",) else v
+            try:  # numbers, booleans, lists; anything else (paths like training/runs/x) is a string
+                val = json.loads(v)
+            except ValueError:
+                val = v
             if k.startswith("model."):
                 cfg.setdefault("model", {})[k[6:]] = val
             else:

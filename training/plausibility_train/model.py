@@ -55,9 +55,16 @@ class Block(nn.Module):
         if past_k is not None:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
-        att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim)) + bias
-        att = att.softmax(dim=-1)
-        y = (att @ v).transpose(1, 2).reshape(b, s, d)
+        if bias is None and hasattr(F, "scaled_dot_product_attention"):
+            # plain causal attention (training and scoring): the fused kernel, no [s, s] bias tensor (PyTorch >= 2.0)
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            if bias is None:
+                causal = torch.ones(s, s, dtype=torch.bool, device=x.device).tril()
+                bias = torch.zeros(s, s, device=x.device).masked_fill(~causal, MASK_VALUE)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim)) + bias
+            y = att.softmax(dim=-1) @ v
+        y = y.transpose(1, 2).reshape(b, s, d)
         x = x + self.proj(y)
         x = x + self.fc_out(F.gelu(self.fc(self.ln_2(x))))
         return x, k, v
@@ -94,6 +101,13 @@ class GPT(nn.Module):
         """Returns (last_hidden_state after ln_f, list of (k, v) presents). A list passed as `middle` receives the
         residual stream after every block but the last (layers 1 .. n_layer - 1)."""
         b, s = input_ids.shape
+        if not past and attention_mask is None and position_ids is None and not torch.onnx.is_in_onnx_export():
+            x = self.wte(input_ids) + self.wpe(torch.arange(s, device=input_ids.device))
+            for i, blk in enumerate(self.blocks):
+                x, _, _ = blk(x, None)
+                if middle is not None and i < len(self.blocks) - 1:
+                    middle.append(x)
+            return self.ln_f(x), []
         past_len = past[0][0].shape[2] if past else 0
         if position_ids is None:
             position_ids = torch.arange(past_len, past_len + s, device=input_ids.device).unsqueeze(0).expand(b, s)

@@ -118,6 +118,9 @@ def train(tc: TrainConfig, log=print) -> dict:
     if tc.precision not in ("fp32", "bf16"):
         raise ValueError(f"precision must be fp32 or bf16, not {tc.precision!r}")
     rank, world, device = setup_distributed()
+    if device.type == "cuda":  # TF32 for what autocast leaves in fp32 (the optimizer, the loss)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
     if tc.threads or device.type == "cpu":
         torch.set_num_threads(tc.threads or os.cpu_count() or 1)
     out = Path(tc.out_dir)
