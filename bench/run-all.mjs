@@ -245,6 +245,18 @@ function render(results, soakSeconds) {
     );
   else lines.push('A GPU was present on at least one machine above (see its GPU line); the figures are from the provider each benchmark chose.');
   lines.push('');
+  const gpuTraining = join(ROOT, 'training', 'results', 'gpu_training.json');
+  if (existsSync(gpuTraining)) {
+    // Training runs on a lent GPU (training/gpu.sh), recorded by the pipeline, not by these benchmarks.
+    const g = JSON.parse(readFileSync(gpuTraining, 'utf8'));
+    lines.push(`Training throughput on a lent GPU (training/gpu.sh; ${g.device}; ${g.date}; ${g.note}):`);
+    lines.push('');
+    lines.push('| run | parameters | tokens/s | tokens | minutes | val ppl |');
+    lines.push('|---|---|---|---|---|---|');
+    for (const r of g.runs)
+      lines.push(`| ${r.run} | ${(r.params / 1e6).toFixed(2)}M | ${r.tokens_per_s_median} | ${(r.tokens / 1e6).toFixed(0)}M | ${(r.wall_s / 60).toFixed(1)} | ${r.final_val_ppl} |`);
+    lines.push('');
+  }
   lines.push(`Model: ${results.__model ?? ''}`);
   lines.push('');
   lines.push(`<!-- bench-data ${JSON.stringify({ ...results, __soak: soakSeconds })} -->`);

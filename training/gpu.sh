@@ -3,7 +3,7 @@
 # (a model this small leaves most of an H200 idle), and write each run's weights to $OUT.
 #   STAGE=unpack  decompress .gpu/*.xz into training/work/gpu (kept on a warm machine between calls)
 #   STAGE=smoke   unpack, then 60 steps of each config: catches errors and measures tokens/s
-#   STAGE=train   unpack, then MIN minutes of each config, concurrently; weights to $OUT as fp16 halves (16 MiB cap)
+#   STAGE=train   unpack, then MIN minutes of each config, concurrently; weights to $OUT as fp16 halves (16 MiB cap); `join` puts them back
 # Usage: STAGE=train MIN=8 bash training/gpu.sh training/configs/g1-d192-l8.json training/configs/g1-d192-l12.json
 set -u
 export PYTHONPATH=training PYTHONUNBUFFERED=1
@@ -26,6 +26,9 @@ with open(dst / "train.bin.part", "wb") as b:
 (dst / "train.bin.part").replace(dst / "train.bin")
 if (dst / "val.bin").exists():
     shutil.copy(dst / "val.bin", dst / "validation.bin")
+for name in ("train", "validation"):  # the stream's metadata, as `tokenize` writes it
+    n = (dst / f"{name}.bin").stat().st_size // 2
+    (dst / f"{name}.json").write_text(f'{{"dtype": "uint16", "tokens": {n}}}')
 print("train parts", [p.name for p in parts], "tokens", (dst / "train.bin").stat().st_size // 2, flush=True)
 PY
 [ "${STAGE:-train}" = unpack ] && exit 0
@@ -45,22 +48,6 @@ for cfg in "$@"; do
   name=$(basename "$cfg" .json); tail -n 4 "$OUT/$name.log"
 done
 [ "${STAGE:-train}" = smoke ] && exit 0
-python3 - "$OUT" "$@" <<'PY'
-import json, sys, pathlib, torch
-out = pathlib.Path(sys.argv[1])
-for cfg in sys.argv[2:]:
-    run = pathlib.Path(json.loads(pathlib.Path(cfg).read_text())["out_dir"])
-    src = run / "final.pt" if (run / "final.pt").exists() else run / "checkpoint.pt"
-    st = torch.load(src, map_location="cpu")
-    sd = {k: v.half() for k, v in st["model"].items()}
-    halves, sizes = ({}, {}), [0, 0]
-    for k in sorted(sd, key=lambda k: -sd[k].numel()):  # two files of about equal size
-        i = sizes.index(min(sizes))
-        halves[i][k] = sd[k]
-        sizes[i] += sd[k].numel()
-    meta = {"config": st.get("config") or st["train_config"]["model"], "source": str(src)}
-    summary = json.loads((run / "summary.json").read_text()) if (run / "summary.json").exists() else {}
-    for i in range(2):
-        torch.save({"model": halves[i], **meta, "summary": summary if i == 0 else {}}, out / f"{run.name}.w{i}.pt")
-    print("saved", run.name, flush=True)
-PY
+for cfg in "$@"; do  # each run's weights as two fp16 files (16 MiB cap on files brought back)
+  python3 -m plausibility_train split "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$cfg")" --out "$OUT"
+done

@@ -57,6 +57,14 @@ def main(argv=None) -> int:
     p.add_argument("--wall-s", type=float, default=None,
                    help="record this wall time instead (a run starved of CPU: the schedule follows its effective time)")
 
+    p = sub.add_parser("split", help="a run's weights as fp16 files of about equal size (to bring back from a GPU lease)")
+    p.add_argument("run", help="run folder with final.pt or checkpoint.pt")
+    p.add_argument("--out", required=True)
+    p.add_argument("--parts", type=int, default=2)
+    p = sub.add_parser("join", help="the files `split` wrote, back into RUN/final.pt and RUN/summary.json")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--out", required=True, help="run folder")
+
     p = sub.add_parser("export", help="export a checkpoint to a model folder")
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--tokenizer", default="training/work/tokenizer")
@@ -64,6 +72,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", required=True)
     p.add_argument("--fp16", action="store_true", help="also write onnx/model_fp16.onnx")
     p.add_argument("--int8", action="store_true", help="also write onnx/model_quantized.onnx (dynamic int8 weights)")
+    p.add_argument("--fp16-weights", action="store_true",
+                   help="onnx/model.onnx stores its weights as float16 (half the file) and computes in float32")
 
     p = sub.add_parser("eval", help="validation/test perplexity and BLiMP accuracy")
     p.add_argument("--model", required=True, help="exported model folder (rebuilt in PyTorch) or checkpoint .pt")
@@ -166,10 +176,17 @@ def run(args) -> int:
     elif args.cmd == "snapshot":
         from .train import snapshot
         print(json.dumps(snapshot(Path(args.run), Path(args.out), wall_s=args.wall_s)))
+    elif args.cmd == "split":
+        from .train import split_weights
+        print("\n".join(str(f) for f in split_weights(Path(args.run), Path(args.out), args.parts)))
+    elif args.cmd == "join":
+        from .train import join_weights
+        s = join_weights([Path(f) for f in args.files], Path(args.out))
+        print(f"joined {len(args.files)} files -> {args.out}/final.pt ({s.get('steps', 0)} steps, {s.get('tokens', 0)} tokens)")
     elif args.cmd == "export":
         from .export import export_model
         export_model(Path(args.checkpoint), Path(args.tokenizer), Path(args.tokens), Path(args.out), fp16=args.fp16,
-                     int8=args.int8)
+                     int8=args.int8, fp16_weights=args.fp16_weights)
     elif args.cmd == "eval":
         from .evaluate import run_eval
         res = run_eval(args)

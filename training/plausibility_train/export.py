@@ -40,8 +40,12 @@ def load_checkpoint(path: Path) -> GPT:
 
 
 def export_model(checkpoint: Path, tokenizer_dir: Path, tokens_dir: Path, out: Path, fp16: bool = False,
-                 opset: int = 17, int8: bool = False) -> None:
+                 opset: int = 17, int8: bool = False, fp16_weights: bool = False) -> None:
     model = load_checkpoint(checkpoint)
+    if fp16_weights:  # round once here, so the ONNX file, lm_head.bin and parity.json all hold the same values
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.half().float())
     cfg = model.cfg
     tok = ByteLevelBPE.load(tokenizer_dir / "tokenizer.json")
     if len(tok.vocab) != cfg.vocab_size:
@@ -50,6 +54,8 @@ def export_model(checkpoint: Path, tokenizer_dir: Path, tokens_dir: Path, out: P
     (out / "onnx").mkdir(exist_ok=True)
     tmp = out / "onnx" / "model.onnx.tmp"
     export_onnx(model, tmp, opset)
+    if fp16_weights:
+        write_fp16_weights(tmp, tmp)
     tmp.replace(out / "onnx" / "model.onnx")
     if fp16:
         write_fp16(out / "onnx" / "model.onnx", out / "onnx" / "model_fp16.onnx")
@@ -155,6 +161,28 @@ def write_fp16(src: Path, dst: Path) -> None:
     del g.value_info[:]
     onnx.save(m, str(dst))
 
+
+
+def write_fp16_weights(src: Path, dst: Path, min_elements: int = 16) -> None:
+    """Float16 storage, float32 arithmetic: each float32 initialiser of `min_elements` or more is stored as float16 and
+    widened by a Cast node that onnxruntime folds at load. The file halves; inputs, outputs and every operation stay
+    float32, so the engine runs it like any fp32 model. Exact when the weights are already float16 values (export
+    rounds them first, so parity.json and lm_head.bin describe this file)."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    m = onnx.load(str(src))
+    g = m.graph
+    casts = []
+    for init in g.initializer:
+        if init.data_type == TensorProto.FLOAT and int(np.prod(init.dims)) >= min_elements:
+            name = init.name
+            init.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(init).astype(np.float16), name + "_fp16"))
+            casts.append(helper.make_node("Cast", [name + "_fp16"], [name], to=TensorProto.FLOAT))
+    nodes = casts + list(g.node)
+    del g.node[:]
+    g.node.extend(nodes)
+    onnx.save(m, str(dst))
 
 
 def write_int8(src: Path, dst: Path) -> None:

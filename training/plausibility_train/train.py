@@ -300,3 +300,40 @@ def average_weights(parts: list[tuple[Path, float]], out_dir: Path) -> dict:
                "history": {"log": [r for s in runs.values() for r in s.get("history", {}).get("log", [])], "evals": []}}
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
     return summary
+
+
+def split_weights(run_dir: Path, out: Path, parts: int = 2) -> list[Path]:
+    """A run's final weights as `parts` fp16 files of about equal size (a GPU lease returns files of 16 MiB at most).
+
+    The first file also carries the model shape and the run's summary; `join_weights` puts them back together."""
+    src = run_dir / "final.pt" if (run_dir / "final.pt").exists() else run_dir / "checkpoint.pt"
+    st = torch.load(src, map_location="cpu")
+    weights = {k: v.half() if v.is_floating_point() else v for k, v in st["model"].items()}
+    groups: list[dict] = [{} for _ in range(parts)]
+    sizes = [0] * parts
+    for k in sorted(weights, key=lambda k: -weights[k].numel()):  # largest first, each to the lightest file
+        i = sizes.index(min(sizes))
+        groups[i][k] = weights[k]
+        sizes[i] += weights[k].numel()
+    summary = json.loads((run_dir / "summary.json").read_text()) if (run_dir / "summary.json").exists() else {}
+    config = st.get("config") or st["train_config"]["model"]
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for i, g in enumerate(groups):
+        f = out / f"{run_dir.name}.w{i}.pt"
+        torch.save({"model": g, "part": i, "parts": parts, **({"config": config, "summary": summary} if i == 0 else {})}, f)
+        files.append(f)
+    return files
+
+
+def join_weights(files: list[Path], out_dir: Path) -> dict:
+    """The inverse of `split_weights`: out_dir/final.pt (fp32) and out_dir/summary.json."""
+    states = sorted((torch.load(f, map_location="cpu") for f in files), key=lambda s: s["part"])
+    if [s["part"] for s in states] != list(range(states[0]["parts"])):
+        raise ValueError(f"expected parts 0..{states[0]['parts'] - 1} of one run, got {[s['part'] for s in states]}")
+    model = {k: v.float() if v.is_floating_point() else v for s in states for k, v in s["model"].items()}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    torch.save({"model": model, "config": states[0]["config"]}, out_dir / "final.pt")
+    summary = states[0]["summary"]
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    return summary

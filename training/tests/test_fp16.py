@@ -18,8 +18,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE.parent))
 
-from plausibility_train.export import export_onnx, write_fp16, write_int8  # noqa: E402
-from plausibility_train.model import GPT, GPTConfig  # noqa: E402
+from plausibility_train.export import export_onnx, write_fp16, write_fp16_weights, write_int8  # noqa: E402
+from plausibility_train.model import GPT, GPTConfig, sequence_logprobs  # noqa: E402
 
 
 def node_available() -> bool:
@@ -33,13 +33,20 @@ class Fp16Tests(unittest.TestCase):
         cfg = GPTConfig(vocab_size=300, n_positions=64, n_embd=32, n_layer=2, n_head=2)
         model = GPT(cfg).eval()
         cls.dir = Path(tempfile.mkdtemp(prefix="plaus-fp16-"))
-        for name in ("fp32", "fp16", "int8"):
+        for name in ("fp32", "fp16", "int8", "fp16w"):
             (cls.dir / name / "onnx").mkdir(parents=True)
             (cls.dir / name / "config.json").write_text(json.dumps(
                 {"n_embd": 32, "n_head": 2, "n_layer": 2, "vocab_size": 300}))
         export_onnx(model, cls.dir / "fp32" / "onnx" / "model.onnx")
         write_fp16(cls.dir / "fp32" / "onnx" / "model.onnx", cls.dir / "fp16" / "onnx" / "model.onnx")
         write_int8(cls.dir / "fp32" / "onnx" / "model.onnx", cls.dir / "int8" / "onnx" / "model.onnx")
+        # float16 storage, float32 arithmetic: exact for weights that are already float16 values
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.half().float())
+        cls.rounded = model
+        export_onnx(model, cls.dir / "fp16w" / "onnx" / "model.onnx")
+        write_fp16_weights(cls.dir / "fp16w" / "onnx" / "model.onnx", cls.dir / "fp16w" / "onnx" / "model.onnx")
 
     @classmethod
     def tearDownClass(cls):
@@ -68,6 +75,30 @@ class Fp16Tests(unittest.TestCase):
             np.testing.assert_allclose(a, b, atol=2e-2)
         for a, b in zip(got["int8"], got["fp32"]):
             np.testing.assert_allclose(a, b, atol=1e-1)
+
+    def test_fp16_weights_halve_the_file_and_keep_float32_arithmetic(self):
+        import onnx
+        from onnx import TensorProto
+        m = onnx.load(str(self.dir / "fp16w" / "onnx" / "model.onnx"))
+        big = [i for i in m.graph.initializer if int(np.prod(i.dims)) >= 16]
+        self.assertTrue(big and all(i.data_type == TensorProto.FLOAT16 for i in big))
+        casts = [n for n in m.graph.node if n.op_type == "Cast" and n.input[0].endswith("_fp16")]
+        self.assertEqual(len(casts), len(big))
+        self.assertTrue(all(a.i == TensorProto.FLOAT for n in casts for a in n.attribute if a.name == "to"))
+        kinds = {vi.name: vi.type.tensor_type.elem_type for vi in list(m.graph.input) + list(m.graph.output)}
+        self.assertEqual(kinds["logits"], TensorProto.FLOAT)
+        self.assertLess((self.dir / "fp16w" / "onnx" / "model.onnx").stat().st_size,
+                        0.6 * (self.dir / "fp32" / "onnx" / "model.onnx").stat().st_size)
+
+    @unittest.skipUnless(node_available(), "node_modules not installed")
+    def test_fp16_weights_match_pytorch_exactly_enough(self):
+        seqs = [[0, 5, 9, 33, 2, 7, 150, 299, 1], [0, 17, 4]]
+        res = subprocess.run(["node", str(HERE / "ort_logprobs.cjs"), str(self.dir / "fp16w"), json.dumps(seqs)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=300)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        want = sequence_logprobs(self.rounded, seqs)
+        for a, b in zip(json.loads(res.stdout)["logprobs"], want):
+            np.testing.assert_allclose(a, b, atol=1e-4)
 
     def test_int8_quantises_every_weight_matmul(self):
         import onnx

@@ -23,7 +23,7 @@ from plausibility_train.corpus import CorpusError, Sources, prepare  # noqa: E40
 from plausibility_train.data import build_stream, save_stream  # noqa: E402
 from plausibility_train.export import export_model  # noqa: E402
 from plausibility_train.model import GPT, GPTConfig, sequence_logprobs  # noqa: E402
-from plausibility_train.train import TrainConfig, average_weights, snapshot, train  # noqa: E402
+from plausibility_train.train import TrainConfig, average_weights, join_weights, snapshot, split_weights, train  # noqa: E402
 
 SAMPLE = [
     "The committee met on Friday to discuss the budget. Members agreed that costs were too high.",
@@ -225,6 +225,24 @@ class TrainingTests(unittest.TestCase):
             self.assertEqual(done["steps"], 20)
             w = torch.load(Path(b) / "final.pt")["model"]
             self.assertTrue(all(v.dtype == torch.float32 for v in w.values()))
+
+    def test_split_and_join_bring_a_run_back_from_a_gpu_lease(self):
+        d = Fixture.get()
+        with tempfile.TemporaryDirectory() as t:
+            run, out, back = Path(t) / "run", Path(t) / "out", Path(t) / "back"
+            done = train(tiny_config(d, out_dir=str(run), max_steps=4), log=lambda *_: None)
+            files = split_weights(run, out)
+            sizes = [f.stat().st_size for f in files]
+            self.assertLess(max(sizes), 1.5 * min(sizes))  # about equal halves, each under the lease's file cap
+            s = join_weights(list(reversed(files)), back)
+            self.assertEqual(s["steps"], done["steps"])
+            a, b = torch.load(run / "final.pt"), torch.load(back / "final.pt")
+            self.assertEqual(a["config"], b["config"])
+            for k, v in a["model"].items():
+                self.assertEqual(b["model"][k].dtype, torch.float32)
+                self.assertTrue(torch.equal(b["model"][k], v.half().float()), k)
+            with self.assertRaises(ValueError):
+                join_weights(files[:1], Path(t) / "bad")
 
     def test_average_weights_of_a_run_and_its_continuation(self):
         d = Fixture.get()
