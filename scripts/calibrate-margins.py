@@ -4,7 +4,7 @@
 Coordinate search: maximise sentence-level F0.5 on the gec-dev pairs, subject to a false-alarm rate on their
 corrections and a flag rate on clean training-shard documents (per 1,000 words; each entry of `clean` is a sentence
 with its best gain per kind, or the words of a document's sentences without candidates). Writes verify_margins.json.
-usage: calibrate-margins.py GAINS.json OUT.json [--far 0.08] [--clean-per-1000 0.6] [--held-out]
+usage: calibrate-margins.py GAINS.json OUT.json [--far 0.08] [--clean-per-1000 0.6] [--held-out] [--floor KIND=BITS ...]
 """
 import argparse
 import json
@@ -57,9 +57,10 @@ def kind_rates(data, k, v):
     return far, 1000 * float((data["G"][:, j] > v).sum()) / max(1.0, float(data["W"].sum()))
 
 
-def fit(data, far, budget):
+def fit(data, far, budget, floor=None):
     """Margins that maximise F0.5 on the pairs with at most `far` false alarms on the corrections and `budget` clean
-    flags per 1,000 words."""
+    flags per 1,000 words, none below its kind's `floor`."""
+    floor = floor or {}
     # Greedy allocation of the clean-prose budget: start with every margin at its highest, then repeatedly take the
     # single margin change with the best F0.5 gain per clean flag added, while both constraints hold.
     ok = lambda r: r["false_alarm_rate"] <= far and r["clean_flags_per_1000_words"] <= budget
@@ -69,7 +70,7 @@ def fit(data, far, budget):
         best = None
         for k in KINDS:
             for v in GRID:
-                if v >= m[k]:
+                if v >= m[k] or v < floor.get(k, 0):
                     continue
                 r = metrics(data, {**m, k: v})
                 gain = r["sentence_f05"] - cur["sentence_f05"]
@@ -88,6 +89,8 @@ def fit(data, far, budget):
     # against is not held back for want of dev examples.
     for k in KINDS:
         for v in sorted(GRID):
+            if v < floor.get(k, 0):
+                continue
             if v >= m[k]:
                 break
             own = kind_rates(data, k, v)
@@ -110,7 +113,7 @@ def halves(clean):
     return parts
 
 
-def held_out_budget(raw, data, far, target):
+def held_out_budget(raw, data, far, target, floor=None):
     """The largest budget whose margins, fitted on one half of the clean documents, flag at most `target` per 1,000
     words of the other half (both ways round): the greedy fit spends its budget where the sample happens to be
     quiet, so a margin set must be judged on documents it did not see."""
@@ -119,7 +122,7 @@ def held_out_budget(raw, data, far, target):
     for budget in [x / 100 for x in range(int(target * 50), int(target * 100) + 1, 5)]:
         worst = 0.0
         for fit_on, judge_on in ((a, b), (b, a)):
-            m = fit(clean_subset(data, fit_on), far, budget)
+            m = fit(clean_subset(data, fit_on), far, budget, floor)
             worst = max(worst, metrics(clean_subset(data, judge_on), m)["clean_flags_per_1000_words"])
         if worst <= target:
             best = budget
@@ -134,11 +137,18 @@ def main():
     ap.add_argument("--clean-per-1000", type=float, default=0.6)
     ap.add_argument("--held-out", action="store_true",
                     help="hold --clean-per-1000 on documents the fit did not see (picks the fitting budget)")
+    ap.add_argument("--floor", nargs="*", default=[], metavar="KIND=BITS",
+                    help="lowest margin a kind may get: where sentence-level dev hits reward a kind whose fixes are "
+                         "wrong (a swap on a sentence with some other error), its clean-prose flags show it")
     a = ap.parse_args()
+    floor = {k: float(v) for k, v in (f.split("=", 1) for f in a.floor)}
+    unknown = set(floor) - set(KINDS)
+    if unknown:
+        ap.error(f"unknown kind(s) for --floor: {', '.join(sorted(unknown))}; kinds are {', '.join(KINDS)}")
     raw = json.load(open(a.gains))
     data = prepare(raw)
-    budget = held_out_budget(raw, data, a.far, a.clean_per_1000) if a.held_out else a.clean_per_1000
-    m = fit(data, a.far, budget)
+    budget = held_out_budget(raw, data, a.far, a.clean_per_1000, floor) if a.held_out else a.clean_per_1000
+    m = fit(data, a.far, budget, floor)
     for k in KINDS:
         seen = any(k in p["source"] or k in p["correction"] for p in raw["pairs"]) or any(k in c["gains"] for c in raw["clean"])
         if not seen:
@@ -148,7 +158,8 @@ def main():
            "calibration": {"dev": "gec-dev jfleg-dev pairs (sources and first corrections)",
                            "clean": f"{int(data['W'].sum())} words of prose corpus train-* documents, linted whole",
                            "constraints": {"false_alarm_rate": a.far, "clean_flags_per_1000_words": a.clean_per_1000,
-                                           **({"held_out": True, "fitting_budget": budget} if a.held_out else {})},
+                                           **({"held_out": True, "fitting_budget": budget} if a.held_out else {}),
+                                           **({"floors": floor} if floor else {})},
                            "pairs": len(raw["pairs"]), **{k: round(v, 4) for k, v in r.items()}}}
     json.dump(out, open(a.out, "w"), indent=1)
     try:

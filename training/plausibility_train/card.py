@@ -74,9 +74,11 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
     L.append("## Training run\n")
     L.append(f"- Steps: {summary.get('steps', 0):,}; tokens seen: {summary.get('tokens', 0):,} "
              f"({summary.get('tokens', 0) / max(1, tokens_meta.get('tokens', 1)):.2f} epochs of the weighted stream).")
-    L.append(f"- Wall time: {summary.get('wall_s', 0) / 60:.1f} min on {platform.machine()} CPU, 2 cores "
-             f"(torch {__import__('torch').__version__}), median {sorted(tps)[len(tps) // 2]:,} tokens/s "
-             "(the cores were shared with development work during the run).")
+    # Runs record where they trained (`device`); older runs trained here, on the CPU.
+    where = summary.get("device") or (f"{platform.machine()} CPU, 2 cores (torch {__import__('torch').__version__}; "
+                                      "the cores were shared with development work during the run)")
+    L.append(f"- Wall time: {summary.get('wall_s', 0) / 60:.1f} min on {where}, median "
+             f"{sorted(tps)[len(tps) // 2]:,} tokens/s.")
     # The shipped recipe, over TrainConfig's defaults (found from this file, not the working directory).
     # The recipe is the config whose out_dir is this run (default.json for older runs).
     configs = Path(__file__).resolve().parents[1] / "configs"

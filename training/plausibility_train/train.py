@@ -229,7 +229,9 @@ def train(tc: TrainConfig, log=print) -> dict:
         torch.save(model.state_dict(), out / f"rank{rank}.pt")
     if ddp:
         dist.barrier()
-    summary = {"steps": step, "tokens": step * tokens_per_step, "wall_s": wall_before + time.time() - t0,
+    where = (f"{torch.cuda.get_device_name(device)} x{world} (CUDA, torch {torch.__version__})" if device.type == "cuda"
+             else f"{os.cpu_count()}-core CPU x{world} (torch {torch.__version__})")
+    summary = {"steps": step, "tokens": step * tokens_per_step, "wall_s": wall_before + time.time() - t0, "device": where,
                "params": model.num_params(), "config": cfg.to_dict(), "history": history}
     if rank == 0:
         torch.save({"model": model.state_dict(), "config": cfg.to_dict()}, out / "final.pt")
