@@ -20,6 +20,7 @@ import {
   type PlatformInfo,
   type ProbeResult,
 } from '../../src/core/model/providers';
+import { warmUp } from '../../src/core/model/session';
 import { cli, MODEL_DIR } from './helpers';
 
 const linux = (cuda = false): PlatformInfo => ({
@@ -197,6 +198,16 @@ describe('execution providers', function () {
       assert.ok(logs.some((l) => l.includes(lacking)), 'and logged');
       const lp = await e.sequenceLogprobs(['The cat sat on the mat.']);
       assert.ok(Number.isFinite(lp[0]) && lp[0] < 0);
+    } finally {
+      await e.dispose();
+    }
+  });
+
+  it("a GPU provider's load-time warm-up (passes of 1 and 2 tokens, scoring head included) runs on the bundled model", async () => {
+    // On a GPU it catches device outputs bound at one shape (webgpu, H200), which then fall back to host outputs.
+    const e = await Engine.load(MODEL_DIR, { intraOpNumThreads: 1 });
+    try {
+      await warmUp(e.session, e.config);
     } finally {
       await e.dispose();
     }

@@ -33,14 +33,16 @@ function baseSessionOptions(ep: string, opts: EngineOptions): ortTypes.Inference
 }
 
 /** Feeds for a one-token warm-up run (BOS, empty past), built from the session's own input metadata. */
-function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig): Record<string, ortTypes.Tensor> {
+function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig, length = 1): Record<string, ortTypes.Tensor> {
   const feeds: Record<string, ortTypes.Tensor> = {};
+  const n = Math.max(1, length);
+  const each = (v: number) => new Array<number>(n).fill(v);
   for (const name of session.inputNames) {
-    if (name === 'input_ids') feeds[name] = int64([config.bosTokenId], [1, 1]);
-    else if (name === 'attention_mask') feeds[name] = int64([1], [1, 1]);
-    else if (name === 'position_ids') feeds[name] = int64([0], [1, 1]);
+    if (name === 'input_ids') feeds[name] = int64(each(config.bosTokenId), [1, n]);
+    else if (name === 'attention_mask') feeds[name] = int64(each(1), [1, n]);
+    else if (name === 'position_ids') feeds[name] = int64(each(0).map((_, i) => i), [1, n]);
     else if (name === 'use_cache_branch') feeds[name] = new ort.Tensor('bool', [false], [1]);
-    else if (name === HEAD_INPUTS.targets) feeds[name] = int64([0], [1, 1]);
+    else if (name === HEAD_INPUTS.targets) feeds[name] = int64(each(0), [1, n]);
     else if (name === HEAD_INPUTS.k) feeds[name] = int64([1], [1]);
     else if (name === HEAD_INPUTS.details || name === HEAD_INPUTS.score) feeds[name] = new ort.Tensor('bool', [false], [1]);
     else if (name.startsWith('past_key_values.')) {
@@ -51,6 +53,12 @@ function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig): R
     }
   }
   return feeds;
+}
+
+/** Two passes of different lengths: a provider that only runs one shape fails here, at load, not mid-document. */
+export async function warmUp(session: ortTypes.InferenceSession, config: ModelConfig): Promise<void> {
+  await session.run(warmUpFeeds(session, config, 1));
+  await session.run(warmUpFeeds(session, config, 2));
 }
 
 /** A session as {@link openSession} created it. */
@@ -121,11 +129,24 @@ export async function openSession(
       }
       if (ep !== 'cpu') {
         try {
-          await session.run(warmUpFeeds(session, config));
+          await warmUp(session, config);
         } catch (e) {
           await session.release().catch(() => undefined);
           session = undefined;
-          throw new Error(`warm-up run failed: ${(e as Error).message.split('\n')[0]}`);
+          const reason = (e as Error).message.split('\n')[0];
+          if (!so.preferredOutputLocation) throw new Error(`warm-up run failed: ${reason}`);
+          // Seen with webgpu on an H200 (onnxruntime-node 1.30): device outputs stay bound at the first run's shapes,
+          // so a pass of another length fails. The KV cache then lives on the host, as on the CPU.
+          log(`${ep}: device-resident KV cache failed its warm-up (${reason}); using host outputs`);
+          delete so.preferredOutputLocation;
+          session = await ort.InferenceSession.create(source as string, so);
+          try {
+            await warmUp(session, config);
+          } catch (e2) {
+            await session.release().catch(() => undefined);
+            session = undefined;
+            throw new Error(`warm-up run failed: ${(e2 as Error).message.split('\n')[0]}`);
+          }
         }
       }
       provider = ep;
