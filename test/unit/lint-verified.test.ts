@@ -28,6 +28,8 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   { text: 'We went to the the station early in the morning.', rule: 'plausibility/extra-word', fixed: 'We went to the station early in the morning.' },
   { text: 'It was a beatiful day for a long walk by the river.', rule: 'plausibility/spelling', fixed: 'It was a beautiful day for a long walk by the river.' },
   { text: 'The next meeting is on monday at ten in the morning.', rule: 'plausibility/capitalization', fixed: 'The next meeting is on Monday at ten in the morning.' },
+  // Agreement: another form of the same word (en-inflectors).
+  { text: 'This rule have a strong effect on small farms.', rule: 'plausibility/word-choice', fixed: 'This rule has a strong effect on small farms.' },
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
