@@ -7,7 +7,7 @@ import { DocumentLinter } from '../../src/core/lint/linter';
 import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
 import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
-import { sameWordClass } from '../../src/core/lint/edits/proposals';
+import { proposeEdits, sameWordClass, sentenceWords, type EditKind } from '../../src/core/lint/edits/proposals';
 import { lexiconFor, softBreaksAsSpaces } from '../../src/core/lint/edits/runner';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -205,6 +205,20 @@ describe('lint: verification margins', () => {
 });
 
 describe('lint: candidate edits', () => {
+  it('gives an imperative opening a sentence no other forms, but keeps them for a verb inside it', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['inflection']);
+    const forms = (sentence: string, word: string) => {
+      // Every word marked surprising, so that only the rule under test decides.
+      const words = sentenceWords(sentence).map((w) => ({ ...w, bits: 20, surprising: true, alternatives: [], alternativeProbs: [], rank: 9 }));
+      const at = words.find((w) => w.text === word)!;
+      return proposeEdits(sentence, words, lex, { enabled }).filter((e) => e.start === at.start).map((e) => e.replacement);
+    };
+    assert.deepEqual(forms('Train the new volunteers in April.', 'Train'), []);
+    assert.ok(forms('We will train the new volunteers in April.', 'train').includes('trains'));
+    assert.ok(forms('Trains leave the station every hour.', 'Trains').length > 0, 'an inflected opener is still tried');
+  });
+
   it('swaps a closed-class word only for one of its class', () => {
     assert.ok(sameWordClass('on', 'in'));
     assert.ok(sameWordClass('An', 'the'), 'case does not matter');

@@ -226,6 +226,16 @@ export class Lexicon {
   }
 
   /** Other forms of the same word (shows/show, go/went, report/reports) that are dictionary words. */
+  /** True when the word is a verb's base form ("train", "send"): at a sentence's start, an imperative. */
+  isBaseVerb(w: string): boolean {
+    const lw = w.toLowerCase();
+    try {
+      return new Inflectors(lw).toPresent() === lw && new Inflectors(lw).conjugate('VBZ') !== lw;
+    } catch {
+      return false;
+    }
+  }
+
   inflections(w: string): string[] {
     const lw = w.toLowerCase();
     const forms = new Set<string>();

@@ -318,7 +318,9 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       // The word before the surprise gets its close confusions only (their/there before "is").
       for (const c of lex.neighbours(wj.text, 1, j === i ? 3 : 2)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
       if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
-      if (j === i) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
+      // A sentence opening with a verb's base form is an imperative ("Train the new volunteers"), not a slip of form.
+      if (j === i && !(j === 0 && lex.isBaseVerb(wj.text)))
+        for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
     }
     // The model's own choice replaces a closed-class word only by one of its class: a preposition by a preposition,
     // an article by an article ("interested on" -> "in"), never "more" by "you".
