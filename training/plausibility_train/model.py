@@ -55,13 +55,9 @@ class Block(nn.Module):
         if past_k is not None:
             k = torch.cat([past_k, k], dim=2)
             v = torch.cat([past_v, v], dim=2)
-        if bias is None and hasattr(F, "scaled_dot_product_attention"):
-            # plain causal attention (training and scoring): the fused kernel, no [s, s] bias tensor (PyTorch >= 2.0)
+        if bias is None:  # plain causal attention: the fused kernel, no [s, total] bias tensor
             y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         else:
-            if bias is None:
-                causal = torch.ones(s, s, dtype=torch.bool, device=x.device).tril()
-                bias = torch.zeros(s, s, device=x.device).masked_fill(~causal, MASK_VALUE)
             att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(self.head_dim)) + bias
             y = att.softmax(dim=-1) @ v
         y = y.transpose(1, 2).reshape(b, s, d)
@@ -101,23 +97,22 @@ class GPT(nn.Module):
         """Returns (last_hidden_state after ln_f, list of (k, v) presents). A list passed as `middle` receives the
         residual stream after every block but the last (layers 1 .. n_layer - 1)."""
         b, s = input_ids.shape
-        if not past and attention_mask is None and position_ids is None and not torch.onnx.is_in_onnx_export():
-            x = self.wte(input_ids) + self.wpe(torch.arange(s, device=input_ids.device))
-            for i, blk in enumerate(self.blocks):
-                x, _, _ = blk(x, None)
-                if middle is not None and i < len(self.blocks) - 1:
-                    middle.append(x)
-            return self.ln_f(x), []
         past_len = past[0][0].shape[2] if past else 0
         if position_ids is None:
             position_ids = torch.arange(past_len, past_len + s, device=input_ids.device).unsqueeze(0).expand(b, s)
-        total = past_len + s
-        q_pos = torch.arange(s, device=input_ids.device).unsqueeze(1) + past_len
-        k_pos = torch.arange(total, device=input_ids.device).unsqueeze(0)
-        allowed = (k_pos <= q_pos).unsqueeze(0).unsqueeze(0)  # [1,1,s,total]
-        if attention_mask is not None:
-            allowed = allowed & attention_mask.bool()[:, None, None, :]
-        bias = torch.zeros(allowed.shape, dtype=torch.float32, device=input_ids.device).masked_fill(~allowed, MASK_VALUE)
+        # Plain causal attention (training, scoring) runs the fused kernel where PyTorch has one (>= 2.0); a cache, a
+        # padding mask or the ONNX export needs the explicit bias.
+        fused = (not past and attention_mask is None and hasattr(F, "scaled_dot_product_attention")
+                 and not torch.onnx.is_in_onnx_export())
+        bias = None
+        if not fused:
+            total = past_len + s
+            q_pos = torch.arange(s, device=input_ids.device).unsqueeze(1) + past_len
+            k_pos = torch.arange(total, device=input_ids.device).unsqueeze(0)
+            allowed = (k_pos <= q_pos).unsqueeze(0).unsqueeze(0)  # [1,1,s,total]
+            if attention_mask is not None:
+                allowed = allowed & attention_mask.bool()[:, None, None, :]
+            bias = torch.zeros(allowed.shape, dtype=torch.float32, device=input_ids.device).masked_fill(~allowed, MASK_VALUE)
         x = self.wte(input_ids) + self.wpe(position_ids)
         presents = []
         for i, blk in enumerate(self.blocks):

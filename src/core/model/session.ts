@@ -32,10 +32,9 @@ function baseSessionOptions(ep: string, opts: EngineOptions): ortTypes.Inference
   return so;
 }
 
-/** Feeds for a one-token warm-up run (BOS, empty past), built from the session's own input metadata. */
-function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig, length = 1): Record<string, ortTypes.Tensor> {
+/** Feeds for an `n`-token warm-up run (BOS repeated, empty past), built from the session's own input metadata. */
+function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig, n: number): Record<string, ortTypes.Tensor> {
   const feeds: Record<string, ortTypes.Tensor> = {};
-  const n = Math.max(1, length);
   const each = (v: number) => new Array<number>(n).fill(v);
   for (const name of session.inputNames) {
     if (name === 'input_ids') feeds[name] = int64(each(config.bosTokenId), [1, n]);
@@ -59,6 +58,17 @@ function warmUpFeeds(session: ortTypes.InferenceSession, config: ModelConfig, le
 export async function warmUp(session: ortTypes.InferenceSession, config: ModelConfig): Promise<void> {
   await session.run(warmUpFeeds(session, config, 1));
   await session.run(warmUpFeeds(session, config, 2));
+}
+
+/** {@link warmUp}; on failure the session is released and the reason's first line returned. */
+async function warmUpOrRelease(session: ortTypes.InferenceSession, config: ModelConfig): Promise<string | undefined> {
+  try {
+    await warmUp(session, config);
+    return undefined;
+  } catch (e) {
+    await session.release().catch(() => undefined);
+    return (e as Error).message.split('\n')[0];
+  }
 }
 
 /** A session as {@link openSession} created it. */
@@ -128,25 +138,19 @@ export async function openSession(
         session = await ort.InferenceSession.create(file, so);
       }
       if (ep !== 'cpu') {
-        try {
-          await warmUp(session, config);
-        } catch (e) {
-          await session.release().catch(() => undefined);
+        let failure = await warmUpOrRelease(session, config);
+        if (failure && so.preferredOutputLocation) {
           session = undefined;
-          const reason = (e as Error).message.split('\n')[0];
-          if (!so.preferredOutputLocation) throw new Error(`warm-up run failed: ${reason}`);
           // Seen with webgpu on an H200 (onnxruntime-node 1.30): device outputs stay bound at the first run's shapes,
           // so a pass of another length fails. The KV cache then lives on the host, as on the CPU.
-          log(`${ep}: device-resident KV cache failed its warm-up (${reason}); using host outputs`);
+          log(`${ep}: device-resident KV cache failed its warm-up (${failure}); using host outputs`);
           delete so.preferredOutputLocation;
           session = await ort.InferenceSession.create(source as string, so);
-          try {
-            await warmUp(session, config);
-          } catch (e2) {
-            await session.release().catch(() => undefined);
-            session = undefined;
-            throw new Error(`warm-up run failed: ${(e2 as Error).message.split('\n')[0]}`);
-          }
+          failure = await warmUpOrRelease(session, config);
+        }
+        if (failure) {
+          session = undefined;
+          throw new Error(`warm-up run failed: ${failure}`);
         }
       }
       provider = ep;

@@ -225,7 +225,6 @@ export class Lexicon {
       .map((x) => x.c);
   }
 
-  /** Other forms of the same word (shows/show, go/went, report/reports) that are dictionary words. */
   /** True when the word is a verb's base form ("train", "send"): at a sentence's start, an imperative. */
   isBaseVerb(w: string): boolean {
     const lw = w.toLowerCase();
@@ -236,6 +235,7 @@ export class Lexicon {
     }
   }
 
+  /** Other forms of the same word (shows/show, go/went, report/reports) that are dictionary words. */
   inflections(w: string): string[] {
     const lw = w.toLowerCase();
     const forms = new Set<string>();
