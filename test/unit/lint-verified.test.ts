@@ -28,8 +28,9 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   { text: 'We went to the the station early in the morning.', rule: 'plausibility/extra-word', fixed: 'We went to the station early in the morning.' },
   { text: 'It was a beatiful day for a long walk by the river.', rule: 'plausibility/spelling', fixed: 'It was a beautiful day for a long walk by the river.' },
   { text: 'The next meeting is on monday at ten in the morning.', rule: 'plausibility/capitalization', fixed: 'The next meeting is on Monday at ten in the morning.' },
-  // Agreement: another form of the same word (en-inflectors).
+  // Agreement: the verb form for the determiner and noun before it.
   { text: 'This rule have a strong effect on small farms.', rule: 'plausibility/word-choice', fixed: 'This rule has a strong effect on small farms.' },
+  { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
@@ -57,6 +58,15 @@ describe('lint: verified edits (real model)', function () {
       assert.ok(!/bits|nats|entropy|␣|<\|/.test(f.message), `plain words in the message: ${f.message}`);
     });
   }
+
+  it('keeps only fixes that still help with the better fixes of the sentence applied', async () => {
+    // "policy" -> "policies" and "have" -> "has" each mend the agreement alone; both at once would break it again.
+    const text = 'The new policy have helped many families in the town.';
+    const fs = await lint(text);
+    let fixed = text;
+    for (const f of [...fs].sort((a, b) => b.start - a.start)) fixed = applied(fixed, f);
+    assert.ok(!/policies has/.test(fixed), JSON.stringify(fs.map((f) => [f.text, f.replacement])));
+  });
 
   it('fixes "your right" as a confusion or not at all, never by deleting "your"', async () => {
     const text = 'I think your right about the plan.';
@@ -219,7 +229,35 @@ describe('lint: candidate edits', () => {
     assert.ok(forms('Trains leave the station every hour.', 'Trains').length > 0, 'an inflected opener is still tried');
   });
 
+  it('tries the verb form that agrees with a determiner and its noun, wherever the verb stands', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['agreement']);
+    // No word marked surprising: the agreement rule alone proposes.
+    const proposed = (sentence: string) =>
+      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
+        (e) => [sentence.slice(e.start, e.end), e.replacement],
+      );
+    assert.deepEqual(proposed('The reports shows that sales fell.'), [['shows', 'show']]);
+    assert.deepEqual(proposed('This rule have a strong effect.'), [['have', 'has']]);
+    assert.deepEqual(proposed('The children was asleep.'), [['was', 'were']]);
+    assert.deepEqual(proposed('The reports show that sales fell.'), [], 'already agrees');
+    assert.deepEqual(proposed('The news shows that sales fell.'), [], '"news" is not a plural');
+    assert.deepEqual(proposed('These sheep eat grass.'), [], 'a plural determiner: "sheep" is plural here');
+    assert.deepEqual(proposed('Maria shows the way.'), [], 'no determiner, no known subject');
+  });
+
+  it('never proposes inserting "that" (a clause may always leave it out)', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const sentence = 'Researchers have long assumed water on Mars had evaporated.';
+    const words = sentenceWords(sentence).map((w) => ({ ...w, bits: 20, surprising: true, alternatives: ['that', 'the'], alternativeProbs: [0.5, 0.3], rank: 9 }));
+    const inserted = proposeEdits(sentence, words, lex, { enabled: new Set<EditKind>(['missing-word']) }).map((e) => e.replacement.trim());
+    assert.ok(inserted.includes('the'));
+    assert.ok(!inserted.includes('that'), JSON.stringify(inserted));
+  });
+
   it('swaps a closed-class word only for one of its class', () => {
+    assert.ok(!sameWordClass('that', 'the'), 'an article for a demonstrative is a choice of meaning');
+    assert.ok(sameWordClass('this', 'these'));
     assert.ok(sameWordClass('on', 'in'));
     assert.ok(sameWordClass('An', 'the'), 'case does not matter');
     assert.ok(sameWordClass('his', 'her'));

@@ -69,6 +69,10 @@ function wordPool(words: Iterable<string>): WordPool {
 
 const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
 
+/** The auxiliaries' forms for a plural subject, and back (the library conjugates "be" oddly). */
+const AUX_TO_PLURAL: Record<string, string> = { is: 'are', was: 'were', has: 'have', does: 'do', "doesn't": "don't", "isn't": "aren't", "wasn't": "weren't", "hasn't": "haven't" };
+const AUX_TO_SINGULAR: Record<string, string> = Object.fromEntries(Object.entries(AUX_TO_PLURAL).map(([s, p]) => [p, s]));
+
 /** Optimal string alignment distance, stopping early above `max`. */
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
@@ -232,6 +236,54 @@ export class Lexicon {
       return new Inflectors(lw).toPresent() === lw && new Inflectors(lw).conjugate('VBZ') !== lw;
     } catch {
       return false;
+    }
+  }
+
+  /** The singular of a regular or irregular plural noun ("reports" -> "report", "children" -> "child"), or none. */
+  singularOf(w: string): string | undefined {
+    const lw = w.toLowerCase();
+    try {
+      const s = new Inflectors(lw).toSingular();
+      // The round trip rejects words the library mangles ("news" -> "news", "was" -> "wa").
+      return s && s !== lw && this.primary.correct(s) && new Inflectors(s).toPlural() === lw ? s : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** True for a singular count noun's form ("report", "rule"): it has a plural that differs from it. */
+  hasPlural(w: string): boolean {
+    const lw = w.toLowerCase();
+    try {
+      const p = new Inflectors(lw).toPlural();
+      return !!p && p !== lw && this.primary.correct(p) && this.singularOf(lw) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The present-tense verb form that agrees with a subject of the other number: "shows" -> "show", "show" -> "shows"
+   * (`toPlural` says which way), or none when the word is not such a verb form.
+   */
+  agreementForm(w: string, toPlural: boolean): string | undefined {
+    const lw = w.toLowerCase();
+    const aux = (toPlural ? AUX_TO_PLURAL : AUX_TO_SINGULAR)[lw];
+    if (aux) return aux;
+    if (lw in AUX_TO_PLURAL || lw in AUX_TO_SINGULAR || !/^[a-z]{3,}$/.test(lw)) return undefined;
+    try {
+      const base = new Inflectors(lw).toPresent();
+      if (!base || !this.primary.correct(base)) return undefined;
+      const verb = new Inflectors(base);
+      const third = verb.conjugate('VBZ');
+      if (!third || third === base || !this.primary.correct(third)) return undefined;
+      // A verb has an -ing form in the dictionary; a noun the library conjugates anyway ("policies") has none.
+      const ing = verb.conjugate('VBG');
+      if (!ing || !this.primary.correct(ing)) return undefined;
+      if (toPlural) return lw === third ? base : undefined;
+      return lw === base ? third : undefined;
+    } catch {
+      return undefined;
     }
   }
 

@@ -19,6 +19,8 @@ export function editMessage(e: ScoredEdit, original: string): string {
       return `Repeated word ${quote(original)}`;
     case 'extra-word':
       return `This word may be unnecessary: ${quote(original)}`;
+    case 'agreement':
+      return `${quote(original)} does not agree with its subject: did you mean ${quote(e.flagReplacement)}?`;
     case 'inflection':
       return `Check the form of ${quote(original)} (agreement or tense): did you mean ${quote(e.flagReplacement)}?`;
     default:

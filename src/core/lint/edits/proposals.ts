@@ -7,14 +7,16 @@ import { editDistance, type Lexicon } from './lexicon';
 
 /**
  * Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence.
- * Replacements of a real word come in four kinds, because the evidence each needs differs: `word-choice` (a word a
- * letter or two away), `inflection` (another form of the same word: agreement and tense), `function-word` (the
- * model's own choice of preposition, article or pronoun) and `confusable` (homophones).
+ * Replacements of a real word come in five kinds, because the evidence each needs differs: `word-choice` (a word a
+ * letter or two away), `inflection` (another form of the same word: agreement and tense), `agreement` (the verb form
+ * for its subject's number, right after a determiner and noun), `function-word` (the model's own choice of
+ * preposition, article or pronoun) and `confusable` (homophones).
  */
 export type EditKind =
   | 'spelling'
   | 'word-choice'
   | 'inflection'
+  | 'agreement'
   | 'function-word'
   | 'confusable'
   | 'missing-word'
@@ -145,10 +147,19 @@ function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
   return Math.max(0, Math.log2(r(from) / r(to)));
 }
 
+/** Words that open a noun phrase, so the word after them is its noun (when a verb follows). */
+const DETERMINERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'that', 'these', 'those', 'my', 'your', 'his', 'her', 'its', 'our', 'their', 'each', 'every', 'many', 'several', 'both', 'few']);
+/** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
+const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
+
 /** Closed word classes whose members writers swap for one another. */
 const WORD_CLASSES: readonly (readonly string[])[] = [
   ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'],
-  ['a', 'an', 'the', 'this', 'that', 'these', 'those', 'some', 'any', 'each', 'every', 'much', 'many', 'few', 'little', 'less', 'fewer'],
+  // Determiners, by what a slip confuses: an article, a demonstrative's number, a quantity. "the" for "that" is a
+  // choice of meaning, not a slip, so articles and demonstratives are apart.
+  ['a', 'an', 'the', 'some', 'any'],
+  ['this', 'that', 'these', 'those'],
+  ['each', 'every', 'some', 'any', 'much', 'many', 'few', 'little', 'less', 'fewer'],
   ['he', 'she', 'it', 'they', 'we', 'you', 'i'],
   ['him', 'her', 'them', 'us', 'me', 'it', 'you'],
   ['his', 'her', 'its', 'their', 'our', 'your', 'my'],
@@ -204,13 +215,15 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const w = words[i];
     // One closed-class word for another is a function-word swap, whichever list proposed it ("on" -> "in").
     if (kind === 'word-choice' && sameWordClass(w.text, to)) kind = 'function-word';
-    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'function-word';
-    if (realWordSwap && !isCommonWord(to, lex)) return;
+    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'agreement' || kind === 'function-word';
+    // (Agreement keeps the writer's verb: only its form changes, so a rare verb is fine.)
+    if (realWordSwap && kind !== 'agreement' && !isCommonWord(to, lex)) return;
     // A confusion already tried as such is not tried again as a plain word choice.
     if (realWordSwap && confusablesOf(w.text).includes(to.toLowerCase())) return;
     const r = matchCase(w.text, to);
     const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
-    const c = cost + (kind === 'spelling' ? 0 : frequencyPenalty(w.text, to, lex));
+    // Two forms of one verb differ in frequency by their grammar, which the subject decides, not by the writer's choice.
+    const c = cost + (kind === 'spelling' || kind === 'agreement' ? 0 : frequencyPenalty(w.text, to, lex));
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
   };
   const nonWord = new Set<number>();
@@ -276,6 +289,24 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   words.forEach((w, i) => {
     for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
+  // Subject-verb agreement right after a determiner and its noun, perhaps with one word between them ("The reports
+  // shows", "This new rule have"): the verb's form for the noun's number, wherever it stands, since a small model
+  // rarely finds the slip surprising.
+  const spaced = (a: number, b: number) => /^\s+$/.test(sentence.slice(words[a].end, words[b].start));
+  for (let i = 2; i < words.length; i++) {
+    const noun = words[i - 1].text;
+    const detAt = [i - 2, i - 3].find((d) => d >= 0 && DETERMINERS.has(words[d].text.toLowerCase()));
+    // A closed-class word is no noun ("the reports that show").
+    if (detAt === undefined || !/^\p{Ll}+$/u.test(noun) || WORD_CLASS.has(noun) || !spaced(i - 2, i - 1)) continue;
+    if (detAt === i - 3 && !(spaced(i - 3, i - 2) && /^\p{Ll}+$/u.test(words[i - 2].text))) continue;
+    const det = words[detAt].text.toLowerCase();
+    const plural = lex.singularOf(noun) !== undefined;
+    if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
+    // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
+    if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
+    const to = lex.agreementForm(words[i].text, plural);
+    if (to && spaced(i - 1, i)) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
+  }
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {
     const a = words[i - 1];
@@ -330,7 +361,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const prev = words[i - 1];
       for (const [k, c] of w.alternatives.slice(0, 3).entries()) {
         // Only a word the model clearly expects here.
-        if (c.toLowerCase() === lw || !isFunctionWord(c, lex) || w.alternativeProbs[k] < EXPECTED_PROB) continue;
+        // "that" opening a clause may always be left out ("It is thought [that] ..."): its absence is no error.
+        if (c.toLowerCase() === lw || c.toLowerCase() === 'that' || !isFunctionWord(c, lex) || w.alternativeProbs[k] < EXPECTED_PROB) continue;
         add({
           kind: 'missing-word',
           start: w.start,

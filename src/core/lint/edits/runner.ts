@@ -16,12 +16,13 @@ import { settingsKey } from '../settings';
 import { Lexicon } from './lexicon';
 import { editFinding } from './messages';
 import { EditKind, proposeEdits, SentenceWord, sentenceWords } from './proposals';
-import { acceptEdits, Margins, readMargins, scoreEdits } from './verify';
+import { acceptEdits, confirmTogether, Margins, readMargins, scoreEdits } from './verify';
 
 export const EDIT_RULES: Record<EditKind, string> = {
   spelling: 'plausibility/spelling',
   'word-choice': 'plausibility/word-choice',
   inflection: 'plausibility/word-choice',
+  agreement: 'plausibility/word-choice',
   'function-word': 'plausibility/word-choice',
   confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',
@@ -146,7 +147,8 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
         const scored = await scoreEdits(e, context, sentence, edits);
         if (ctx.onCandidate)
           for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
-        for (const { edit, others } of acceptEdits(scored, margins)) rel.push(editFinding(edit, others, sentence, EDIT_RULES[edit.kind]));
+        const accepted = await confirmTogether(e, context, sentence, acceptEdits(scored, margins), margins);
+        for (const { edit, others } of accepted) rel.push(editFinding(edit, others, sentence, EDIT_RULES[edit.kind]));
       }
     }
     ctx.cache.set(key, rel);

@@ -18,6 +18,7 @@ export const DEFAULT_MARGINS: Margins = {
   spelling: 6,
   'word-choice': 10,
   inflection: 10,
+  agreement: 10,
   'function-word': 10,
   confusable: 6,
   'missing-word': 10,
@@ -30,7 +31,7 @@ export const DEFAULT_MARGINS: Margins = {
 export const MARGINS_FILE = 'verify_margins.json';
 
 /** Kinds split off an older kind: their candidates were calibrated under that kind's margin. */
-const SPLIT_FROM: Partial<Record<EditKind, EditKind>> = { inflection: 'word-choice', 'function-word': 'word-choice' };
+const SPLIT_FROM: Partial<Record<EditKind, EditKind>> = { inflection: 'word-choice', agreement: 'inflection', 'function-word': 'word-choice' };
 
 /** The model folder's margins, falling back to the defaults per kind. */
 export function readMargins(modelDir: string): Margins {
@@ -85,4 +86,35 @@ export function acceptEdits(scored: ScoredEdit[], margins: Margins): { edit: Sco
     out.push({ edit: p, others });
   }
   return out;
+}
+
+/** The sentence with non-overlapping edits applied. */
+function applyAll(sentence: string, edits: Edit[]): string {
+  let out = sentence;
+  for (const x of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, x.start) + x.replacement + out.slice(x.end);
+  return out;
+}
+
+/**
+ * Accepted edits of one sentence that still pass their margin with the better ones applied: two fixes of one slip
+ * ("The new policy have" -> "policies" and "has") each win alone, but applied together they break the sentence again.
+ */
+export async function confirmTogether(
+  e: Engine,
+  context: string,
+  sentence: string,
+  accepted: { edit: ScoredEdit; others: ScoredEdit[] }[],
+  margins: Margins,
+): Promise<{ edit: ScoredEdit; others: ScoredEdit[] }[]> {
+  if (accepted.length < 2) return accepted;
+  const kept = [accepted[0]];
+  for (const a of accepted.slice(1)) {
+    const before = kept.map((k) => k.edit);
+    const base = applyAll(sentence, before);
+    // a's offsets in the sentence with the kept edits applied.
+    const shift = before.filter((k) => k.start < a.edit.start).reduce((s, k) => s + k.replacement.length - (k.end - k.start), 0);
+    const [again] = await scoreEdits(e, context, base, [{ ...a.edit, start: a.edit.start + shift, end: a.edit.end + shift }]);
+    if (again.gainBits - a.edit.cost - margins[a.edit.kind] > 0) kept.push(a);
+  }
+  return kept;
 }
