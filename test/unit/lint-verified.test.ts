@@ -244,6 +244,8 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(proposed('The news shows that sales fell.'), [], '"news" is not a plural');
     assert.deepEqual(proposed('These sheep eat grass.'), [], 'a plural determiner: "sheep" is plural here');
     assert.deepEqual(proposed('Maria shows the way.'), [], 'no determiner, no known subject');
+    assert.deepEqual(proposed('The sides of a cube are squares.'), [], 'a noun after a preposition is not the subject');
+    assert.deepEqual(proposed('If the bill were passed, prices would rise.'), [], 'the subjunctive "were"');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

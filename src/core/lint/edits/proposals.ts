@@ -152,9 +152,12 @@ const DETERMINERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'tha
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
+const PREPOSITION_LIST = ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'];
+const PREPOSITIONS: ReadonlySet<string> = new Set(PREPOSITION_LIST);
+
 /** Closed word classes whose members writers swap for one another. */
 const WORD_CLASSES: readonly (readonly string[])[] = [
-  ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'],
+  PREPOSITION_LIST,
   // Determiners, by what a slip confuses: an article, a demonstrative's number, a quantity. "the" for "that" is a
   // choice of meaning, not a slip, so articles and demonstratives are apart.
   ['a', 'an', 'the', 'some', 'any'],
@@ -300,11 +303,15 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (detAt === undefined || !/^\p{Ll}+$/u.test(noun) || WORD_CLASS.has(noun) || !spaced(i - 2, i - 1)) continue;
     if (detAt === i - 3 && !(spaced(i - 3, i - 2) && /^\p{Ll}+$/u.test(words[i - 2].text))) continue;
     const det = words[detAt].text.toLowerCase();
+    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are").
+    if (detAt > 0 && PREPOSITIONS.has(words[detAt - 1].text.toLowerCase())) continue;
     const plural = lex.singularOf(noun) !== undefined;
     if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
     // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
     if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
     const to = lex.agreementForm(words[i].text, plural);
+    // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
+    if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
     if (to && spaced(i - 1, i)) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
   }
   // A word repeated ("the the"): always try deleting the second one.
