@@ -246,6 +246,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(proposed('Maria shows the way.'), [], 'no determiner, no known subject');
     assert.deepEqual(proposed('The sides of a cube are squares.'), [], 'a noun after a preposition is not the subject');
     assert.deepEqual(proposed('If the bill were passed, prices would rise.'), [], 'the subjunctive "were"');
+    assert.deepEqual(proposed('The weights and the loss stay in memory.'), [], 'the last of several subjects');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

@@ -303,8 +303,9 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (detAt === undefined || !/^\p{Ll}+$/u.test(noun) || WORD_CLASS.has(noun) || !spaced(i - 2, i - 1)) continue;
     if (detAt === i - 3 && !(spaced(i - 3, i - 2) && /^\p{Ll}+$/u.test(words[i - 2].text))) continue;
     const det = words[detAt].text.toLowerCase();
-    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are").
-    if (detAt > 0 && PREPOSITIONS.has(words[detAt - 1].text.toLowerCase())) continue;
+    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), and one after
+    // "and" is the last of several ("the weights, the optimizer state and the loss stay").
+    if (detAt > 0 && (PREPOSITIONS.has(words[detAt - 1].text.toLowerCase()) || /^(and|or|nor)$/i.test(words[detAt - 1].text))) continue;
     const plural = lex.singularOf(noun) !== undefined;
     if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
     // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
