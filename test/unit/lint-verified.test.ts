@@ -215,7 +215,7 @@ describe('lint: verification margins', () => {
 });
 
 describe('lint: candidate edits', () => {
-  it('gives an imperative opening a sentence no other forms, but keeps them for a verb inside it', async () => {
+  it('gives an imperative or documentation-style verb opening a sentence no other forms, but keeps them for a verb inside it', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
     const enabled = new Set<EditKind>(['inflection']);
     const forms = (sentence: string, word: string) => {
@@ -227,6 +227,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(forms('Train the new volunteers in April.', 'Train'), []);
     assert.ok(forms('We will train the new volunteers in April.', 'train').includes('trains'));
     assert.ok(forms('Trains leave the station every hour.', 'Trains').length > 0, 'an inflected opener is still tried');
+    assert.deepEqual(forms('Trains the default model on the corpus.', 'Trains'), [], 'the documentation style: an -s verb before its object');
   });
 
   it('tries the verb form that agrees with a determiner and its noun, wherever the verb stands', async () => {

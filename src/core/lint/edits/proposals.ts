@@ -357,8 +357,11 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       // The word before the surprise gets its close confusions only (their/there before "is").
       for (const c of lex.neighbours(wj.text, 1, j === i ? 3 : 2)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
       if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
-      // A sentence opening with a verb's base form is an imperative ("Train the new volunteers"), not a slip of form.
-      if (j === i && !(j === 0 && lex.isBaseVerb(wj.text)))
+      // A sentence opening with a verb's base form is an imperative ("Train the new volunteers"), and one opening
+      // with its -s form before a determiner is the documentation style ("Trains the default model"): neither is a
+      // slip of form.
+      const verbOpener = j === 0 && (lex.isBaseVerb(wj.text) || (lex.agreementForm(wj.text, true) !== undefined && DETERMINERS.has(words[1]?.text.toLowerCase() ?? '')));
+      if (j === i && !verbOpener)
         for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
     }
     // The model's own choice replaces a closed-class word only by one of its class: a preposition by a preposition,
