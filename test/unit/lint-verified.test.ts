@@ -248,6 +248,9 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(proposed('The sides of a cube are squares.'), [], 'a noun after a preposition is not the subject');
     assert.deepEqual(proposed('If the bill were passed, prices would rise.'), [], 'the subjunctive "were"');
     assert.deepEqual(proposed('The weights and the loss stay in memory.'), [], 'the last of several subjects');
+    assert.deepEqual(proposed('The heart disease patients shows improvement.'), [['shows', 'show']], 'two words between determiner and noun');
+    assert.deepEqual(proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
+    assert.deepEqual(proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

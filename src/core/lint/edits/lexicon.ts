@@ -243,9 +243,12 @@ export class Lexicon {
   singularOf(w: string): string | undefined {
     const lw = w.toLowerCase();
     try {
-      const s = new Inflectors(lw).toSingular();
-      // The round trip rejects words the library mangles ("news" -> "news", "was" -> "wa").
-      return s && s !== lw && this.primary.correct(s) && new Inflectors(s).toPlural() === lw ? s : undefined;
+      // The library's singular; where that is no word (it mangles some: "patients" -> "patusents"), the regular ones.
+      // The round trip rejects what is no plural ("was" -> "wa"); a word the library leaves as it is ("news") is none.
+      const lib = new Inflectors(lw).toSingular();
+      const mangled = !!lib && lib !== lw && !this.primary.correct(lib);
+      const guesses = mangled ? [lw.replace(/ies$/, 'y'), lw.replace(/es$/, ''), lw.replace(/s$/, '')] : [lib];
+      return guesses.find((s) => s && s !== lw && this.primary.correct(s) && new Inflectors(s).toPlural() === lw);
     } catch {
       return undefined;
     }

@@ -149,6 +149,8 @@ function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
 
 /** Words that open a noun phrase, so the word after them is its noun (when a verb follows). */
 const DETERMINERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'that', 'these', 'those', 'my', 'your', 'his', 'her', 'its', 'our', 'their', 'each', 'every', 'many', 'several', 'both', 'few']);
+/** Quantities of a plural whose verb agrees with the plural ("most of these systems run"). */
+const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty']);
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
@@ -292,20 +294,31 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   words.forEach((w, i) => {
     for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
-  // Subject-verb agreement right after a determiner and its noun, perhaps with one word between them ("The reports
-  // shows", "This new rule have"): the verb's form for the noun's number, wherever it stands, since a small model
-  // rarely finds the slip surprising.
+  // Subject-verb agreement right after a determiner and its noun, with at most two words between them ("The reports
+  // shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
+  // it stands, since a small model rarely finds the slip surprising.
   const spaced = (a: number, b: number) => /^\s+$/.test(sentence.slice(words[a].end, words[b].start));
+  // A lower-case open-class word, joined to the next by spaces: a noun or its modifier.
+  const modifier = (k: number) => /^\p{Ll}+$/u.test(words[k].text) && !WORD_CLASS.has(words[k].text) && spaced(k, k + 1);
   for (let i = 2; i < words.length; i++) {
     const noun = words[i - 1].text;
-    const detAt = [i - 2, i - 3].find((d) => d >= 0 && DETERMINERS.has(words[d].text.toLowerCase()));
-    // A closed-class word is no noun ("the reports that show").
-    if (detAt === undefined || !/^\p{Ll}+$/u.test(noun) || WORD_CLASS.has(noun) || !spaced(i - 2, i - 1)) continue;
-    if (detAt === i - 3 && !(spaced(i - 3, i - 2) && /^\p{Ll}+$/u.test(words[i - 2].text))) continue;
+    // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
+    // reports that show").
+    let detAt: number | undefined;
+    for (let d = i - 2; d >= Math.max(0, i - 4) && modifier(d + 1); d--) {
+      if (DETERMINERS.has(words[d].text.toLowerCase())) {
+        detAt = d;
+        break;
+      }
+    }
+    if (detAt === undefined || !spaced(detAt, detAt + 1)) continue;
     const det = words[detAt].text.toLowerCase();
-    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), and one after
-    // "and" is the last of several ("the weights, the optimizer state and the loss stay").
-    if (detAt > 0 && (PREPOSITIONS.has(words[detAt - 1].text.toLowerCase()) || /^(and|or|nor)$/i.test(words[detAt - 1].text))) continue;
+    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), unless a
+    // quantity of it is ("most of these systems runs"); one after "and" is the last of several ("the weights, the
+    // optimizer state and the loss stay").
+    const before = detAt > 0 ? words[detAt - 1].text.toLowerCase() : '';
+    const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
+    if ((PREPOSITIONS.has(before) && !partitive) || /^(and|or|nor)$/.test(before)) continue;
     const plural = lex.singularOf(noun) !== undefined;
     if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
     // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
