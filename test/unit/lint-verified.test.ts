@@ -107,6 +107,58 @@ describe('lint: verified edits (real model)', function () {
     assert.deepEqual(await lint(text), []);
   });
 
+  it('flags only the planted errors of a project update, each with its fix, and finds most of them', async () => {
+    // A writer's document: 300 words, 7 planted errors, names and product terms that must not be flagged.
+    const text = [
+      '# Quarterly update: the field app',
+      '',
+      'This quarter the team finished the offline mode for the field app. Volunteers can now record sightings without a',
+      'signal, and the app syncs them when the phone is back online. We tested it on three routes in the Peak District,',
+      'where coverage is poor, and lost no records.',
+      '',
+      'Their is still one open problem with photo uploads. Large images time out on slow connections, so we are adding',
+      'resumable uploads before the spring survey. Until then, volunteers should keep photos under five megabytes.',
+      '',
+      'The results shows that people record about a third more sightings when they can work offline. Most of the gain',
+      'comes from remote sites, where volunteers used to give up and write notes on paper instead.',
+      '',
+      'In October we received a letter form the regional council about data retention. They asked us to delete location',
+      'data after five years and to document how backups are handled. Priya drafted a policy, and the board approved it',
+      'at the November meeting.',
+      '',
+      'Last week the team went the warehouse in Sheffield to collect the new tablets. We set up twenty of them for the',
+      'the volunteers who do not own a smartphone, and we will lend them out from the library in Hathersage.',
+      '',
+      'Several schools have said they are interested on using the app in their science lessons. We will run a pilot with',
+      'two of them next term and write a short guide for teachers.',
+      '',
+      'If you did not recieve the training invitation, please contact Sam. The next session is on the twelfth of',
+      'January, and it will cover the new offline mode, photo uploads and the retention policy.',
+      '',
+      'Thank you all for the kind words and the help this year. The handbook has been updated, and the new version is in',
+      'the shared drive.',
+    ].join('\n');
+    // Each planted error: a unique stretch of text around it, the flagged text and its fix.
+    const planted: [string, string, string][] = [
+      ['Their is still', 'Their', 'There'],
+      ['results shows', 'shows', 'show'],
+      ['letter form the', 'form', 'from'],
+      ['went the warehouse', 'went the', 'went to the'],
+      ['the\nthe volunteers', 'the', ''],
+      ['interested on', 'on', 'in'],
+      ['not recieve', 'recieve', 'receive'],
+    ];
+    const fs = (await new DocumentLinter(await engine()).lint(text, 'markdown')).findings;
+    const hits = fs.filter((f) =>
+      planted.some(([around, t, r]) => {
+        const at = text.indexOf(around);
+        return at >= 0 && f.start >= at && f.end <= at + around.length && f.text.trim() === t && (f.replacement ?? '').trim() === r;
+      }),
+    );
+    assert.deepEqual(fs.filter((f) => !hits.includes(f)).map((f) => [f.rule, f.text, f.replacement]), [], 'no flag on correct text');
+    assert.ok(hits.length >= 5, `found ${hits.length} of 7: ${JSON.stringify(hits.map((f) => [f.text, f.replacement]))}`);
+  });
+
   it('takes a word the training corpus uses as a real word, and a slip of a frequent word as a misspelling', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
     // Neither is in the dictionary; the model folder's corpus_words.txt lists the first, never the slip.
