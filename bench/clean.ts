@@ -31,8 +31,10 @@ async function main(): Promise<void> {
       f += r.findings.length;
       for (const x of r.findings) {
         byRule.set(x.rule, (byRule.get(x.rule) ?? 0) + 1);
-        const around = () => d.text.slice(Math.max(0, x.start - 50), x.end + 30).replace(/\s+/g, ' ');
-        if (process.env.BENCH_SHOW) console.error(`${src}: ${x.rule} ${JSON.stringify(x.text)} -> ${JSON.stringify(x.replacement)} (${x.data.gainBits}) | ${around()}`);
+        if (process.env.BENCH_SHOW) {
+          const around = d.text.slice(Math.max(0, x.start - 50), x.end + 30).replace(/\s+/g, ' ');
+          console.error(`${src}: ${x.rule} ${JSON.stringify(x.text)} -> ${JSON.stringify(x.replacement)} (${x.data.gainBits}) | ${around}`);
+        }
       }
     }
     console.log(`${src}_words=${w} ${src}_findings=${f} ${src}_per_1000=${((1000 * f) / w).toFixed(2)}`);

@@ -298,7 +298,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   // shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
   // it stands, since a small model rarely finds the slip surprising.
   const spaced = (a: number, b: number) => /^\s+$/.test(sentence.slice(words[a].end, words[b].start));
-  // A lower-case open-class word, joined to the next by spaces: a noun or its modifier.
+  // A lower-case open-class word, joined to the next by spaces: a noun or its modifier (so the noun is spaced from the
+  // verb after it).
   const modifier = (k: number) => /^\p{Ll}+$/u.test(words[k].text) && !WORD_CLASS.has(words[k].text) && spaced(k, k + 1);
   for (let i = 2; i < words.length; i++) {
     const noun = words[i - 1].text;
@@ -326,7 +327,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const to = lex.agreementForm(words[i].text, plural);
     // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
     if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
-    if (to && spaced(i - 1, i)) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
+    if (to) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
   }
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {

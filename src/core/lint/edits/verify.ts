@@ -59,23 +59,38 @@ export interface ScoredEdit extends Edit {
   gainBits: number;
 }
 
-/** How much more likely (bits) each edit makes the sentence, given the text before it. */
-export async function scoreEdits(e: Engine, context: string, sentence: string, edits: Edit[]): Promise<ScoredEdit[]> {
-  if (edits.length === 0) return [];
+/** Log-probabilities (nats) of sentence variants after the same left context. */
+async function sentenceLogprobs(e: Engine, context: string, variants: string[]): Promise<number[]> {
   // The whitespace between context and sentence belongs to the sentence's first token, as in running text.
   const trimmed = context.replace(/\s+$/, '');
   const sep = trimmed ? (/\n\s*\n\s*$/.test(context) ? '\n\n' : ' ') : '';
-  const texts = [sentence, ...edits.map((x) => sentence.slice(0, x.start) + x.replacement + sentence.slice(x.end))];
-  const lps = await continuationLogprobs(e, trimmed, texts.map((t) => sep + t));
+  return continuationLogprobs(e, trimmed, variants.map((t) => sep + t));
+}
+
+/** The sentence with non-overlapping edits applied. */
+function applyAll(sentence: string, edits: Edit[]): string {
+  let out = sentence;
+  for (const x of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, x.start) + x.replacement + out.slice(x.end);
+  return out;
+}
+
+/** How much more likely (bits) each edit makes the sentence, given the text before it. */
+export async function scoreEdits(e: Engine, context: string, sentence: string, edits: Edit[]): Promise<ScoredEdit[]> {
+  if (edits.length === 0) return [];
+  const lps = await sentenceLogprobs(e, context, [sentence, ...edits.map((x) => applyAll(sentence, [x]))]);
   return edits.map((x, i) => ({ ...x, gainBits: (lps[i + 1] - lps[0]) / Math.LN2 }));
+}
+
+/** Bits by which an edit clears its kind's margin (and its own cost); it passes when positive. */
+function excessBits(s: ScoredEdit, margins: Margins): number {
+  return s.gainBits - s.cost - margins[s.kind];
 }
 
 /** The edits that pass their margin, best first, without overlapping finding ranges. */
 export function acceptEdits(scored: ScoredEdit[], margins: Margins): { edit: ScoredEdit; others: ScoredEdit[] }[] {
   // Where edits overlap, the one that clears its own kind's margin by most wins: margins say how far each kind's
   // gains can be trusted ("your" -> "you're" over deleting "your").
-  const excess = (s: ScoredEdit) => s.gainBits - s.cost - margins[s.kind];
-  const passing = scored.filter((s) => excess(s) > 0).sort((a, b) => excess(b) - excess(a));
+  const passing = scored.filter((s) => excessBits(s, margins) > 0).sort((a, b) => excessBits(b, margins) - excessBits(a, margins));
   const out: { edit: ScoredEdit; others: ScoredEdit[] }[] = [];
   for (const p of passing) {
     if (out.some((o) => p.flagStart < o.edit.flagEnd && o.edit.flagStart < p.flagEnd)) continue;
@@ -85,13 +100,6 @@ export function acceptEdits(scored: ScoredEdit[], margins: Margins): { edit: Sco
       .sort((a, b) => b.gainBits - a.gainBits);
     out.push({ edit: p, others });
   }
-  return out;
-}
-
-/** The sentence with non-overlapping edits applied. */
-function applyAll(sentence: string, edits: Edit[]): string {
-  let out = sentence;
-  for (const x of [...edits].sort((a, b) => b.start - a.start)) out = out.slice(0, x.start) + x.replacement + out.slice(x.end);
   return out;
 }
 
@@ -110,11 +118,8 @@ export async function confirmTogether(
   const kept = [accepted[0]];
   for (const a of accepted.slice(1)) {
     const before = kept.map((k) => k.edit);
-    const base = applyAll(sentence, before);
-    // a's offsets in the sentence with the kept edits applied.
-    const shift = before.filter((k) => k.start < a.edit.start).reduce((s, k) => s + k.replacement.length - (k.end - k.start), 0);
-    const [again] = await scoreEdits(e, context, base, [{ ...a.edit, start: a.edit.start + shift, end: a.edit.end + shift }]);
-    if (again.gainBits - a.edit.cost - margins[a.edit.kind] > 0) kept.push(a);
+    const [without, withIt] = await sentenceLogprobs(e, context, [applyAll(sentence, before), applyAll(sentence, [...before, a.edit])]);
+    if (excessBits({ ...a.edit, gainBits: (withIt - without) / Math.LN2 }, margins) > 0) kept.push(a);
   }
   return kept;
 }
