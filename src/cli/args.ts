@@ -28,7 +28,8 @@ export function parseArgs(argv: string[], valueFlags: Set<string>, boolFlags: Se
           v = argv[i + 1];
           i++;
         }
-        if (v === undefined) throw new InputError(`option --${name} needs a value`, 'USAGE');
+        // "--out --model m" means a forgotten value, not a file named "--model" (write --out=--model for that).
+        if (v === undefined || (eq < 0 && /^--[a-z]/.test(v))) throw new InputError(`option --${name} needs a value`, 'USAGE');
         options.set(name, v);
       } else if (boolFlags.has(name)) {
         if (eq > 0) throw new InputError(`option --${name} takes no value`, 'USAGE');
