@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/heads/discriminator';
 import { LayerSpec, layerProblem, POOLINGS, Pooling } from '../core/heads/embedding';
 import { benchLines } from '../core/heads/toxicityEval';
-import { trainToxicityRecipe } from '../core/heads/toxicityTrain';
+import { dumpToxicityRows, trainToxicityRecipe } from '../core/heads/toxicityTrain';
 import { parseLabelMap, readLabeledFile, splitOf } from '../core/heads/dataset';
 import { mapLabels, trainFromFile } from '../core/heads/training';
 import { InputError, PlausibilityError } from '../core/errors';
@@ -47,6 +47,7 @@ export const DISCRIM_VALUE_FLAGS = [
   'pooling',
   'layer',
   'insults',
+  'dump-rows',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
   'toward',
@@ -67,6 +68,9 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                after block N, or a list concatenated; default all)]
                                The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
                                and clean corpus prose, calibrated, with a threshold that flags at most 1% of clean prose
+  discrim train --recipe toxicity --dump-rows FILE [--data-dir DIR]
+                               Write the recipe's rows (token ids, label, source, split) as JSON Lines for the training
+                               pipeline's multi-task tuning (training/README.md), and train nothing
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities of the prose sentences (headings, code,
                                front matter and sentences without a content word are skipped); default head: toxicity
   generate ... --steer-head PATH|NAME --toward CLASS [--stepsize S --iterations N --kl-scale K --gm-scale G]
@@ -139,8 +143,15 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
   if (pooling !== undefined && !POOLINGS.includes(pooling as Pooling))
     throw new PlausibilityError(`--pooling must be ${POOLINGS.join(', ')} (got "${pooling}")`, 'USAGE');
   const layer = layerOption(str(c, 'layer'));
-  const out = need(c, 'out', 'train');
   const dataDir = str(c, 'data-dir') ?? join('..', 'shared', 'data');
+  const dump = str(c, 'dump-rows');
+  if (c.args.options.has('dump-rows') && !dump) throw new PlausibilityError('--dump-rows needs a file name', 'USAGE');
+  if (dump) {
+    const n = await dumpToxicityRows(await c.loadEngine(), { dataDir, maxTokens: maxTokensOption(c) }, dump);
+    c.out.line(`wrote ${n} rows to ${dump}`);
+    return 0;
+  }
+  const out = need(c, 'out', 'train');
   const engine = await c.loadEngine();
   const r = await trainToxicityRecipe(engine, {
     dataDir,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
@@ -277,6 +277,29 @@ describe('toxicity: data', function () {
     await new Promise<void>((res) => w.end(res));
     return p;
   };
+
+  it("--dump-rows writes the recipe's rows as token ids with label, source and split, for the training pipeline", async () => {
+    const out = join(tmp, 'rows.jsonl');
+    const r = cli(['discrim', 'train', '--recipe', 'toxicity', '--dump-rows', out, '--data-dir', join(ROOT, '..', 'shared', 'data')]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const e = await engine();
+    const sources = new Set(rows.map((x) => x.source));
+    for (const s of ['wikipedia_jigsaw', 'hatexplain', 'davidson_tweets', 'clean_prose']) assert.ok(sources.has(s), s);
+    for (const x of rows.slice(0, 500)) {
+      assert.ok(x.label === 0 || x.label === 1);
+      assert.ok(['train', 'dev', 'test'].includes(x.split));
+      assert.ok(x.ids.length <= RECIPE_DEFAULTS.maxTokens && x.ids.every((i: number) => Number.isInteger(i) && i >= 0 && i < e.config.vocabSize));
+    }
+    // The ids are the engine's encoding of the text (no BOS): the first jigsaw row's, from the CSV itself.
+    const jig = (await readToxicityCsv(join(EXTRA, 'wikipedia_jigsaw.csv'), 'wikipedia_jigsaw'))[0];
+    const dumped = rows.find((x) => x.source === 'wikipedia_jigsaw');
+    assert.deepEqual(dumped.ids, e.encode(jig.text).slice(0, RECIPE_DEFAULTS.maxTokens));
+    assert.equal(dumped.split, hashSplit(jig.text));
+    const bad = cli(['discrim', 'train', '--recipe', 'toxicity', '--dump-rows']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--dump-rows needs a value/);
+  });
 
   it('a 220 MB quoted field is refused with a clear error, not a crash', async () => {
     const p = await hugeCsv('huge.csv', 220);

@@ -25,6 +25,19 @@ export interface ToxicityTrainOptions extends RecipeOptions {
   insultsPath?: string;
 }
 
+/**
+ * The recipe's rows as JSON Lines of `{ids, label, source, split}`, ids as the head reads them (no BOS, cut at
+ * maxTokens): the input of the training pipeline's multi-task tuning (training/plausibility_train/toxicity_tune.py),
+ * which must train on the same train split and never see a dev or test row. Returns the number of rows.
+ */
+export async function dumpToxicityRows(engine: Engine, o: RecipeOptions, path: string): Promise<number> {
+  const rows = await collectToxicityRows(o);
+  const maxTokens = o.maxTokens ?? RECIPE_DEFAULTS.maxTokens;
+  const lines = rows.map((r) => JSON.stringify({ ids: engine.encode(r.text).slice(0, maxTokens), label: r.label, source: r.source, split: r.split }));
+  writeFileAtomic(path, lines.join('\n') + '\n');
+  return rows.length;
+}
+
 export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOptions) {
   const t0 = Date.now();
   requireHidden(engine);
