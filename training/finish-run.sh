@@ -47,21 +47,8 @@ $PY -m plausibility_train eval --model "$OUT" --corpus $W/tokens-v7 --by-source 
   --cli-blimp "$RESULTS/cli_eval_blimp.json" --out "$RESULTS/eval.json"
 $PY -m plausibility_train conditioning --model "$OUT" --corpus $W/corpus-v7 --out "$RESULTS/conditioning.json"
 
-# The verified-edit margins for this model (scripts/edit-gains.ts, scripts/calibrate-margins.py): gec-dev sentences
-# linted alone, as eval detect does, and 300,000 words of clean train-shard documents linted whole, as bench:clean and
-# the editor do. The clean budget must hold on documents the fit did not see (--held-out), and leaves bench:clean (other
-# documents) room under its 1.0 per 1,000 words: 0.8, since with 0.9 the held-out search once took a budget of 0.85
-# whose margins flagged 0.98 per 1,000 words of the validation shards.
-npx esbuild scripts/edit-gains.ts --bundle --platform=node --target=node20 --external:onnxruntime-node \
-  --external:onnxruntime-web --outfile=out/scripts/edit-gains.js --log-level=warning
-MODEL=$OUT node out/scripts/edit-gains.js ../shared/data/gec-dev/jfleg-dev.jsonl ../shared/data/corpus "$RESULTS/edit_gains.json" 300000
-$PY scripts/calibrate-margins.py "$RESULTS/edit_gains.json" "$OUT/verify_margins.json" --clean-per-1000 0.8 --held-out --far 0.08 \
-  --floor word-order=12 agreement=5
-# On clean documents every swap between 6 and 11 bits was a false alarm ("not to" -> "to not"), and the agreement fixes
-# under 5 bits were noun compounds read as subject and verb ("the pulse jet" -> "jets").
-
-# The toxicity head on the new hidden states.
-npm run head:toxicity --silent
+# The verified-edit margins and the toxicity head for the new weights.
+bash training/regenerate.sh "$RESULTS"
 
 # The model card: the run's recipe and curve, the evaluation above, and the hand-written notes of the run.
 cp "$RUN/summary.json" "$RESULTS/summary.json" 2>/dev/null || true

@@ -42,6 +42,8 @@ def main(argv=None) -> int:
     p.add_argument("--synopsis-fractions", default="{}", help="JSON source -> synopsis fraction")
     p.add_argument("--weights", default=json.dumps(DEFAULT_WEIGHTS), help="JSON source -> copies")
     p.add_argument("--out", default="training/work/tokens")
+    p.add_argument("--splits", nargs="+", default=["train", "validation", "test"], choices=["train", "validation", "test"],
+                   help="the streams to write (validation and test alone: perplexity of a model trained elsewhere)")
 
     p = sub.add_parser("train", help="train (torchrun-compatible)")
     p.add_argument("--config", help="JSON file of TrainConfig fields")
@@ -142,7 +144,7 @@ def run(args) -> int:
         weights = json.loads(args.weights)
         tag_fractions, synopsis_fractions = json.loads(args.tag_fractions), json.loads(args.synopsis_fractions)
         all_tags = []
-        for split in ("train", "validation", "test"):
+        for split in args.splits:
             docs = load_split(_need(Path(args.corpus) / f"{split}.jsonl"))
             all_tags += [t for d in docs for t in d["tags"]]
             # Validation/test streams: one copy each, no source weighting, same tag fraction.
@@ -151,6 +153,8 @@ def run(args) -> int:
                                synopsis_fractions=synopsis_fractions)
             save_stream(arr, out / f"{split}.bin")
             print(f"{split}: {arr.size} tokens")
+        if "train" not in args.splits:
+            return 0  # the weights and the tag manifest describe a training stream
         (out / "weights.json").write_text(json.dumps(weights, indent=1, sort_keys=True) + "\n")
         (out / "conditioning.json").write_text(json.dumps(conditioning_manifest(
             args.tag_fraction, all_tags, WRITING_TAGS, tag_fractions), indent=1) + "\n")

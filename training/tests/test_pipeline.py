@@ -79,6 +79,26 @@ def tiny_config(d: Path, **kw) -> TrainConfig:
     return TrainConfig(**base)
 
 
+class TokenizeSplitsTests(unittest.TestCase):
+    def test_held_out_splits_alone_leave_no_training_manifest(self):
+        d = Fixture.get()
+        corpus = d / "corpus-splits"
+        corpus.mkdir(exist_ok=True)
+        for split in ("train", "validation", "test"):
+            with open(corpus / f"{split}.jsonl", "w") as f:
+                for i, t in enumerate(SAMPLE[:10]):
+                    f.write(json.dumps({"id": f"{split}{i}", "source": "s", "tags": ["news"], "synopsis": "", "text": t}) + "\n")
+        out = d / "tokens-splits"
+        env = {**os.environ, "PYTHONPATH": str(ROOT / "training")}
+        r = subprocess.run([sys.executable, "-m", "plausibility_train", "tokenize", "--corpus", str(corpus), "--tokenizer",
+                            str(d / "tok"), "--splits", "validation", "test", "--out", str(out)],
+                           env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertTrue((out / "validation.bin").exists() and (out / "test.bin").exists())
+        self.assertFalse((out / "train.bin").exists())
+        self.assertFalse((out / "conditioning.json").exists())
+
+
 class TokenizerTests(unittest.TestCase):
     def test_round_trip_arbitrary_unicode(self):
         d = Fixture.get()
