@@ -5,7 +5,8 @@
 # margins and head, and ships only if its language modelling and its flags hold: BLiMP-dev through the CLI within
 # 0.005 of the shipped figure, and eval detect's sentence F0.5 at least 0.80 on the recalibrated margins. It tunes
 # whatever model is in models/default. Deterministic: the same rows, seed and steps give the same weights.
-# usage: training/toxicity-tune.sh [NAME]   (default g1-d192-l8-tox; env FORCE=1 ships without the gate)
+# usage: training/toxicity-tune.sh [NAME]   (default g1-d192-l8-tox; env FORCE=1 ships without the gate, STEPS=N for
+# a short check of the script)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PYTHONPATH=training
@@ -32,7 +33,7 @@ node dist/cli.js discrim train --recipe toxicity --dump-rows $W/toxicity-rows.js
 # As measured (model card): 2,000 steps at lr 1.5e-4, the language-model term the divergence from the model as it was
 # (--lm-loss kl); the token embeddings stay fixed (they are the tied LM head).
 $PY -m plausibility_train.toxicity_tune --model $OUT --rows $W/toxicity-rows.jsonl --corpus ../shared/data/corpus \
-  --lm-batch 6 --lm-words 3000000 --lm-loss kl --steps 2000 --lr 1.5e-4 --eval-every 500 --out $W/$NAME.pt \
+  --lm-batch 6 --lm-words 3000000 --lm-loss kl --steps ${STEPS:-2000} --lr 1.5e-4 --eval-every 500 --out $W/$NAME.pt \
   | tee "$RESULTS/tune.log"
 
 rm -rf "$STAGE"
