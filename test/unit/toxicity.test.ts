@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
-import { hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
-import { RECIPE_DEFAULTS, recipeLayers } from '../../src/core/heads/toxicityRecipe';
+import { GENERAL_SOURCES, hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
+import { RECIPE_DEFAULTS, recipeLayers, SOURCE_WEIGHTS } from '../../src/core/heads/toxicityRecipe';
 import { layerOption } from '../../src/cli/discrim';
 import { cli, engine, ROOT } from './helpers';
 
@@ -285,10 +285,16 @@ describe('toxicity: data', function () {
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const e = await engine();
     const sources = new Set(rows.map((x) => x.source));
-    for (const s of ['wikipedia_jigsaw', 'hatexplain', 'davidson_tweets', 'clean_prose']) assert.ok(sources.has(s), s);
+    for (const s of ['wikipedia_jigsaw', 'hatexplain', 'davidson_tweets', 'clean_prose', 'stormfront_hate']) assert.ok(sources.has(s), s);
+    // The hate-speech-only sources keep the recipe's half weight, and only the general ones count as general.
+    assert.equal(rows.find((x) => x.source === 'stormfront_hate').weight, 0.5);
+    assert.equal(rows.find((x) => x.source === 'wikipedia_jigsaw').general, true);
+    assert.equal(rows.find((x) => x.source === 'clean_prose').general, false);
     for (const x of rows.slice(0, 500)) {
       assert.ok(x.label === 0 || x.label === 1);
       assert.ok(['train', 'dev', 'test'].includes(x.split));
+      assert.equal(x.weight, SOURCE_WEIGHTS[x.source] ?? 1);
+      assert.equal(x.general, GENERAL_SOURCES.includes(x.source));
       assert.ok(x.ids.length <= RECIPE_DEFAULTS.maxTokens && x.ids.every((i: number) => Number.isInteger(i) && i >= 0 && i < e.config.vocabSize));
     }
     // The ids are the engine's encoding of the text (no BOS): the first jigsaw row's, from the CSV itself.

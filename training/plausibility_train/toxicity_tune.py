@@ -24,9 +24,6 @@ from .corpus import chunk_doc, read_shared_corpus
 from .data import build_stream
 from .model import GPT
 
-# The recipe's half weight for the hate-speech-only sources (src/core/heads/toxicityRecipe.ts SOURCE_WEIGHTS).
-SOURCE_WEIGHTS = {"stormfront_hate": 0.5, "fox_news_comments": 0.5, "toxigen_demonstrations": 0.5}
-GENERAL_SOURCES = ["wikipedia_jigsaw", "wikipedia_talk_toxicity", "hatexplain", "convabuse"]
 
 
 def pooled_features(model: GPT, seqs: list[list[int]], bos: int) -> torch.Tensor:
@@ -92,9 +89,9 @@ def tune(model: GPT, rows: list[dict], lm_train: np.ndarray, lm_val: np.ndarray,
     nn.init.zeros_(head.weight)
     nn.init.zeros_(head.bias)
     # Class balance: positives weighted so that both classes carry the same total (source weights included).
-    w_row = [SOURCE_WEIGHTS.get(r["source"], 1.0) for r in train]
-    pos = sum(w for w, r in zip(w_row, train) if r["label"] == 1)
-    neg = sum(w for w, r in zip(w_row, train) if r["label"] == 0)
+    # Each row's weight and whether its source is a general-toxicity one come with the rows, from the recipe itself.
+    pos = sum(r["weight"] for r in train if r["label"] == 1)
+    neg = sum(r["weight"] for r in train if r["label"] == 0)
     pos_scale = neg / max(pos, 1e-9)
     # The token embeddings stay as they are: they are the tied LM head (a probe's pull on them moves every next-token
     # distribution directly) and layer 0 of the head's features.
@@ -132,7 +129,7 @@ def tune(model: GPT, rows: list[dict], lm_train: np.ndarray, lm_val: np.ndarray,
         s = np.concatenate(scores)
         lab = np.array([r["label"] for r in dev])
         src = np.array([r["source"] for r in dev])
-        g = np.isin(src, GENERAL_SOURCES)
+        g = np.array([r["general"] for r in dev])
         out = {"general_auroc": auroc(s[g], lab[g])}
         clean = s[src == "clean_prose"]
         # Share of general toxic dev rows above the 99th percentile of clean dev prose: the 1% budget's recall.
@@ -153,7 +150,7 @@ def tune(model: GPT, rows: list[dict], lm_train: np.ndarray, lm_val: np.ndarray,
         idx, order = order[:tox_batch], order[tox_batch:]
         batch = [train[i] for i in idx]
         y = torch.tensor([float(r["label"]) for r in batch])
-        wt = torch.tensor([SOURCE_WEIGHTS.get(r["source"], 1.0) * (pos_scale if r["label"] == 1 else 1.0) for r in batch])
+        wt = torch.tensor([r["weight"] * (pos_scale if r["label"] == 1 else 1.0) for r in batch])
         starts = np.array([rng.randrange(0, len(lm_train) - context - 1) for _ in range(lm_batch)])
         x_lm = torch.from_numpy(np.stack([lm_train[s:s + context].astype(np.int64) for s in starts]))
         y_lm = torch.from_numpy(np.stack([lm_train[s + 1:s + 1 + context].astype(np.int64) for s in starts]))

@@ -50,8 +50,9 @@ class ToxicityTuneTests(unittest.TestCase):
             ids = [rng.randrange(10, 64) for _ in range(rng.randrange(3, 8))]
             if label:
                 ids[rng.randrange(len(ids))] = 3
-            rows.append({"ids": ids, "label": label, "source": "wikipedia_jigsaw" if i % 5 else "clean_prose",
-                         "split": "dev" if i % 4 == 0 else "train"})
+            general = i % 5 != 0
+            rows.append({"ids": ids, "label": label, "source": "wikipedia_jigsaw" if general else "clean_prose",
+                         "split": "dev" if i % 4 == 0 else "train", "weight": 1.0, "general": general})
         stream = np.array([rng.randrange(10, 64) for _ in range(4000)], dtype=np.uint16)
         wte = m.wte.weight.detach().clone()
         res = tune(m, rows, stream, stream, 0, steps=60, lr=3e-3, head_lr=3e-2, tox_batch=16, lm_batch=2, context=16,

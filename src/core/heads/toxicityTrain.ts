@@ -6,6 +6,7 @@
 import { basename } from 'node:path';
 import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
 import type { Engine } from '../engine';
+import { GENERAL_SOURCES } from './toxicityData';
 import { benchToxicity, ToxicityBench } from './toxicityEval';
 import {
   collectToxicityRows,
@@ -26,14 +27,24 @@ export interface ToxicityTrainOptions extends RecipeOptions {
 }
 
 /**
- * The recipe's rows as JSON Lines of `{ids, label, source, split}`, ids as the head reads them (no BOS, cut at
- * maxTokens): the input of the training pipeline's multi-task tuning (training/plausibility_train/toxicity_tune.py),
+ * The recipe's rows as JSON Lines of `{ids, label, source, split, weight, general}`, ids as the head reads them (no
+ * BOS, cut at maxTokens), `weight` the recipe's training weight of the source and `general` whether the source counts
+ * in the headline figure: the input of the training pipeline's multi-task tuning (training/plausibility_train/toxicity_tune.py),
  * which must train on the same train split and never see a dev or test row. Returns the number of rows.
  */
 export async function dumpToxicityRows(engine: Engine, o: RecipeOptions, path: string): Promise<number> {
   const rows = await collectToxicityRows(o);
   const maxTokens = o.maxTokens ?? RECIPE_DEFAULTS.maxTokens;
-  const lines = rows.map((r) => JSON.stringify({ ids: engine.encode(r.text).slice(0, maxTokens), label: r.label, source: r.source, split: r.split }));
+  const lines = rows.map((r) =>
+    JSON.stringify({
+      ids: engine.encode(r.text).slice(0, maxTokens),
+      label: r.label,
+      source: r.source,
+      split: r.split,
+      weight: SOURCE_WEIGHTS[r.source] ?? 1,
+      general: GENERAL_SOURCES.includes(r.source),
+    }),
+  );
   writeFileAtomic(path, lines.join('\n') + '\n');
   return rows.length;
 }
