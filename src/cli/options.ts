@@ -4,6 +4,7 @@
  * (the context length, the vocabulary size) are checked by `checkModelLimits` once the model's config is known.
  */
 import { PlausibilityError } from '../core/errors';
+import { ownValue } from '../core/ownKey';
 
 /** What a numeric option accepts. */
 export interface NumericSpec {
@@ -91,7 +92,7 @@ export function parseNumericOption(name: string, raw: string | true, spec: Numer
 
 /** The spec of `name` for `command`, if it is a known numeric option. */
 export function numericSpec(name: string, command?: string): NumericSpec | undefined {
-  return (command && COMMAND_OVERRIDES[command]?.[name]) || NUMERIC_OPTIONS[name];
+  return (command && ownValue(ownValue(COMMAND_OVERRIDES, command) ?? {}, name)) || ownValue(NUMERIC_OPTIONS, name);
 }
 
 /** Validates every numeric option present in `options`; returns the parsed values by name. */

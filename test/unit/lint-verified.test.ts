@@ -99,6 +99,12 @@ describe('lint: verified edits (real model)', function () {
     assert.deepEqual(untagged, []);
   });
 
+  it('lints words named like Object members as ordinary words', async () => {
+    // "constructor" once found Object's constructor as its agreement form, and the whole lint threw.
+    for (const text of ['The new constructor accept two arguments.', 'Its toString and valueOf methods returns a string.', 'The __proto__ and hasOwnProperty keys is special.'])
+      assert.ok(Array.isArray(await lint(text)), text);
+  });
+
   it('flags nothing in a clean paragraph with rare words and names', async () => {
     const text =
       'In 1851 the naturalist Alfred Russel Wallace sailed to Sarawak, where he collected beetles and orangutans. ' +

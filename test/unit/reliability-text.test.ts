@@ -1,6 +1,10 @@
 /** Front matter and line counting defects from issue 22, item 10. */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { declaredCondition, parseFrontMatter, splitKey } from '../../src/core/text/frontmatter';
+import { languageOfPath, normalizeLanguageId } from '../../src/core/text/languages';
+import { onnxPath } from '../../src/core/model/config';
+import { numericSpec } from '../../src/cli/options';
 
 describe('reliability: front matter', function () {
   // A quadratic parser needs minutes on a 1 MB line; a linear one milliseconds. The bound is mocha's generous timeout.
@@ -18,6 +22,17 @@ describe('reliability: front matter', function () {
     assert.ok(Object.prototype.hasOwnProperty.call(flow, '__proto__'));
     assert.deepEqual(declaredCondition(doc)?.tags, ['news', 'sport']);
     assert.throws(() => parseFrontMatter('---\nconstructor: a\nconstructor: b\n---\n'), /duplicate key "constructor"/);
+  });
+
+  it('names like Object members are not found on Object.prototype by any lookup table', () => {
+    for (const k of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.equal(normalizeLanguageId(k), k);
+      assert.equal(numericSpec(k), undefined);
+      assert.equal(numericSpec(k, k), undefined);
+      assert.equal(onnxPath('m', k), join('m', 'onnx', k));
+    }
+    assert.equal(languageOfPath('notes.constructor'), 'markdown');
+    assert.equal(languageOfPath('notes.txt'), 'plaintext');
   });
 
   it('a 1 MB line of spaces, with and without a colon, parses', () => {

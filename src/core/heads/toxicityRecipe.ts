@@ -5,6 +5,7 @@
  * {@link CLEAN_FLAG_BUDGET} of clean prose sentences are flagged, and report every figure per source on test,
  * which nothing before the report sees.
  */
+import { ownValue } from '../ownKey';
 import type { Engine } from '../engine';
 import { availableLayers, embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
 import { fitPlatt, trainHead } from './fit';
@@ -119,7 +120,7 @@ export function fitToxicityHead(rows: ToxicityRow[], X: Float32Array, F: number,
   const bySplit = (s: HashSplit) => rows.flatMap((r, i) => (r.split === s ? [i] : []));
   const tr = bySplit('train');
   const dev = bySplit('dev');
-  const weights = tr.map((i) => SOURCE_WEIGHTS[rows[i].source] ?? 1);
+  const weights = tr.map((i) => ownValue(SOURCE_WEIGHTS, rows[i].source) ?? 1);
   const ydev = dev.map((i) => rows[i].label);
   const fit = trainHead(take(X, F, tr), tr.map((i) => rows[i].label), take(X, F, dev), ydev, F, 2, {
     seed: o.seed ?? RECIPE_DEFAULTS.seed,

@@ -3,6 +3,7 @@
  * {@link ./toxicityRecipe} end to end on the engine's model, then the benchmark of {@link ./toxicityEval}; writes
  * the head and its metrics atomically, only when everything succeeded.
  */
+import { ownValue } from '../ownKey';
 import { basename } from 'node:path';
 import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
 import type { Engine } from '../engine';
@@ -41,7 +42,7 @@ export async function dumpToxicityRows(engine: Engine, o: RecipeOptions, path: s
       label: r.label,
       source: r.source,
       split: r.split,
-      weight: SOURCE_WEIGHTS[r.source] ?? 1,
+      weight: ownValue(SOURCE_WEIGHTS, r.source) ?? 1,
       general: GENERAL_SOURCES.includes(r.source),
     }),
   );

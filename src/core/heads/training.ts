@@ -20,6 +20,7 @@ import {
 } from './discriminator';
 import type { Engine } from '../engine';
 import { InputError } from '../errors';
+import { ownValue } from '../ownKey';
 
 export interface TrainFileOptions {
   data: string;
@@ -65,7 +66,7 @@ export function mapLabels(
   const y: number[] = [];
   const unknown = new Map<string, number>();
   for (const r of rows) {
-    const name = labelMap ? (labelMap[r.label] ?? (classNames.includes(r.label) ? r.label : undefined)) : r.label;
+    const name = labelMap ? (ownValue(labelMap, r.label) ?? (classNames.includes(r.label) ? r.label : undefined)) : r.label;
     const k = name === undefined ? -1 : classNames.indexOf(name);
     if (k < 0) {
       unknown.set(r.label, (unknown.get(r.label) ?? 0) + 1);

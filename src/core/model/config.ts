@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ModelLoadError } from '../errors';
+import { ownValue } from '../ownKey';
 
 /** Architecture facts the engine needs, normalised from GPT-2 or Llama/Qwen style config.json keys. */
 export interface ModelConfig {
@@ -139,7 +140,7 @@ export const ONNX_VARIANTS: Record<string, string> = {
 
 /** Resolves the ONNX file for a variant ("fp32", "fp16", "quantized", or a file name under onnx/). */
 export function onnxPath(dir: string, variant = 'fp32'): string {
-  const file = ONNX_VARIANTS[variant] ?? variant;
+  const file = ownValue(ONNX_VARIANTS, variant) ?? variant;
   return join(dir, 'onnx', file);
 }
 

@@ -1,4 +1,5 @@
 /** Language ids of prose documents, shared by the CLI, the language server and the editor. */
+import { ownValue } from '../ownKey';
 
 /** The languages checked by default. */
 export const DEFAULT_LANGUAGES = ['markdown', 'plaintext', 'latex', 'restructuredtext'];
@@ -24,11 +25,11 @@ const LANGUAGE_ALIASES: Record<string, string> = {
 };
 
 export function normalizeLanguageId(id: string): string {
-  return LANGUAGE_ALIASES[id] ?? id;
+  return ownValue(LANGUAGE_ALIASES, id) ?? id;
 }
 
 /** The language id of a file by its extension (unknown extensions: Markdown). */
 export function languageOfPath(path: string): string {
   const m = /\.[^./\\]+$/.exec(path);
-  return (m && LANGUAGE_BY_EXTENSION[m[0].toLowerCase()]) ?? 'markdown';
+  return (m && ownValue(LANGUAGE_BY_EXTENSION, m[0].toLowerCase())) ?? 'markdown';
 }

@@ -70,8 +70,9 @@ function wordPool(words: Iterable<string>): WordPool {
 const LETTERS = /^[\p{L}\p{M}]+(?:['’][\p{L}\p{M}]+)*$/u;
 
 /** The auxiliaries' forms for a plural subject, and back (the library conjugates "be" oddly). */
-const AUX_TO_PLURAL: Record<string, string> = { is: 'are', was: 'were', has: 'have', does: 'do', "doesn't": "don't", "isn't": "aren't", "wasn't": "weren't", "hasn't": "haven't" };
-const AUX_TO_SINGULAR: Record<string, string> = Object.fromEntries(Object.entries(AUX_TO_PLURAL).map(([s, p]) => [p, s]));
+// Maps, not object literals: a word of the text is the key, and "constructor" must not find Object's.
+const AUX_TO_PLURAL = new Map<string, string>([['is', 'are'], ['was', 'were'], ['has', 'have'], ['does', 'do'], ["doesn't", "don't"], ["isn't", "aren't"], ["wasn't", "weren't"], ["hasn't", "haven't"]]);
+const AUX_TO_SINGULAR = new Map<string, string>([...AUX_TO_PLURAL].map(([s, p]) => [p, s]));
 
 /** Optimal string alignment distance, stopping early above `max`. */
 export function editDistance(a: string, b: string, max: number): number {
@@ -271,9 +272,9 @@ export class Lexicon {
    */
   agreementForm(w: string, toPlural: boolean): string | undefined {
     const lw = w.toLowerCase();
-    const aux = (toPlural ? AUX_TO_PLURAL : AUX_TO_SINGULAR)[lw];
+    const aux = (toPlural ? AUX_TO_PLURAL : AUX_TO_SINGULAR).get(lw);
     if (aux) return aux;
-    if (lw in AUX_TO_PLURAL || lw in AUX_TO_SINGULAR || !/^[a-z]{3,}$/.test(lw)) return undefined;
+    if (AUX_TO_PLURAL.has(lw) || AUX_TO_SINGULAR.has(lw) || !/^[a-z]{3,}$/.test(lw)) return undefined;
     try {
       const base = new Inflectors(lw).toPresent();
       if (!base || !this.primary.correct(base)) return undefined;

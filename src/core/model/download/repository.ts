@@ -3,6 +3,7 @@
  * and model folder names, plus the downloader's options, results and errors.
  */
 import { PlausibilityError } from '../../errors';
+import { ownValue } from '../../ownKey';
 /** The dtype -> file-name suffix convention of transformers.js (utils/dtypes.js, DEFAULT_DTYPE_SUFFIX_MAPPING). */
 export const DTYPE_SUFFIX: Readonly<Record<string, string>> = Object.freeze({
   fp32: '',
@@ -132,7 +133,7 @@ const REPO_RE = /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/;
 
 /** The ONNX file of a dtype under onnx/ (transformers.js naming). Throws for an unknown dtype. */
 export function onnxFileForDtype(dtype: string): string {
-  const suffix = DTYPE_SUFFIX[dtype];
+  const suffix = ownValue(DTYPE_SUFFIX, dtype);
   if (suffix === undefined)
     throw new DownloadError(
       `unknown dtype "${dtype}" (expected one of ${Object.keys(DTYPE_SUFFIX).join(', ')})`,
