@@ -7,7 +7,7 @@ import { DocumentLinter } from '../../src/core/lint/linter';
 import type { Finding } from '../../src/core/lint/finding';
 import { CHECKS } from '../../src/core/lint/registry';
 import { DEFAULT_MARGINS, MARGINS_FILE, readMargins } from '../../src/core/lint/edits/verify';
-import { proposeEdits, sameWordClass, sentenceWords, type EditKind } from '../../src/core/lint/edits/proposals';
+import { isCodeLike, proposeEdits, sameWordClass, sentenceWords, type EditKind } from '../../src/core/lint/edits/proposals';
 import { lexiconFor, softBreaksAsSpaces } from '../../src/core/lint/edits/runner';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -97,6 +97,71 @@ describe('lint: verified edits (real model)', function () {
     assert.equal(tagged[0].severity, 'info');
     const untagged = (await new DocumentLinter(await engine()).lint(body, 'markdown')).findings.filter((f) => f.rule === 'plausibility/off-tag');
     assert.deepEqual(untagged, []);
+  });
+
+  it('flags nothing in a clean README: identifiers, tool names, doc-style verbs, tables, links and emphasis', async () => {
+    const readme = [
+      '# fast-glob-lite',
+      '',
+      'Returns the paths that match a pattern. Calls `options.onMatch` for each match, and',
+      '  skips dotfiles unless `dot` is set. See [the syntax](https://example.com/syntax "How patterns are written") for details.',
+      '',
+      '## Options',
+      '',
+      '| option | default |',
+      '|---|---|',
+      '| cwd | process.cwd() |',
+      '| dedupe | true |',
+      '| nodupes | false |',
+      '',
+      '* **cwd** `string`: the base directory. Relative patterns are resolved against it.',
+      '* **ignore** `string[]`: patterns to leave out, *matched* against the relative path.',
+      '* **root** `string` (uses the current directory when it is not set)',
+      '* [update](https://example.com/update): a framework for automating updates… [more](https://example.com/more "Be fast! It is new.")',
+      '',
+      'Use `isMatch()` or `toRegex()` when you need a single test. The minified build is in `dist/`, eslint runs on',
+      'every commit, and the maintainers are @ecosyste-ms and the options.nodupes flag is deprecated.',
+      '',
+      '### nobrace',
+      '',
+      'Turns off brace expansion.',
+      '',
+      '### Running benchmarks',
+      '',
+      'Install the dev dependencies first. Gets the global dispatcher when one is set.',
+    ].join('\n');
+    const fs = (await new DocumentLinter(await engine()).lint(readme, 'markdown')).findings;
+    assert.deepEqual(fs.map((f) => [f.rule, f.text, f.replacement]), []);
+  });
+
+  it('reads no words inside HTML tags, and takes a word emphasised on its own as a mention', async () => {
+    const text = [
+      '<span class="badge"><a href="https://example.com/d" title="Donate to this project"><img src="b.svg" alt="crypto donate button" /></a></span>',
+      '<span class="badge"><a href="https://example.com/p" title="Donate using Paypal"><img src="p.svg" alt="PayPal donate button" /></a></span>',
+      '',
+      'This option makes it possible to use _he_ as part of HTML parsers. The result *might* still be a valid message.',
+    ].join('\n');
+    assert.deepEqual((await new DocumentLinter(await engine()).lint(text, 'markdown')).findings.map((f) => [f.rule, f.text, f.replacement]), []);
+  });
+
+  it('still flags errors in Markdown, inside emphasis and links, with a fix that keeps the markup', async () => {
+    const text = 'It was a *beatiful* day for a walk.\n\nI got [a letter](https://example.com/l) form the council about the new road.\n';
+    const fs = (await new DocumentLinter(await engine()).lint(text, 'markdown')).findings;
+    const spelling = fs.find((f) => f.text === 'beatiful');
+    assert.equal(spelling?.replacement, 'beautiful');
+    assert.equal(applied(text, spelling!).split('\n')[0], 'It was a *beautiful* day for a walk.');
+    assert.equal(fs.find((f) => f.text === 'form')?.replacement, 'from');
+  });
+
+  it('takes identifiers and names written as one for code, and prose compounds for prose', () => {
+    const codeLike = (sentence: string, word: string) => {
+      const start = sentence.indexOf(word);
+      return isCodeLike(sentence, { start, end: start + word.length, text: word });
+    };
+    for (const [s, w] of [['Call isEven first.', 'isEven'], ['Set options.nodupes to true.', 'nodupes'], ['The vso-node-api package.', 'vso'], ['Thanks to @ecosyste-ms for this.', 'ecosyste'], ['Use &nbsp; here.', 'nbsp'], ['Read src/indx first.', 'indx'], ['The no_dupes flag.', 'dupes']])
+      assert.ok(codeLike(s, w), `${w} in "${s}"`);
+    for (const [s, w] of [['They like new-fasion things.', 'fasion'], ['It was a beatiful day.', 'beatiful'], ['It was a *beatiful* day.', 'beatiful'], ['He ended the sentense.', 'sentense']])
+      assert.ok(!codeLike(s, w), `${w} in "${s}"`);
   });
 
   it('lints words named like Object members as ordinary words', async () => {
@@ -273,7 +338,7 @@ describe('lint: verification margins', () => {
 });
 
 describe('lint: candidate edits', () => {
-  it('gives an imperative or documentation-style verb opening a sentence no other forms, but keeps them for a verb inside it', async () => {
+  it('gives the word opening a sentence (an imperative, the documentation style, a gerund) no other forms, but keeps them for a verb inside it', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
     const enabled = new Set<EditKind>(['inflection']);
     const forms = (sentence: string, word: string) => {
@@ -284,8 +349,11 @@ describe('lint: candidate edits', () => {
     };
     assert.deepEqual(forms('Train the new volunteers in April.', 'Train'), []);
     assert.ok(forms('We will train the new volunteers in April.', 'train').includes('trains'));
-    assert.ok(forms('Trains leave the station every hour.', 'Trains').length > 0, 'an inflected opener is still tried');
+    assert.deepEqual(forms('Students was happy in the new town.', 'Students'), [], "an opener's agreement is its verb's to fix");
+    assert.ok(forms('The students was happy in the new town.', 'was').includes('were'));
     assert.deepEqual(forms('Trains the default model on the corpus.', 'Trains'), [], 'the documentation style: an -s verb before its object');
+    assert.deepEqual(forms('Returns `true` when the path matches.', 'Returns'), [], 'the documentation style before code');
+    assert.deepEqual(forms('Running the tests takes a minute.', 'Running'), [], 'a gerund');
   });
 
   it('tries the verb form that agrees with a determiner and its noun, wherever the verb stands', async () => {

@@ -17,7 +17,7 @@ export interface Range {
 }
 
 /** Why a region is skipped. */
-export type SkipKind = 'front-matter' | 'code-block' | 'inline-code' | 'url' | 'html' | 'directive';
+export type SkipKind = 'front-matter' | 'code-block' | 'inline-code' | 'url' | 'html' | 'directive' | 'table-cell';
 
 /** A skipped region. */
 export interface SkipRange extends Range {
@@ -149,6 +149,22 @@ function scanEmails(text: string, out: SkipRange[], work: WorkCounter): void {
   }
 }
 
+/**
+ * A table row's short cells: a cell of one or two words is a label, a name or a value ("| aom | BSD 2-Clause |"), not a
+ * sentence, and its words have no context to be judged in. Longer cells are prose and are checked.
+ */
+function scanTableRow(line: Line, out: SkipRange[]): void {
+  const t = line.text;
+  let from = t.indexOf('|') + 1;
+  while (from > 0 && from < t.length) {
+    let to = from;
+    while (to < t.length && !(t[to] === '|' && t[to - 1] !== '\\')) to++;
+    const cell = t.slice(from, to);
+    if (cell.trim() && (cell.match(/\S+/g) ?? []).length <= 2) out.push({ start: line.start + from, end: line.start + to, kind: 'table-cell' });
+    from = to + 1;
+  }
+}
+
 /** Computes the regions to skip, sorted by start, possibly overlapping. */
 export function skipRegions(text: string, opts: { markdown?: boolean; work?: WorkCounter } = {}): SkipRange[] {
   const markdown = opts.markdown !== false;
@@ -222,6 +238,7 @@ export function skipRegions(text: string, opts: { markdown?: boolean; work?: Wor
       prevBlank = false;
       continue;
     }
+    if (/^ {0,3}\|/.test(t)) scanTableRow(line, out);
     prevBlank = blank;
   }
   if (disabledFrom >= 0) out.push({ start: disabledFrom, end: text.length, kind: 'directive' });

@@ -3,7 +3,8 @@
  * dictionaries from npm), a morphology library (en-inflectors), and the model's own vocabulary, whose whole-word
  * tokens are the words frequent in its training text.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import nspell from 'nspell';
 import { Inflectors } from 'en-inflectors';
@@ -11,14 +12,63 @@ import { PlausibilityError } from '../../errors';
 
 type Speller = ReturnType<typeof nspell>;
 
-/** Finds an npm package's folder by walking up from this bundle (the packages export only their ESM entry). */
-function packageDir(name: string): string {
+/** Finds an npm package's folder (the one holding `file`) by walking up from this bundle (the packages export only their ESM entry). */
+function findPackageDir(name: string, file: string): string | undefined {
   for (let dir = __dirname; ; dir = dirname(dir)) {
     const p = join(dir, 'node_modules', name);
-    if (existsSync(join(p, 'index.dic'))) return p;
-    if (dirname(dir) === dir) break;
+    if (existsSync(join(p, file))) return p;
+    if (dirname(dir) === dir) return undefined;
   }
+}
+
+function packageDir(name: string): string {
+  const dir = findPackageDir(name, 'index.dic');
+  if (dir) return dir;
   throw new PlausibilityError(`the spelling dictionary ${name} is missing (it ships in node_modules/${name})`, 'MISSING_DICTIONARY');
+}
+
+let softwareTermSet: ReadonlySet<string> | undefined;
+
+/**
+ * Words of technical writing that general dictionaries lack ("deduped", "minifier", "eslint", "truthy"): the word
+ * lists of cspell's software-terms dictionary (MIT), in lower case. Accepted as words, never proposed as corrections.
+ * Optional evidence: without the package, only fewer words are known.
+ */
+export function softwareTerms(): ReadonlySet<string> {
+  if (softwareTermSet) return softwareTermSet;
+  const terms = new Set<string>();
+  const dir = findPackageDir('@cspell/dict-software-terms', 'dict');
+  for (const f of dir ? readdirSync(join(dir, 'dict')) : []) {
+    let text: string;
+    try {
+      if (f.endsWith('.txt')) text = readFileSync(join(dir!, 'dict', f), 'utf8');
+      else if (f.endsWith('.txt.gz')) text = gunzipSync(readFileSync(join(dir!, 'dict', f))).toString('utf8');
+      else continue;
+    } catch {
+      continue;
+    }
+    for (const line of text.split(/\r?\n/)) {
+      // "#" comments, "!" forbidden words; "*", "+" and "~" mark compounds and case-insensitive entries.
+      if (line.startsWith('!')) continue;
+      const w = line.replace(/#.*/, '').replace(/[*+~]/g, '').trim().toLowerCase();
+      if (/^[a-z][a-z'-]{2,}$/.test(w)) terms.add(w);
+    }
+  }
+  return (softwareTermSet = terms);
+}
+
+/** A software term or a regular inflection of one ("minified" from "minify", "triaging" from "triage"). */
+export function isSoftwareTerm(w: string): boolean {
+  const terms = softwareTerms();
+  const lw = w.replace(/’/g, "'").toLowerCase();
+  if (terms.has(lw)) return true;
+  const m = /^([a-z]{3,}?)(ies|ied|es|s|ed|ing)$/.exec(lw);
+  if (!m) return false;
+  const [, stem, suffix] = m;
+  const bases = suffix === 'ies' || suffix === 'ied' ? [stem + 'y'] : [stem, stem + 'e'];
+  // A doubled final consonant (grepped -> grep).
+  if ((suffix === 'ed' || suffix === 'ing') && /([b-df-hj-np-tv-z])\1$/.test(stem)) bases.push(stem.slice(0, -1));
+  return bases.some((b) => terms.has(b));
 }
 
 let spellers: Map<string, Speller> | undefined;
@@ -148,9 +198,19 @@ export class Lexicon {
     return (a === lw || (sentenceStart && a === lw[0].toUpperCase() + lw.slice(1))) && this.corpusWords.has(lw);
   }
 
-  /** A real word: in either dialect's dictionary, or used in the model's training text (not as a misspelling). */
+  /**
+   * A real word: in either dialect's dictionary, used in the model's training text (not as a misspelling), or a
+   * software term.
+   */
   isWord(w: string, sentenceStart = false): boolean {
-    return this.isKnown(w, sentenceStart) || this.isOtherDialect(w) || this.isFrequent(w) || this.isCorpusWord(w, sentenceStart) || this.isPrefixed(w);
+    return (
+      this.isKnown(w, sentenceStart) ||
+      this.isOtherDialect(w) ||
+      this.isFrequent(w) ||
+      this.isCorpusWord(w, sentenceStart) ||
+      this.isPrefixed(w) ||
+      isSoftwareTerm(w)
+    );
   }
 
   /**
@@ -228,6 +288,26 @@ export class Lexicon {
       .sort((a, b) => a.d - b.d || (pool.rank.get(a.c) ?? 0) - (pool.rank.get(b.c) ?? 0))
       .slice(0, limit)
       .map((x) => x.c);
+  }
+
+  /**
+   * True for a verb form that may open a sentence: the base form (an imperative: "Train"), the -s form (documentation:
+   * "Returns") or the -ing form (a gerund: "Running").
+   */
+  isVerbOpener(w: string): boolean {
+    const lw = w.toLowerCase();
+    try {
+      const base = new Inflectors(lw).toPresent() || lw;
+      // Auxiliaries open questions, where their form is grammar ("Is there many ..." -> "Are").
+      if (base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return false;
+      const v = new Inflectors(base);
+      // A verb has dictionary -s, -ing and past forms (the library conjugates any word: "the" -> "thes", "thing").
+      const [s, ing, past] = [v.conjugate('VBZ'), v.conjugate('VBG'), v.conjugate('VBD')];
+      if (![s, ing, past].every((f) => f && this.primary.correct(f)) || s === base || ing === base) return false;
+      return lw === base || lw === s || lw === ing;
+    } catch {
+      return false;
+    }
   }
 
   /** True when the word is a verb's base form ("train", "send"): at a sentence's start, an imperative. */

@@ -87,6 +87,13 @@ export interface SentenceWord {
   alternativeProbs: number[];
   /** Rank of the word's first token under the model (1 = its first choice). */
   rank: number;
+  /**
+   * Set apart as a mention (`_he_` for the package "he", `*might*` for stress): another word in its place is no fix,
+   * though a misspelling of it still is.
+   */
+  mention?: boolean;
+  /** Right after markup the reader does not read (a link's "[", an emphasis mark): a lower case there may be a name. */
+  afterMarkup?: boolean;
 }
 
 export interface ProposalOptions {
@@ -115,6 +122,28 @@ export function matchCase(from: string, to: string): string {
 
 function isName(w: string, sentenceStart: boolean): boolean {
   return !sentenceStart && /^\p{Lu}/u.test(w);
+}
+
+/** Characters that only code glues to a word (`@ecosyste-ms`, `$HOME`, `a=b`, `~/dir`). */
+const CODE_GLUE = /[\\@#$=<>{}|~^+&%]/;
+/** Characters that join two words into one name or path (`options.nodupes`, `src/index`, `no_dupes`). */
+const NAME_JOINERS = /[._/]/;
+
+/**
+ * An identifier or a name written as one, not a word to spell-check: inner capitals (`isEven`, `jQuery`, `CommonJS`),
+ * code punctuation glued to it, joined to another word by a full stop, underscore or slash, or one part of a name of
+ * three or more hyphenated parts (`vso-node-api`; a two-part compound such as "new-fasion" is prose).
+ */
+export function isCodeLike(sentence: string, w: { start: number; end: number; text: string }): boolean {
+  if (/\p{Ll}\p{Lu}/u.test(w.text)) return true;
+  const before = sentence[w.start - 1] ?? '';
+  const after = sentence[w.end] ?? '';
+  if (CODE_GLUE.test(before) || CODE_GLUE.test(after)) return true;
+  const word = /[\p{L}\p{N}]/u;
+  if ((NAME_JOINERS.test(before) && word.test(sentence[w.start - 2] ?? '')) || (NAME_JOINERS.test(after) && word.test(sentence[w.end + 1] ?? ''))) return true;
+  const left = /(?:[\p{L}\p{N}]+-)*$/u.exec(sentence.slice(Math.max(0, w.start - 100), w.start))![0];
+  const right = /^(?:-[\p{L}\p{N}]+)*/u.exec(sentence.slice(w.end, w.end + 100))![0];
+  return (left.match(/-/g) ?? []).length + (right.match(/-/g) ?? []).length >= 2;
 }
 
 /** Candidate costs in bits, by how far-fetched the candidate is (a noisy-channel prior, roughly). */
@@ -243,6 +272,9 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (isName(w.text, start) || (w.text.length > 1 && w.text === w.text.toUpperCase())) return;
     if (lex.isWord(w.text, start)) return;
     nonWord.add(i);
+    // A lower-case word standing alone (a heading or list item of one word: "### nobrace", "- punctuator") is an
+    // option, a command or a term, with no context to judge it by.
+    if (isCodeLike(sentence, w) || (words.length === 1 && /^\p{Ll}/u.test(w.text))) return;
     // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
     // A misspelt negative contraction (doens't, dont't) is a typo, not dialect.
@@ -270,12 +302,15 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   for (let k = 0; k < SPELLING_PER_WORD; k++)
     for (const { i, cands } of spelling) if (cands[k]) replaceWord(i, cands[k].to, 'spelling', cands[k].cost);
 
-  // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone)
-  // and list items are left alone; the model decides whether the capital reads better.
+  // Capitals a writer forgot: the first word of a sentence, and the pronoun "i". Names with inner capitals (iPhone),
+  // list items, link texts ("[npm](...) is") and a word alone (a fragment: "instead." after a code block) are left
+  // alone; the model decides whether the capital reads better.
   const first = words[0];
   if (
     first &&
     first.start === 0 &&
+    words.length > 1 &&
+    !first.afterMarkup &&
     /^\p{Ll}[\p{Ll}'’]*$/u.test(first.text) &&
     lex.isKnown(first.text) &&
     !/^[-‐–'’]/.test(sentence.slice(first.end)) &&
@@ -292,7 +327,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   });
   // Confusable words, wherever they stand (matchCase keeps a capital: Their -> There).
   words.forEach((w, i) => {
-    for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
+    if (!w.mention) for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
   // Subject-verb agreement right after a determiner and its noun, with at most two words between them ("The reports
   // shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
@@ -359,24 +394,27 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   };
   const order = words
     .map((_, i) => i)
-    .filter((i) => examined(i) && !nonWord.has(i))
+    .filter((i) => examined(i) && !nonWord.has(i) && !words[i].mention)
     .sort((a, b) => words[b].bits - words[a].bits)
     .slice(0, MAX_EXAMINED);
+  // A sentence may open with a verb: an imperative ("Train the new volunteers"), the -s form of documentation ("Returns
+  // the path") or a gerund ("Running the tests"). The opener is the writer's choice of verb and form, not a slip, and
+  // with nothing before it in the sentence the model's preference there says little.
+  // A parenthesis opens such a fragment too ("(uses the context from the options)").
+  const opensFragment = (k: number) => k === 0 || /\(\s*$/.test(sentence.slice(words[k - 1].end, words[k].start));
+  const isOpener = (k: number) => opensFragment(k) && /^\p{L}+$/u.test(words[k].text) && lex.isVerbOpener(words[k].text);
   for (const i of order) {
     const w = words[i];
     const lw = w.text.toLowerCase();
     for (const j of [i, i - 1]) {
       const wj = words[j];
-      if (j < 0 || nonWord.has(j) || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0) || !isCommonWord(wj.text, lex)) continue;
+      if (j < 0 || nonWord.has(j) || wj.mention || !/^[\p{L}'’]+$/u.test(wj.text) || isName(wj.text, j === 0) || !isCommonWord(wj.text, lex)) continue;
+      if (isOpener(j)) continue;
       // The word before the surprise gets its close confusions only (their/there before "is").
       for (const c of lex.neighbours(wj.text, 1, j === i ? 3 : 2)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour1);
       if (wj.text.length >= 4) for (const c of lex.neighbours(wj.text, 2, j === i ? 3 : 1)) replaceWord(j, c, 'word-choice', CANDIDATE_COST.neighbour2);
-      // A sentence opening with a verb's base form is an imperative ("Train the new volunteers"), and one opening
-      // with its -s form before a determiner is the documentation style ("Trains the default model"): neither is a
-      // slip of form.
-      const verbOpener = j === 0 && (lex.isBaseVerb(wj.text) || (lex.agreementForm(wj.text, true) !== undefined && DETERMINERS.has(words[1]?.text.toLowerCase() ?? '')));
-      if (j === i && !verbOpener)
-        for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
+      // An opener's form has nothing before it in the sentence to agree with: its agreement is the verb's to fix.
+      if (j === i && j > 0) for (const c of lex.inflections(wj.text)) replaceWord(j, c, 'inflection', CANDIDATE_COST.inflection);
     }
     // The model's own choice replaces a closed-class word only by one of its class: a preposition by a preposition,
     // an article by an article ("interested on" -> "in"), never "more" by "you".
@@ -409,7 +447,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     }
     // Two words swapped (a swap keeps the first word's capital at the sentence start).
     for (const [a, b] of [[i - 1, i], [i, i + 1]]) {
-      if (a < 0 || b >= words.length) continue;
+      if (a < 0 || b >= words.length || isOpener(a)) continue;
       const A = words[a];
       const B = words[b];
       const gap = sentence.slice(A.end, B.start);

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../engine';
 import { calibrate } from '../../scoring/spans';
+import { inlineCodeStandIns, inlineMarkup, readableText, readingView } from '../../text/readingView';
 import { splitSentences } from '../../text/sentences';
 import { perPass, type CheckContext } from '../check';
 import type { Finding } from '../finding';
@@ -122,8 +123,14 @@ export function softBreaksAsSpaces(text: string): string {
   return text.replace(/(?<!\n[ \t]*)\r?\n(?![ \t]*\r?\n)/g, (m) => ' '.repeat(m.length));
 }
 
+/** A word wrapped on its own in emphasis marks (`_he_`, `*might*`, `**cwd**`): a mention or stress. */
+function isEmphasisedAlone(raw: string, w: { start: number; end: number }): boolean {
+  const before = raw[w.start - 1];
+  return (before === '*' || before === '_') && raw[w.end] === before;
+}
+
 /** Verified-edit findings of one block, in block offsets. */
-async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
+async function verifyBlock(ctx: CheckContext, block: PreparedBlock, markdown: boolean, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
   const e = ctx.engine;
   const pct = String(ctx.settings.edits.prefilterPercentile);
   const cal = calibrate([], e.stats, { percentile: pct });
@@ -132,8 +139,11 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
   for (const sent of splitSentences(block.text)) {
     if (ctx.signal?.aborted) break;
     // A soft line break reads as a space (same length, so offsets hold): an edit must not win by removing a newline.
-    const sentence = softBreaksAsSpaces(block.text.slice(sent.start, sent.end));
-    let context = softBreaksAsSpaces(block.context + block.text.slice(0, sent.start)).slice(-VERIFY_CONTEXT_CHARS);
+    // The model reads the sentence as a reader does (see readingView), and so the text before it.
+    const raw = softBreaksAsSpaces(block.text.slice(sent.start, sent.end));
+    const view = markdown ? readingView(raw, inlineMarkup(raw), inlineCodeStandIns(raw)) : readingView(raw);
+    const sentence = view.text;
+    let context = readableText(softBreaksAsSpaces(block.context + block.text.slice(0, sent.start)).slice(-3 * VERIFY_CONTEXT_CHARS), markdown).slice(-VERIFY_CONTEXT_CHARS);
     if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
     // An edit elsewhere in the paragraph leaves this sentence and the text before it as they were: reuse its result.
     const key = `edits-sentence|${sk}|${context}\u0000${sentence}`;
@@ -141,14 +151,28 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, enabled: Set
     if (rel) ctx.cache.delete(key); // most recent last: the linter trims the oldest
     else {
       rel = [];
-      const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p));
+      // Words inside markup (a tag's attributes, a link's address) are not in the view: they are no words of the text.
+      const words = scoredWords(block, sent, lex, (p) => cal.thresholdAt(p))
+        .map((w) => ({
+          ...w,
+          start: view.toView(w.start),
+          end: view.toView(w.end),
+          mention: markdown && isEmphasisedAlone(raw, w),
+          afterMarkup: view.isMarkup(w.start - 1),
+        }))
+        .filter((w) => sentence.slice(w.start, w.end) === w.text);
       const edits = proposeEdits(sentence, words, lex, { enabled });
       if (edits.length > 0) {
         const scored = await scoreEdits(e, context, sentence, edits);
         if (ctx.onCandidate)
           for (const x of scored) ctx.onCandidate({ kind: x.kind, gainBits: x.gainBits, cost: x.cost, sentence, from: sentence.slice(x.start, x.end), to: x.replacement });
         const accepted = await confirmTogether(e, context, sentence, acceptEdits(scored, margins), margins);
-        for (const { edit, others } of accepted) rel.push(editFinding(edit, others, sentence, EDIT_RULES[edit.kind]));
+        for (const { edit, others } of accepted) {
+          const f = editFinding(edit, others, sentence, EDIT_RULES[edit.kind]);
+          const at = view.toOriginal(f.start, f.end);
+          // The edited sentence as written (the view's stand-ins and dropped markup are for the model only).
+          if (at) rel.push({ ...f, start: at[0], end: at[1], data: { ...f.data, edited: raw.slice(0, at[0]) + (f.replacement ?? '') + raw.slice(at[1]) } });
+        }
       }
     }
     ctx.cache.set(key, rel);
@@ -171,7 +195,7 @@ export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise
     const out: Finding[] = [];
     for (const b of doc.blocks) {
       if (!b.score) continue;
-      const rel = await verifyBlock(ctx, b, enabled, lex, sk);
+      const rel = await verifyBlock(ctx, b, doc.markdown, enabled, lex, sk);
       if (ctx.signal?.aborted) return out;
       for (const f of rel) {
         if (f.rule === EDIT_RULES.spelling && usedAgain.has(f.text.toLowerCase())) continue;

@@ -1,0 +1,149 @@
+/**
+ * Text as a reader reads it, for the model that verifies an edit: Markdown's inline markup dropped (emphasis marks,
+ * link syntax, HTML tags, backslash escapes) and each run of whitespace read as one space. Inline code keeps its
+ * backticks: without them a name in code reads as a word of the sentence ("For `worker` worker type").
+ * Raw markup makes the model's predictions unreliable ("`index.js` is [TypeScript](https://... "TypeScript is a
+ * typed superset...")"), and an edit must not win by removing layout. Offsets map back to the text as written.
+ */
+import type { Range } from './markdown';
+
+/** Linear scans: every pattern is bounded by a delimiter it cannot cross. */
+const LINK = /(!?\[)([^[\]\n]*)(\]\([^()\s]*(?:\s+"[^"\n]*")?\)|\]\[[^[\]\n]*\])/g;
+/** A reference link's label (`[text][label]`, also around an image: `[![alt][img]][label]`). */
+const REF_LABEL = /\]\[[^[\]\n]*\]/g;
+const HTML_TAG = /<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>\n]*)?\/?>/g;
+const ESCAPE = /\\(?=[!-/:-@[-`{-~])/g;
+/** A run of emphasis marks that opens or closes (a mark inside a word, as in snake_case, or escaped, stays). */
+const EMPHASIS = /(?<![\p{L}\p{N}\\])[*_~]{1,3}(?=[^\s*_~])|(?<=[^\s*_~\\])[*_~]{1,3}(?![\p{L}\p{N}])/gu;
+
+/** The inline markup of a Markdown text: the characters a reader does not read (inline code is read: see below). */
+export function inlineMarkup(text: string): Range[] {
+  const code = inlineCodeStandIns(text);
+  const inCode = (i: number) => code.some((c) => c.start <= i && i < c.end);
+  const out: Range[] = [];
+  for (const m of text.matchAll(LINK)) {
+    // An image is not read in the flow of the text: its alt text describes it (a badge: "travis", "npm").
+    if (m[1] === '![') {
+      out.push({ start: m.index!, end: m.index! + m[0].length });
+      continue;
+    }
+    out.push({ start: m.index!, end: m.index! + m[1].length });
+    const close = m.index! + m[1].length + m[2].length;
+    out.push({ start: close, end: close + m[3].length });
+  }
+  for (const re of [REF_LABEL, HTML_TAG, ESCAPE, EMPHASIS]) for (const m of text.matchAll(re)) out.push({ start: m.index!, end: m.index! + Math.max(1, m[0].length) });
+  // Markup characters inside code are code.
+  return out.filter((r) => !inCode(r.start)).sort((a, b) => a.start - b.start);
+}
+
+export interface ReadingView {
+  text: string;
+  /** The view's offset of an offset of the original (a dropped character maps to where it would be). */
+  toView(offset: number): number;
+  /** The original range of a view range, or undefined where it would take markup with it. */
+  toOriginal(start: number, end: number): [number, number] | undefined;
+  /** True where the original character at `offset` is markup, not read. */
+  isMarkup(offset: number): boolean;
+}
+
+/** A range of the original read as other text (inline code as a stand-in name). */
+export interface StandIn extends Range {
+  text: string;
+}
+
+/** Inline code spans (single or double backticks, within a line). */
+const INLINE_CODE = /(``?)(?!`)[^`\n]+?\1(?!`)/g;
+
+/**
+ * Inline code read as prose quotes a name: in quotation marks. Bare, its content would read as words of the sentence
+ * ("For `worker` worker type" as a repeated word, "objects where `added` and `removed` are" as verbs); with its
+ * backticks, as noise.
+ */
+export function inlineCodeStandIns(text: string): StandIn[] {
+  return [...text.matchAll(INLINE_CODE)].map((m) => {
+    const code = m[0].slice(m[1].length, m[0].length - m[1].length).trim();
+    return { start: m.index!, end: m.index! + m[0].length, text: code.length <= 40 && !/["\s]/.test(code) ? `"${code}"` : '"..."' };
+  });
+}
+
+/** `text` without the `drop` ranges, the `standIns` read as their text, each whitespace run as one space. */
+export function readingView(text: string, drop: readonly Range[] = [], standIns: readonly StandIn[] = []): ReadingView {
+  const dropped = new Uint8Array(text.length);
+  for (const r of drop) dropped.fill(1, Math.max(0, r.start), Math.min(text.length, r.end));
+  const standInAt = new Map<number, StandIn>();
+  for (const r of standIns) if (r.end > r.start && !dropped[r.start]) standInAt.set(r.start, r);
+  // Per view character: its original range, and whether it stands in for other text. Per original offset: the view
+  // offset.
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const standing: boolean[] = [];
+  const viewAt = new Array<number>(text.length + 1);
+  let out = '';
+  for (let i = 0; i < text.length; ) {
+    if (dropped[i]) {
+      viewAt[i++] = out.length;
+      continue;
+    }
+    const si = standInAt.get(i);
+    if (si) {
+      for (let k = i; k < si.end; k++) viewAt[k] = out.length;
+      for (const c of si.text) {
+        starts.push(si.start);
+        ends.push(si.end);
+        standing.push(true);
+        out += c;
+      }
+      i = si.end;
+      continue;
+    }
+    let j = i + 1;
+    if (/\s/.test(text[i])) {
+      // Whitespace, and the markup inside a run of it, reads as one space.
+      while (j < text.length && (/\s/.test(text[j]) || dropped[j])) j++;
+      while (j > i + 1 && dropped[j - 1]) j--;
+      // A space right after a dropped mark that followed a space is the same gap ("a *b* c" keeps single spaces).
+      if (out.endsWith(' ')) {
+        for (let k = i; k < j; k++) viewAt[k] = out.length;
+        ends[ends.length - 1] = j;
+        i = j;
+        continue;
+      }
+    }
+    for (let k = i; k < j; k++) viewAt[k] = out.length;
+    starts.push(i);
+    ends.push(j);
+    standing.push(false);
+    out += j - i > 1 || /\s/.test(text[i]) ? ' ' : text[i];
+    i = j;
+  }
+  viewAt[text.length] = out.length;
+  return {
+    text: out,
+    toView: (o) => viewAt[Math.max(0, Math.min(text.length, o))],
+    isMarkup: (o) => dropped[o] === 1,
+    toOriginal: (a, b) => {
+      const start = a < starts.length ? starts[a] : text.length;
+      const end = b > a ? ends[b - 1] : start;
+      for (let k = a; k < b; k++) if (standing[k]) return undefined;
+      for (let k = start; k < end; k++) if (dropped[k]) return undefined;
+      return [start, end];
+    },
+  };
+}
+
+/** Text as a reader reads it, line breaks kept (the text before a verified sentence: no offsets needed). */
+export function readableText(text: string, markdown: boolean): string {
+  let out = text;
+  if (markdown) {
+    const parts: StandIn[] = [...inlineMarkup(text).map((r) => ({ ...r, text: '' })), ...inlineCodeStandIns(text)].sort((a, b) => a.start - b.start);
+    out = '';
+    let at = 0;
+    for (const r of parts) {
+      if (r.start < at) continue;
+      out += text.slice(at, r.start) + r.text;
+      at = r.end;
+    }
+    out += text.slice(at);
+  }
+  return out.replace(/[^\S\n]+/g, ' ');
+}
