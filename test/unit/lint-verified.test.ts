@@ -120,7 +120,8 @@ describe('lint: verified edits (real model)', function () {
       '* [update](https://example.com/update): a framework for automating updates… [more](https://example.com/more "Be fast! It is new.")',
       '',
       'Use `isMatch()` or `toRegex()` when you need a single test. The minified build is in `dist/`, eslint runs on',
-      'every commit, and the maintainers are @ecosyste-ms and the options.nodupes flag is deprecated.',
+      'every commit, and the maintainers are @ecosyste-ms and the options.nodupes flag is deprecated. The darwin-x64',
+      'build has dynamic batch/sequence/past axes.',
       '',
       '### nobrace',
       '',
@@ -158,7 +159,7 @@ describe('lint: verified edits (real model)', function () {
       const start = sentence.indexOf(word);
       return isCodeLike(sentence, { start, end: start + word.length, text: word });
     };
-    for (const [s, w] of [['Call isEven first.', 'isEven'], ['Set options.nodupes to true.', 'nodupes'], ['The vso-node-api package.', 'vso'], ['Thanks to @ecosyste-ms for this.', 'ecosyste'], ['Use &nbsp; here.', 'nbsp'], ['Read src/indx first.', 'indx'], ['The no_dupes flag.', 'dupes']])
+    for (const [s, w] of [['Call isEven first.', 'isEven'], ['Set options.nodupes to true.', 'nodupes'], ['The vso-node-api package.', 'vso'], ['Thanks to @ecosyste-ms for this.', 'ecosyste'], ['Use &nbsp; here.', 'nbsp'], ['Read src/indx first.', 'indx'], ['The no_dupes flag.', 'dupes'], ['The darwin-x64 build.', 'darwin']])
       assert.ok(codeLike(s, w), `${w} in "${s}"`);
     for (const [s, w] of [['They like new-fasion things.', 'fasion'], ['It was a beatiful day.', 'beatiful'], ['It was a *beatiful* day.', 'beatiful'], ['He ended the sentense.', 'sentense']])
       assert.ok(!codeLike(s, w), `${w} in "${s}"`);
@@ -354,6 +355,15 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(forms('Trains the default model on the corpus.', 'Trains'), [], 'the documentation style: an -s verb before its object');
     assert.deepEqual(forms('Returns `true` when the path matches.', 'Returns'), [], 'the documentation style before code');
     assert.deepEqual(forms('Running the tests takes a minute.', 'Running'), [], 'a gerund');
+  });
+
+  it('capitalises the first word of a sentence, not of text that continues one (a long paragraph cut at a colon)', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['capitalization']);
+    const sentence = 'builds the bundle and runs the tests.';
+    const words = sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 }));
+    assert.deepEqual(proposeEdits(sentence, words, lex, { enabled }).map((e) => e.replacement), ['Builds']);
+    assert.deepEqual(proposeEdits(sentence, words, lex, { enabled, continues: true }), []);
   });
 
   it('tries the verb form that agrees with a determiner and its noun, wherever the verb stands', async () => {

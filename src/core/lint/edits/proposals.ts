@@ -98,6 +98,8 @@ export interface SentenceWord {
 
 export interface ProposalOptions {
   enabled: Set<EditKind>;
+  /** The text before ends mid-sentence (a long paragraph cut at a colon): the first word opens nothing. */
+  continues?: boolean;
   /** At most this many candidates per sentence. */
   maxCandidates?: number;
 }
@@ -132,7 +134,7 @@ const NAME_JOINERS = /[._/]/;
 /**
  * An identifier or a name written as one, not a word to spell-check: inner capitals (`isEven`, `jQuery`, `CommonJS`),
  * code punctuation glued to it, joined to another word by a full stop, underscore or slash, or one part of a name of
- * three or more hyphenated parts (`vso-node-api`; a two-part compound such as "new-fasion" is prose).
+ * three or more hyphenated parts (`vso-node-api`) or of two with a number (`darwin-x64`; "new-fasion" is prose).
  */
 export function isCodeLike(sentence: string, w: { start: number; end: number; text: string }): boolean {
   if (/\p{Ll}\p{Lu}/u.test(w.text)) return true;
@@ -143,7 +145,9 @@ export function isCodeLike(sentence: string, w: { start: number; end: number; te
   if ((NAME_JOINERS.test(before) && word.test(sentence[w.start - 2] ?? '')) || (NAME_JOINERS.test(after) && word.test(sentence[w.end + 1] ?? ''))) return true;
   const left = /(?:[\p{L}\p{N}]+-)*$/u.exec(sentence.slice(Math.max(0, w.start - 100), w.start))![0];
   const right = /^(?:-[\p{L}\p{N}]+)*/u.exec(sentence.slice(w.end, w.end + 100))![0];
-  return (left.match(/-/g) ?? []).length + (right.match(/-/g) ?? []).length >= 2;
+  const parts = (left.match(/-/g) ?? []).length + (right.match(/-/g) ?? []).length + 1;
+  // A compound with a number in it is a name too (`darwin-x64`, `utf-8`).
+  return parts >= 3 || (parts === 2 && /\p{N}/u.test(left + right));
 }
 
 /** Candidate costs in bits, by how far-fetched the candidate is (a noisy-channel prior, roughly). */
@@ -260,6 +264,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const c = cost + (kind === 'spelling' || kind === 'agreement' ? 0 : frequencyPenalty(w.text, to, lex));
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
   };
+  // An identifier is the writer's exact name for something: no edit replaces it ("batch/sequence/past axes").
+  words = words.map((w) => (!w.mention && isCodeLike(sentence, w) ? { ...w, mention: true } : w));
   const nonWord = new Set<number>();
   const spelling: { i: number; cands: { to: string; cost: number }[] }[] = [];
 
@@ -309,6 +315,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   if (
     first &&
     first.start === 0 &&
+    !opts.continues &&
     words.length > 1 &&
     !first.afterMarkup &&
     /^\p{Ll}[\p{Ll}'’]*$/u.test(first.text) &&

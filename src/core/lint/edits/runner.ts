@@ -161,7 +161,7 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, markdown: bo
           afterMarkup: view.isMarkup(w.start - 1),
         }))
         .filter((w) => sentence.slice(w.start, w.end) === w.text);
-      const edits = proposeEdits(sentence, words, lex, { enabled });
+      const edits = proposeEdits(sentence, words, lex, { enabled, continues: /[:;,]\s*$/.test(context) });
       if (edits.length > 0) {
         const scored = await scoreEdits(e, context, sentence, edits);
         if (ctx.onCandidate)
