@@ -27,6 +27,48 @@ describe('blocks: masking and splitting', () => {
     );
   });
 
+  it('masking blanks reStructuredText literal and doctest blocks, code directives and adornments, and LaTeX verbatim', () => {
+    const rst = [
+      'Sorting HOW TO',
+      '==============',
+      '',
+      'Use the key function like this::',
+      '',
+      '    sorted(students, key=lambda s: s.grade)',
+      '    for i, student in decorated',
+      '',
+      'Prose after the literal block.',
+      '',
+      '>>> decorated.sort()',
+      '>>> [student for grade, i, student in decorated]',
+      '',
+      '.. code-block:: python',
+      '',
+      '   with open(path) as f: pass',
+      '',
+      '.. note::',
+      '',
+      '   A note is prose.',
+      '',
+      '.. note:: It is strongly advised that you do not',
+      '   add handlers.',
+      '',
+      '+--------------+--------------+',
+      '| Task         | The best     |',
+      '+==============+==============+',
+      '| Report       | very         |',
+      '+--------------+--------------+',
+      '',
+    ].join('\n');
+    const m = maskDocument(rst, 'restructuredtext');
+    assert.equal(m.length, rst.length);
+    const prose = splitBlocks(m).map((b) => b.text.replace(/\s+/g, ' ').trim());
+    assert.deepEqual(prose, ['Sorting HOW TO', 'Use the key function like this::', 'Prose after the literal block.', 'A note is prose.', 'It is strongly advised that you do not add handlers.']);
+    const tex = 'Prose before.\n\\begin{verbatim}\nh.add_credentials(myname, mypasswd)\n\\end{verbatim}\nProse after.\n';
+    const t = maskDocument(tex, 'latex');
+    assert.ok(!t.includes('mypasswd') && t.includes('Prose before.') && t.includes('Prose after.'));
+  });
+
   it('code files are checked in their comments only, with markers blanked', () => {
     const ts = '// A comment about the code.\nconst s = "// not a comment";\n/**\n * Doc comment here.\n */\nlet x = 1;\n';
     const m = maskDocument(ts, 'typescript');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { skipRegions } from '../../src/core';
-import { inlineCodeStandIns, inlineMarkup, readableText, readingView } from '../../src/core/text/readingView';
+import { inlineCodeStandIns, inlineMarkup, readableText, readingMarkup, readingView } from '../../src/core/text/readingView';
 
 function skipped(text: string, needle: string): boolean {
   const at = text.indexOf(needle);
@@ -110,8 +110,20 @@ describe('reading view (what the verifier reads)', () => {
   });
 
   it('reads the text before a sentence with its line breaks', () => {
-    assert.equal(readableText('A **b**  c.\n\nNext  [d](u) and `e*f*`.', true), 'A b c.\n\nNext d and "e*f*".');
-    assert.equal(readableText('A **b**  c.', false), 'A **b** c.');
+    assert.equal(readableText('A **b**  c.\n\nNext  [d](u) and `e*f*`.', 'markdown'), 'A b c.\n\nNext d and "e*f*".');
+    assert.equal(readableText('A **b**  c.'), 'A **b** c.');
+  });
+
+  it('reads reStructuredText: literals and roles as quoted names, references as their text, emphasis unmarked', () => {
+    const text = 'Call :func:`open() <open>` or ``io.open``, see `the tutorial <https://x.org/t>`_ and *really* `PEP 8`_ now.';
+    const { drop, standIns } = readingMarkup(text, 'restructuredtext');
+    assert.equal(readingView(text, drop, standIns).text, 'Call "open()" or "io.open", see the tutorial and really PEP 8 now.');
+    // Literals and roles are never flagged.
+    const skips = skipRegions(text, { markdown: false, rst: true });
+    assert.ok(skips.some((r) => text.slice(r.start, r.end) === ':func:`open() <open>`'));
+    assert.ok(skips.some((r) => text.slice(r.start, r.end) === '``io.open``'));
+    const wrapped = 'you write ``val = (yield i)\n+ 12``.';
+    assert.ok(skipRegions(wrapped, { markdown: false, rst: true }).some((r) => wrapped.slice(r.start, r.end).endsWith('12``')));
   });
 
   it('skips the short cells of a table, not its prose cells', () => {

@@ -57,6 +57,6 @@ export function prepareDocument(text: string, languageId: string, opts: PrepareO
     const context = leftContext(masked, b.start, opts.contextChars);
     return { start: b.start, text: b.text, context, key: hashKey(context, b.text) };
   });
-  const skips = mergeRanges(skipRegions(text, { markdown }));
+  const skips = mergeRanges(skipRegions(text, { markdown, rst: languageId === 'restructuredtext' }));
   return { text, languageId, markdown, masked, blocks, skips };
 }

@@ -86,6 +86,58 @@ function maskMarkdown(text: string, chars: Blanks): void {
   maskRegex(text, chars, /<!--[\s\S]*?(?:-->|$)/g);
 }
 
+/**
+ * reStructuredText's non-prose lines: comments and directive lines (`.. note::`; the body of a code directive too),
+ * section adornments (`=====`), doctest blocks (`>>> ...` to the next blank line) and literal blocks (the indented
+ * block after a paragraph ending in "::").
+ */
+function maskRst(text: string, chars: Blanks): void {
+  const starts = lineStarts(text);
+  const lineEnd = (i: number) => (i + 1 < starts.length ? starts[i + 1] : text.length);
+  const line = (i: number) => text.slice(starts[i], lineEnd(i)).replace(/\r?\n$/, '');
+  const indent = (t: string) => t.length - t.trimStart().length;
+  for (let i = 0; i < starts.length; i++) {
+    const t = line(i);
+    const code = /^\s*\.\. (?:code-block|code|sourcecode|literalinclude|doctest|testcode|testoutput|productionlist)::/.test(t);
+    // An admonition's own text after its marker is prose (".. note:: It is strongly advised ...").
+    const directive = /^\s*\.\. [\w:-]+::[ \t]*(?=\S)/.exec(t);
+    if (directive && !code) {
+      chars.add(starts[i], starts[i] + directive[0].length);
+      continue;
+    }
+    // Grid tables read across their columns, not as sentences: their border and row lines.
+    const gridLine = /^\s*\+[-=+]+\+\s*$/.test(t) || (/^\s*\|.*\|\s*$/.test(t) && /^\s*[+|]/.test(i > 0 ? line(i - 1) : ''));
+    if (/^\s*\.\.(?:\s|$)/.test(t) || /^([=\-`:'"~^_*+#<>.])\1{2,}\s*$/.test(t) || gridLine || code) {
+      chars.add(starts[i], lineEnd(i));
+      if (!code) continue;
+    }
+    if (/^\s*>>> /.test(t)) {
+      let j = i;
+      while (j < starts.length && line(j).trim() !== '') j++;
+      chars.add(starts[i], lineEnd(j - 1));
+      i = j - 1;
+      continue;
+    }
+    if (code || /::\s*$/.test(t)) {
+      // Skip blank lines, then take every line indented deeper than the "::" line (or blank) as the literal block.
+      let j = i + 1;
+      while (j < starts.length && line(j).trim() === '') j++;
+      const base = indent(t);
+      let last = -1;
+      for (let k = j; k < starts.length; k++) {
+        const u = line(k);
+        if (u.trim() === '') continue;
+        if (indent(u) <= base) break;
+        last = k;
+      }
+      if (last >= j) {
+        chars.add(starts[j], lineEnd(last));
+        i = last;
+      }
+    }
+  }
+}
+
 function maskRegex(text: string, chars: Blanks, re: RegExp): void {
   for (const m of text.matchAll(re)) chars.add(m.index!, m.index! + m[0].length);
 }
@@ -172,8 +224,11 @@ export function maskDocument(text: string, languageId: string): string {
   if (!PROSE_LANGUAGES.has(languageId)) return maskCode(text, languageId);
   const chars = new Blanks();
   if (languageId === 'markdown') maskMarkdown(text, chars);
-  else if (languageId === 'latex' || languageId === 'tex') maskRegex(text, chars, /(?<!\\)%.*$/gm);
-  else if (languageId === 'restructuredtext') maskRegex(text, chars, /^\.\.(?: .*)?$/gm);
+  else if (languageId === 'latex' || languageId === 'tex') {
+    maskRegex(text, chars, /(?<!\\)%.*$/gm);
+    // Verbatim environments are code: \begin{verbatim} ... \end{verbatim} (also lstlisting, minted, Verbatim).
+    maskRegex(text, chars, /\\begin\{(verbatim\*?|Verbatim|lstlisting|minted|alltt)\}[\s\S]*?(?:\\end\{\1\}|$(?![\s\S]))/g);
+  } else if (languageId === 'restructuredtext') maskRst(text, chars);
   return chars.apply(text);
 }
 

@@ -10,6 +10,8 @@
  * The text is still fed to the model as context; only flags inside these regions are dropped.
  */
 
+import { RST_CODE } from './readingView';
+
 /** A half-open UTF-16 range [start, end). */
 export interface Range {
   start: number;
@@ -166,7 +168,7 @@ function scanTableRow(line: Line, out: SkipRange[]): void {
 }
 
 /** Computes the regions to skip, sorted by start, possibly overlapping. */
-export function skipRegions(text: string, opts: { markdown?: boolean; work?: WorkCounter } = {}): SkipRange[] {
+export function skipRegions(text: string, opts: { markdown?: boolean; rst?: boolean; work?: WorkCounter } = {}): SkipRange[] {
   const markdown = opts.markdown !== false;
   const out: SkipRange[] = [];
   const lines = splitLines(text);
@@ -274,6 +276,8 @@ export function skipRegions(text: string, opts: { markdown?: boolean; work?: Wor
     add(/<!--[\s\S]*?(?:-->|$)/g, 'html');
     add(/<\/?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?\/?>/g, 'html');
   }
+  // reStructuredText's inline literals and roles (``x``, :func:`open`).
+  if (opts.rst) add(RST_CODE, 'inline-code');
   add(/\b(?:https?|ftp|file):\/\/[^\s<>()"'`]+/gi, 'url');
   add(/\bwww\.[^\s<>()"'`]+/gi, 'url');
   scanEmails(text, out, work);

@@ -1,9 +1,9 @@
 /**
- * Text as a reader reads it, for the model that verifies an edit: Markdown's inline markup dropped (emphasis marks,
- * link syntax, HTML tags, backslash escapes) and each run of whitespace read as one space. Inline code keeps its
- * backticks: without them a name in code reads as a word of the sentence ("For `worker` worker type").
- * Raw markup makes the model's predictions unreliable ("`index.js` is [TypeScript](https://... "TypeScript is a
- * typed superset...")"), and an edit must not win by removing layout. Offsets map back to the text as written.
+ * Text as a reader reads it, for the model that verifies an edit: inline markup dropped (Markdown's emphasis marks,
+ * link syntax, images, HTML tags and backslash escapes; reStructuredText's emphasis and reference syntax), inline code
+ * read as a quoted name, and each run of whitespace read as one space. Raw markup makes the model's predictions
+ * unreliable ("`index.js` is [TypeScript](https://... "TypeScript is a typed superset...")"), and an edit must not win
+ * by removing layout. Offsets map back to the text as written.
  */
 import type { Range } from './markdown';
 
@@ -131,11 +131,39 @@ export function readingView(text: string, drop: readonly Range[] = [], standIns:
   };
 }
 
+/**
+ * reStructuredText's inline literals and roles (``x``, :func:`open() <open>`), which may run over a line break but not
+ * a paragraph: code, read as a quoted name. A scan stops at the next backtick, so it is linear in the text.
+ */
+export const RST_CODE = /(?::[\w.+-]{1,40}:)?``(?:[^`\n]|\n(?![ \t]*\n)){1,400}``|:[\w.+-]{1,40}(?::[\w.+-]{1,40}){0,3}:`(?:[^`\n]|\n(?![ \t]*\n)){1,400}`/g;
+/** A reStructuredText hyperlink reference (`text <url>`_, `text`_): its text is read, the rest is markup. */
+const RST_LINK = /(`)([^`<\n]+?)(\s*<[^>\n]*>)?(`__?)/g;
+
+/** The markup a reader does not read, and the code read as a quoted name, of a Markdown or reStructuredText text. */
+export function readingMarkup(text: string, syntax: 'markdown' | 'restructuredtext'): { drop: Range[]; standIns: StandIn[] } {
+  if (syntax === 'markdown') return { drop: inlineMarkup(text), standIns: inlineCodeStandIns(text) };
+  const standIns: StandIn[] = [...text.matchAll(RST_CODE)].map((m) => {
+    const code = m[0].replace(/^(?::[\w.+-]+)*:?`+|`+$/g, '').replace(/\s*<[^>]*>$/, '').replace(/^[~!]/, '').trim();
+    return { start: m.index!, end: m.index! + m[0].length, text: code.length <= 40 && !/["\s]/.test(code) ? `"${code}"` : '"..."' };
+  });
+  const inCode = (i: number) => standIns.some((c) => c.start <= i && i < c.end);
+  const drop: Range[] = [];
+  for (const m of text.matchAll(RST_LINK)) {
+    if (inCode(m.index!)) continue;
+    drop.push({ start: m.index!, end: m.index! + 1 });
+    const after = m.index! + 1 + m[2].length;
+    drop.push({ start: after, end: m.index! + m[0].length });
+  }
+  for (const m of text.matchAll(EMPHASIS)) if (!inCode(m.index!) && m[0][0] === '*') drop.push({ start: m.index!, end: m.index! + m[0].length });
+  return { drop: drop.sort((a, b) => a.start - b.start), standIns };
+}
+
 /** Text as a reader reads it, line breaks kept (the text before a verified sentence: no offsets needed). */
-export function readableText(text: string, markdown: boolean): string {
+export function readableText(text: string, syntax?: 'markdown' | 'restructuredtext'): string {
   let out = text;
-  if (markdown) {
-    const parts: StandIn[] = [...inlineMarkup(text).map((r) => ({ ...r, text: '' })), ...inlineCodeStandIns(text)].sort((a, b) => a.start - b.start);
+  if (syntax) {
+    const { drop, standIns } = readingMarkup(text, syntax);
+    const parts: StandIn[] = [...drop.map((r) => ({ ...r, text: '' })), ...standIns].sort((a, b) => a.start - b.start);
     out = '';
     let at = 0;
     for (const r of parts) {

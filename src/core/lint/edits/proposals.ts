@@ -264,8 +264,10 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const c = cost + (kind === 'spelling' || kind === 'agreement' ? 0 : frequencyPenalty(w.text, to, lex));
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
   };
-  // An identifier is the writer's exact name for something: no edit replaces it ("batch/sequence/past axes").
-  words = words.map((w) => (!w.mention && isCodeLike(sentence, w) ? { ...w, mention: true } : w));
+  // An identifier is the writer's exact name for something, and a part of a hyphenated compound belongs to it
+  // ("built-ins"): no other word replaces either ("batch/sequence/past axes").
+  const hyphened = (w: SentenceWord) => /[\p{L}\p{N}]-$/u.test(sentence.slice(Math.max(0, w.start - 2), w.start)) || /^-[\p{L}\p{N}]/u.test(sentence.slice(w.end, w.end + 2));
+  words = words.map((w) => (!w.mention && (isCodeLike(sentence, w) || hyphened(w)) ? { ...w, mention: true } : w));
   const nonWord = new Set<number>();
   const spelling: { i: number; cands: { to: string; cost: number }[] }[] = [];
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Engine } from '../../engine';
 import { calibrate } from '../../scoring/spans';
-import { inlineCodeStandIns, inlineMarkup, readableText, readingView } from '../../text/readingView';
+import { readableText, readingMarkup, readingView } from '../../text/readingView';
 import { splitSentences } from '../../text/sentences';
 import { perPass, type CheckContext } from '../check';
 import type { Finding } from '../finding';
@@ -123,6 +123,12 @@ export function softBreaksAsSpaces(text: string): string {
   return text.replace(/(?<!\n[ \t]*)\r?\n(?![ \t]*\r?\n)/g, (m) => ' '.repeat(m.length));
 }
 
+/** The inline markup a document's language has, for the verifier's reading view. */
+type Syntax = 'markdown' | 'restructuredtext' | undefined;
+function syntaxOf(languageId: string): Syntax {
+  return languageId === 'markdown' || languageId === 'restructuredtext' ? languageId : undefined;
+}
+
 /** A word wrapped on its own in emphasis marks (`_he_`, `*might*`, `**cwd**`): a mention or stress. */
 function isEmphasisedAlone(raw: string, w: { start: number; end: number }): boolean {
   const before = raw[w.start - 1];
@@ -130,7 +136,7 @@ function isEmphasisedAlone(raw: string, w: { start: number; end: number }): bool
 }
 
 /** Verified-edit findings of one block, in block offsets. */
-async function verifyBlock(ctx: CheckContext, block: PreparedBlock, markdown: boolean, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
+async function verifyBlock(ctx: CheckContext, block: PreparedBlock, syntax: Syntax, enabled: Set<EditKind>, lex: Lexicon, sk: string): Promise<Finding[]> {
   const e = ctx.engine;
   const pct = String(ctx.settings.edits.prefilterPercentile);
   const cal = calibrate([], e.stats, { percentile: pct });
@@ -141,9 +147,10 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, markdown: bo
     // A soft line break reads as a space (same length, so offsets hold): an edit must not win by removing a newline.
     // The model reads the sentence as a reader does (see readingView), and so the text before it.
     const raw = softBreaksAsSpaces(block.text.slice(sent.start, sent.end));
-    const view = markdown ? readingView(raw, inlineMarkup(raw), inlineCodeStandIns(raw)) : readingView(raw);
+    const markup = syntax ? readingMarkup(raw, syntax) : { drop: [], standIns: [] };
+    const view = readingView(raw, markup.drop, markup.standIns);
     const sentence = view.text;
-    let context = readableText(softBreaksAsSpaces(block.context + block.text.slice(0, sent.start)).slice(-3 * VERIFY_CONTEXT_CHARS), markdown).slice(-VERIFY_CONTEXT_CHARS);
+    let context = readableText(softBreaksAsSpaces(block.context + block.text.slice(0, sent.start)).slice(-3 * VERIFY_CONTEXT_CHARS), syntax).slice(-VERIFY_CONTEXT_CHARS);
     if (context.length === VERIFY_CONTEXT_CHARS) context = context.slice(context.search(/\s/) + 1);
     // An edit elsewhere in the paragraph leaves this sentence and the text before it as they were: reuse its result.
     const key = `edits-sentence|${sk}|${context}\u0000${sentence}`;
@@ -157,7 +164,7 @@ async function verifyBlock(ctx: CheckContext, block: PreparedBlock, markdown: bo
           ...w,
           start: view.toView(w.start),
           end: view.toView(w.end),
-          mention: markdown && isEmphasisedAlone(raw, w),
+          mention: !!syntax && isEmphasisedAlone(raw, w),
           afterMarkup: view.isMarkup(w.start - 1),
         }))
         .filter((w) => sentence.slice(w.start, w.end) === w.text);
@@ -195,7 +202,7 @@ export function verifiedEdits(doc: PreparedDocument, ctx: CheckContext): Promise
     const out: Finding[] = [];
     for (const b of doc.blocks) {
       if (!b.score) continue;
-      const rel = await verifyBlock(ctx, b, doc.markdown, enabled, lex, sk);
+      const rel = await verifyBlock(ctx, b, syntaxOf(doc.languageId), enabled, lex, sk);
       if (ctx.signal?.aborted) return out;
       for (const f of rel) {
         if (f.rule === EDIT_RULES.spelling && usedAgain.has(f.text.toLowerCase())) continue;
