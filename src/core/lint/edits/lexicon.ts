@@ -310,16 +310,6 @@ export class Lexicon {
     }
   }
 
-  /** True when the word is a verb's base form ("train", "send"): at a sentence's start, an imperative. */
-  isBaseVerb(w: string): boolean {
-    const lw = w.toLowerCase();
-    try {
-      return new Inflectors(lw).toPresent() === lw && new Inflectors(lw).conjugate('VBZ') !== lw;
-    } catch {
-      return false;
-    }
-  }
-
   /** The singular of a regular or irregular plural noun ("reports" -> "report", "children" -> "child"), or none. */
   singularOf(w: string): string | undefined {
     const lw = w.toLowerCase();

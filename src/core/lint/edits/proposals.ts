@@ -267,7 +267,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   // An identifier is the writer's exact name for something, and a part of a hyphenated compound belongs to it
   // ("built-ins"): no other word replaces either ("batch/sequence/past axes").
   const hyphened = (w: SentenceWord) => /[\p{L}\p{N}]-$/u.test(sentence.slice(Math.max(0, w.start - 2), w.start)) || /^-[\p{L}\p{N}]/u.test(sentence.slice(w.end, w.end + 2));
-  words = words.map((w) => (!w.mention && (isCodeLike(sentence, w) || hyphened(w)) ? { ...w, mention: true } : w));
+  const codeLike = words.map((w) => isCodeLike(sentence, w));
+  words = words.map((w, i) => (!w.mention && (codeLike[i] || hyphened(w)) ? { ...w, mention: true } : w));
   const nonWord = new Set<number>();
   const spelling: { i: number; cands: { to: string; cost: number }[] }[] = [];
 
@@ -282,7 +283,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     nonWord.add(i);
     // A lower-case word standing alone (a heading or list item of one word: "### nobrace", "- punctuator") is an
     // option, a command or a term, with no context to judge it by.
-    if (isCodeLike(sentence, w) || (words.length === 1 && /^\p{Ll}/u.test(w.text))) return;
+    if (codeLike[i] || (words.length === 1 && /^\p{Ll}/u.test(w.text))) return;
     // Not English words to correct: letters outside ASCII (a foreign or transliterated word), an inner apostrophe
     // (eye dialect: ag’in, calc'late), or a word quoted on its own (a mention, not a use).
     // A misspelt negative contraction (doens't, dont't) is a typo, not dialect.
