@@ -69,6 +69,28 @@ describe('blocks: masking and splitting', () => {
     assert.ok(!t.includes('mypasswd') && t.includes('Prose before.') && t.includes('Prose after.'));
   });
 
+  it('masking blanks code pasted into plain text, not indented prose', () => {
+    const txt = [
+      'Compile it like this:',
+      '',
+      '    int main(int argc, char *argv[])',
+      '    {',
+      '        SortCondition(NULL, NULL);',
+      '    }',
+      '',
+      '\tCC=cc ./configure',
+      '',
+      '    As the poet said, the the rain falls softly on the roofs of the town',
+      '    and nobody minds it at all.',
+      '',
+      'Prose after.',
+    ].join('\n');
+    const m = maskDocument(txt, 'plaintext');
+    assert.equal(m.length, txt.length);
+    assert.ok(!m.includes('SortCondition') && !m.includes('int main') && !m.includes('configure'));
+    assert.ok(m.includes('the the rain') && m.includes('Compile it like this:') && m.includes('Prose after.'));
+  });
+
   it('code files are checked in their comments only, with markers blanked', () => {
     const ts = '// A comment about the code.\nconst s = "// not a comment";\n/**\n * Doc comment here.\n */\nlet x = 1;\n';
     const m = maskDocument(ts, 'typescript');

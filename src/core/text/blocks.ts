@@ -86,6 +86,25 @@ function maskMarkdown(text: string, chars: Blanks): void {
   maskRegex(text, chars, /<!--[\s\S]*?(?:-->|$)/g);
 }
 
+/** A line of code: it ends in ; { or }, or opens with a preprocessor line, a prompt, a comment or a call or assignment. */
+const CODE_LINE =
+  /[;{}]\s*$|^\s*(?:#\s*(?:include|define|if|ifdef|endif)\b|\$ |>>> |\/\/|\/\*|(?:def|class|import|return|static|int|void|char|const)\b.*[({:;=]|[A-Za-z_][\w.]*\s*=\s*\S|[A-Za-z_][\w.]*\([^()]*\)\s*$)/;
+
+/**
+ * Code pasted into a plain-text document: a paragraph whose lines are all indented (four spaces or a tab) and at
+ * least half of which read as code. Indented prose (a quotation) has no such lines and stays.
+ */
+function maskIndentedCode(text: string, chars: Blanks): void {
+  for (const m of text.matchAll(/(?:^|\n)((?:[ \t]*\S[^\n]*(?:\n|$))+)/g)) {
+    const para = m[1];
+    const lines = para.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length === 0 || !lines.every((l) => /^(?: {4}|\t)/.test(l))) continue;
+    if (lines.filter((l) => CODE_LINE.test(l)).length * 2 < lines.length) continue;
+    const start = m.index! + m[0].length - para.length;
+    chars.add(start, start + para.length);
+  }
+}
+
 /**
  * reStructuredText's non-prose lines: comments and directive lines (`.. note::`; the body of a code directive too),
  * section adornments (`=====`), doctest blocks (`>>> ...` to the next blank line) and literal blocks (the indented
@@ -229,6 +248,7 @@ export function maskDocument(text: string, languageId: string): string {
     // Verbatim environments are code: \begin{verbatim} ... \end{verbatim} (also lstlisting, minted, Verbatim).
     maskRegex(text, chars, /\\begin\{(verbatim\*?|Verbatim|lstlisting|minted|alltt)\}[\s\S]*?(?:\\end\{\1\}|$(?![\s\S]))/g);
   } else if (languageId === 'restructuredtext') maskRst(text, chars);
+  else if (languageId === 'plaintext' || languageId === 'text') maskIndentedCode(text, chars);
   return chars.apply(text);
 }
 
