@@ -5,8 +5,8 @@
  * {@link CLEAN_FLAG_BUDGET} of clean prose sentences are flagged, and report every figure per source on test,
  * which nothing before the report sees.
  */
-import { ownValue } from '../ownKey';
 import type { Engine } from '../engine';
+import { ownValue } from '../ownKey';
 import { availableLayers, embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
 import { fitPlatt, trainHead } from './fit';
 import { auroc, binaryMacroF1, expectedCalibrationError } from './metrics';

@@ -3,10 +3,10 @@
  * {@link ./toxicityRecipe} end to end on the engine's model, then the benchmark of {@link ./toxicityEval}; writes
  * the head and its metrics atomically, only when everything succeeded.
  */
-import { ownValue } from '../ownKey';
 import { basename } from 'node:path';
 import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
 import type { Engine } from '../engine';
+import { ownValue } from '../ownKey';
 import { GENERAL_SOURCES } from './toxicityData';
 import { benchToxicity, ToxicityBench } from './toxicityEval';
 import {

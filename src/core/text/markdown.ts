@@ -10,13 +10,17 @@
  * The text is still fed to the model as context; only flags inside these regions are dropped.
  */
 
-import { RST_CODE } from './readingView';
-
 /** A half-open UTF-16 range [start, end). */
 export interface Range {
   start: number;
   end: number;
 }
+
+/**
+ * reStructuredText's inline literals and roles (``x``, :func:`open() <open>`), which may run over a line break but not
+ * a paragraph: code. A scan stops at the next backtick, so it is linear in the text.
+ */
+export const RST_CODE = /(?::[\w.+-]{1,40}:)?``(?:[^`\n]|\n(?![ \t]*\n)){1,400}``|:[\w.+-]{1,40}(?::[\w.+-]{1,40}){0,3}:`(?:[^`\n]|\n(?![ \t]*\n)){1,400}`/g;
 
 /** Why a region is skipped. */
 export type SkipKind = 'front-matter' | 'code-block' | 'inline-code' | 'url' | 'html' | 'directive' | 'table-cell';
@@ -298,7 +302,7 @@ export function mergeRanges<T extends Range>(ranges: T[]): Range[] {
 }
 
 /** True if [start, end) overlaps any of the merged, sorted ranges. */
-export function overlapsAny(merged: Range[], start: number, end: number): boolean {
+export function overlapsAny(merged: readonly Range[], start: number, end: number): boolean {
   let lo = 0;
   let hi = merged.length - 1;
   while (lo <= hi) {

@@ -5,7 +5,7 @@
  * unreliable ("`index.js` is [TypeScript](https://... "TypeScript is a typed superset...")"), and an edit must not win
  * by removing layout. Offsets map back to the text as written.
  */
-import type { Range } from './markdown';
+import { overlapsAny, RST_CODE, type Range } from './markdown';
 
 /** Linear scans: every pattern is bounded by a delimiter it cannot cross. */
 const LINK = /(!?\[)([^[\]\n]*)(\]\([^()\s]*(?:\s+"[^"\n]*")?\)|\]\[[^[\]\n]*\])/g;
@@ -16,10 +16,11 @@ const ESCAPE = /\\(?=[!-/:-@[-`{-~])/g;
 /** A run of emphasis marks that opens or closes (a mark inside a word, as in snake_case, or escaped, stays). */
 const EMPHASIS = /(?<![\p{L}\p{N}\\])[*_~]{1,3}(?=[^\s*_~])|(?<=[^\s*_~\\])[*_~]{1,3}(?![\p{L}\p{N}])/gu;
 
-/** The inline markup of a Markdown text: the characters a reader does not read (inline code is read: see below). */
-export function inlineMarkup(text: string): Range[] {
-  const code = inlineCodeStandIns(text);
-  const inCode = (i: number) => code.some((c) => c.start <= i && i < c.end);
+/**
+ * The inline markup of a Markdown text: the characters a reader does not read. Inline code is read (see
+ * {@link inlineCodeStandIns}), so markup characters inside it are code.
+ */
+export function inlineMarkup(text: string, code: readonly StandIn[] = inlineCodeStandIns(text)): Range[] {
   const out: Range[] = [];
   for (const m of text.matchAll(LINK)) {
     // An image is not read in the flow of the text: its alt text describes it (a badge: "travis", "npm").
@@ -32,8 +33,7 @@ export function inlineMarkup(text: string): Range[] {
     out.push({ start: close, end: close + m[3].length });
   }
   for (const re of [REF_LABEL, HTML_TAG, ESCAPE, EMPHASIS]) for (const m of text.matchAll(re)) out.push({ start: m.index!, end: m.index! + Math.max(1, m[0].length) });
-  // Markup characters inside code are code.
-  return out.filter((r) => !inCode(r.start)).sort((a, b) => a.start - b.start);
+  return out.filter((r) => !overlapsAny(code, r.start, r.start + 1)).sort((a, b) => a.start - b.start);
 }
 
 export interface ReadingView {
@@ -60,10 +60,13 @@ const INLINE_CODE = /(``?)(?!`)[^`\n]+?\1(?!`)/g;
  * backticks, as noise.
  */
 export function inlineCodeStandIns(text: string): StandIn[] {
-  return [...text.matchAll(INLINE_CODE)].map((m) => {
-    const code = m[0].slice(m[1].length, m[0].length - m[1].length).trim();
-    return { start: m.index!, end: m.index! + m[0].length, text: code.length <= 40 && !/["\s]/.test(code) ? `"${code}"` : '"..."' };
-  });
+  return [...text.matchAll(INLINE_CODE)].map((m) => ({ start: m.index!, end: m.index! + m[0].length, text: quotedName(m[0].slice(m[1].length, m[0].length - m[1].length)) }));
+}
+
+/** Code as a quoted name: itself when it is one short token, else a quoted ellipsis. */
+function quotedName(code: string): string {
+  const c = code.trim();
+  return c.length <= 40 && !/["\s]/.test(c) ? `"${c}"` : '"..."';
 }
 
 /** `text` without the `drop` ranges, the `standIns` read as their text, each whitespace run as one space. */
@@ -131,22 +134,22 @@ export function readingView(text: string, drop: readonly Range[] = [], standIns:
   };
 }
 
-/**
- * reStructuredText's inline literals and roles (``x``, :func:`open() <open>`), which may run over a line break but not
- * a paragraph: code, read as a quoted name. A scan stops at the next backtick, so it is linear in the text.
- */
-export const RST_CODE = /(?::[\w.+-]{1,40}:)?``(?:[^`\n]|\n(?![ \t]*\n)){1,400}``|:[\w.+-]{1,40}(?::[\w.+-]{1,40}){0,3}:`(?:[^`\n]|\n(?![ \t]*\n)){1,400}`/g;
 /** A reStructuredText hyperlink reference (`text <url>`_, `text`_): its text is read, the rest is markup. */
 const RST_LINK = /(`)([^`<\n]+?)(\s*<[^>\n]*>)?(`__?)/g;
 
 /** The markup a reader does not read, and the code read as a quoted name, of a Markdown or reStructuredText text. */
 export function readingMarkup(text: string, syntax: 'markdown' | 'restructuredtext'): { drop: Range[]; standIns: StandIn[] } {
-  if (syntax === 'markdown') return { drop: inlineMarkup(text), standIns: inlineCodeStandIns(text) };
-  const standIns: StandIn[] = [...text.matchAll(RST_CODE)].map((m) => {
-    const code = m[0].replace(/^(?::[\w.+-]+)*:?`+|`+$/g, '').replace(/\s*<[^>]*>$/, '').replace(/^[~!]/, '').trim();
-    return { start: m.index!, end: m.index! + m[0].length, text: code.length <= 40 && !/["\s]/.test(code) ? `"${code}"` : '"..."' };
-  });
-  const inCode = (i: number) => standIns.some((c) => c.start <= i && i < c.end);
+  if (syntax === 'markdown') {
+    const standIns = inlineCodeStandIns(text);
+    return { drop: inlineMarkup(text, standIns), standIns };
+  }
+  // A role's target (":func:`open() <open>`") and its display marks ("~", "!") are not read.
+  const standIns: StandIn[] = [...text.matchAll(RST_CODE)].map((m) => ({
+    start: m.index!,
+    end: m.index! + m[0].length,
+    text: quotedName(m[0].replace(/^(?::[\w.+-]+)*:?`+|`+$/g, '').replace(/\s*<[^>]*>$/, '').replace(/^[~!]/, '')),
+  }));
+  const inCode = (i: number) => overlapsAny(standIns, i, i + 1);
   const drop: Range[] = [];
   for (const m of text.matchAll(RST_LINK)) {
     if (inCode(m.index!)) continue;

@@ -37,12 +37,15 @@ let softwareTermSet: ReadonlySet<string> | undefined;
 export function softwareTerms(): ReadonlySet<string> {
   if (softwareTermSet) return softwareTermSet;
   const terms = new Set<string>();
-  const dir = findPackageDir('@cspell/dict-software-terms', 'dict');
-  for (const f of dir ? readdirSync(join(dir, 'dict')) : []) {
+  softwareTermSet = terms;
+  const pkg = findPackageDir('@cspell/dict-software-terms', 'dict');
+  if (!pkg) return terms;
+  const dir = join(pkg, 'dict');
+  for (const f of readdirSync(dir)) {
     let text: string;
     try {
-      if (f.endsWith('.txt')) text = readFileSync(join(dir!, 'dict', f), 'utf8');
-      else if (f.endsWith('.txt.gz')) text = gunzipSync(readFileSync(join(dir!, 'dict', f))).toString('utf8');
+      if (f.endsWith('.txt')) text = readFileSync(join(dir, f), 'utf8');
+      else if (f.endsWith('.txt.gz')) text = gunzipSync(readFileSync(join(dir, f))).toString('utf8');
       else continue;
     } catch {
       continue;
@@ -54,7 +57,7 @@ export function softwareTerms(): ReadonlySet<string> {
       if (/^[a-z][a-z'-]{2,}$/.test(w)) terms.add(w);
     }
   }
-  return (softwareTermSet = terms);
+  return terms;
 }
 
 /** A software term or a regular inflection of one ("minified" from "minify", "triaging" from "triage"). */
