@@ -31,6 +31,10 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Agreement: the verb form for the determiner and noun before it.
   { text: 'This rule have a strong effect on small farms.', rule: 'plausibility/word-choice', fixed: 'This rule has a strong effect on small farms.' },
   { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
+  // A noun's number for the quantity before it.
+  { text: 'There are several reason for the delay.', rule: 'plausibility/word-choice', fixed: 'There are several reasons for the delay.' },
+  // The base form after a modal.
+  { text: 'She can swims faster than her brother.', rule: 'plausibility/word-choice', fixed: 'She can swim faster than her brother.' },
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
@@ -387,6 +391,39 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(proposed('The heart disease patients shows improvement.'), [['shows', 'show']], 'two words between determiner and noun');
     assert.deepEqual(proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
     assert.deepEqual(proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
+  });
+
+  it("tries the noun's number for the quantity or determiner before it, and leaves a noun phrase that agrees alone", async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['noun-number']);
+    const proposed = (sentence: string) =>
+      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
+        (e) => [sentence.slice(e.start, e.end), e.replacement],
+      );
+    assert.deepEqual(proposed('There are several reason for the delay.'), [['reason', 'reasons']]);
+    assert.deepEqual(proposed('Looking after many new employee is hard.'), [['employee', 'employees']], 'a modifier between');
+    assert.deepEqual(proposed('He is one of the best player in the team.'), [['player', 'players']], 'a part of a plural');
+    assert.deepEqual(proposed('We meet every years in the spring.'), [['years', 'year']]);
+    assert.deepEqual(proposed('Every years we meet in the spring.'), [['years', 'year']], 'a capitalised opener');
+    assert.deepEqual(proposed('She gave me a books about birds.'), [['books', 'book']]);
+    assert.deepEqual(proposed('These results show a clear trend.'), [], 'the plural is the noun; the verb after it is no noun');
+    assert.deepEqual(proposed('This shows that the plan works.'), [], '"this" standing for a noun before a verb');
+    assert.deepEqual(proposed('There are two hundred people here.'), [], 'a noun of number stays singular');
+    assert.deepEqual(proposed('We waited for a few minutes.'), [], '"a few" is a quantity');
+  });
+
+  it('tries the base form of a verb after a modal or "do", and not after a noun of the same spelling', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['inflection']);
+    const proposed = (sentence: string) =>
+      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
+        (e) => [sentence.slice(e.start, e.end), e.replacement],
+      );
+    assert.deepEqual(proposed('She can swims very well.'), [['swims', 'swim']], 'a rare verb keeps its own base form');
+    assert.deepEqual(proposed('He does not knows the answer.'), [['knows', 'know']], 'with "not" between');
+    assert.deepEqual(proposed('Books will stimulated our imagination.'), [['stimulated', 'stimulate']]);
+    assert.deepEqual(proposed('We will be going soon.'), [], 'an auxiliary between');
+    assert.deepEqual(proposed('The will stated her wishes.'), [], '"will" after a determiner is a noun');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

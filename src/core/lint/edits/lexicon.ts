@@ -313,6 +313,26 @@ export class Lexicon {
     }
   }
 
+  /**
+   * The base form of a verb's -s, past or -ing form ("causes", "stimulated", "went", "going" -> "go"), or none: the form
+   * a modal or "do" asks for. Auxiliaries are left out (their forms are grammar of their own).
+   */
+  baseVerbOf(w: string): string | undefined {
+    const lw = w.toLowerCase();
+    if (!/^[a-z]{3,}$/.test(lw)) return undefined;
+    try {
+      const base = new Inflectors(lw).toPresent();
+      if (!base || base === lw || base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return undefined;
+      const v = new Inflectors(base);
+      const forms = ['VBZ', 'VBD', 'VBN', 'VBG'].map((t) => v.conjugate(t));
+      // A verb has dictionary -s, -ing and past forms (the library conjugates any word), and the word is one of them.
+      if (![forms[0], forms[1], forms[3]].every((f) => f && f !== base && this.primary.correct(f))) return undefined;
+      return forms.includes(lw) ? base : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The singular of a regular or irregular plural noun ("reports" -> "report", "children" -> "child"), or none. */
   singularOf(w: string): string | undefined {
     const lw = w.toLowerCase();

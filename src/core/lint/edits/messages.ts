@@ -21,6 +21,8 @@ export function editMessage(e: ScoredEdit, original: string): string {
       return `This word may be unnecessary: ${quote(original)}`;
     case 'agreement':
       return `${quote(original)} does not agree with its subject: did you mean ${quote(e.flagReplacement)}?`;
+    case 'noun-number':
+      return `${quote(original)} does not agree with the words before it: did you mean ${quote(e.flagReplacement)}?`;
     case 'inflection':
       return `Check the form of ${quote(original)} (agreement or tense): did you mean ${quote(e.flagReplacement)}?`;
     default:

@@ -9,14 +9,16 @@ import { editDistance, type Lexicon } from './lexicon';
  * Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence.
  * Replacements of a real word come in five kinds, because the evidence each needs differs: `word-choice` (a word a
  * letter or two away), `inflection` (another form of the same word: agreement and tense), `agreement` (the verb form
- * for its subject's number, right after a determiner and noun), `function-word` (the model's own choice of
- * preposition, article or pronoun) and `confusable` (homophones).
+ * for its subject's number, right after a determiner and noun), `noun-number` (the noun's number for the determiner
+ * or number before it: "several reason", "every years"), `function-word` (the model's own choice of preposition,
+ * article or pronoun) and `confusable` (homophones).
  */
 export type EditKind =
   | 'spelling'
   | 'word-choice'
   | 'inflection'
   | 'agreement'
+  | 'noun-number'
   | 'function-word'
   | 'confusable'
   | 'missing-word'
@@ -187,6 +189,20 @@ const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
+/** Words before a noun phrase that ask for a plural noun ("several reasons", "one of the best players"). */
+const PLURAL_QUANTIFIERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few', 'various', 'numerous', 'multiple', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']);
+/** Words before a noun phrase that ask for a singular noun ("every year", "another reason"). */
+const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'every', 'another', 'this', 'one']);
+/**
+ * Words for a part of a plural: "one of the players", "each of these rules". ("most of", "some of" and "all of" take a
+ * mass noun as well: "most of the time".)
+ */
+const PART_OF_PLURAL: ReadonlySet<string> = new Set(['one', 'each', 'many', 'several', 'both', 'few', 'either', 'neither']);
+/** Words after which a verb takes its base form ("can swim", "does not know"). */
+const BASE_AFTER: ReadonlySet<string> = new Set(['can', 'could', 'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'do', 'does', 'did', "don't", "doesn't", "didn't", "can't", "won't", 'cannot']);
+/** Nouns of number, which stay singular after a number ("two hundred people", "three dozen eggs"). */
+const NUMBER_NOUNS: ReadonlySet<string> = new Set(['hundred', 'thousand', 'million', 'billion', 'trillion', 'dozen', 'score']);
+
 const PREPOSITION_LIST = ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'];
 const PREPOSITIONS: ReadonlySet<string> = new Set(PREPOSITION_LIST);
 
@@ -249,19 +265,19 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     seen.add(k);
     out.push(e);
   };
-  const replaceWord = (i: number, to: string, kind: EditKind, cost: number) => {
+  // `ownForm`: only the word's form changes (agreement, a noun's number, a verb after a modal), so a rare word is fine.
+  const replaceWord = (i: number, to: string, kind: EditKind, cost: number, ownForm = kind === 'agreement' || kind === 'noun-number') => {
     const w = words[i];
     // One closed-class word for another is a function-word swap, whichever list proposed it ("on" -> "in").
     if (kind === 'word-choice' && sameWordClass(w.text, to)) kind = 'function-word';
-    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'agreement' || kind === 'function-word';
-    // (Agreement keeps the writer's verb: only its form changes, so a rare verb is fine.)
-    if (realWordSwap && kind !== 'agreement' && !isCommonWord(to, lex)) return;
+    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'agreement' || kind === 'noun-number' || kind === 'function-word';
+    if (realWordSwap && !ownForm && !isCommonWord(to, lex)) return;
     // A confusion already tried as such is not tried again as a plain word choice.
     if (realWordSwap && confusablesOf(w.text).includes(to.toLowerCase())) return;
     const r = matchCase(w.text, to);
     const k = r.toLowerCase() === w.text.toLowerCase() && r !== w.text ? 'capitalization' : kind;
     // Two forms of one verb differ in frequency by their grammar, which the subject decides, not by the writer's choice.
-    const c = cost + (kind === 'spelling' || kind === 'agreement' ? 0 : frequencyPenalty(w.text, to, lex));
+    const c = cost + (kind === 'spelling' || ownForm ? 0 : frequencyPenalty(w.text, to, lex));
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
   };
   // An identifier is the writer's exact name for something, and a part of a hyphenated compound belongs to it
@@ -373,6 +389,56 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
     if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
     if (to) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
+  }
+  // A noun's number for the quantity before it ("several reason", "many new employee", "one of the best player",
+  // "every years"): the noun is the last open-class word of the phrase, with at most two modifiers before it. Tried
+  // wherever it stands, like agreement, since a small model rarely finds the slip surprising.
+  for (let d = 0; d + 1 < words.length; d++) {
+    const det = words[d].text.toLowerCase();
+    // A part of a plural: "one of the best players", "each of these rules", "a number of reasons".
+    const of = (k: number) => k >= 1 && words[k].text.toLowerCase() === 'of' && spaced(k - 1, k);
+    const partOf =
+      (d >= 2 && /^(the|these|those|my|your|his|her|its|our|their)$/.test(det) && of(d - 1) && PART_OF_PLURAL.has(words[d - 2].text.toLowerCase())) ||
+      (det === 'of' && d >= 2 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()) && /^an?$/i.test(words[d - 2].text));
+    const wantsPlural = PLURAL_QUANTIFIERS.has(det) || partOf;
+    // (In lower case, or capitalised as the first word.)
+    const asWritten = words[d].text === det || (d === 0 && words[d].text === det[0].toUpperCase() + det.slice(1));
+    if ((!wantsPlural && !SINGULAR_QUANTIFIERS.has(det)) || !asWritten || !spaced(d, d + 1)) continue;
+    // "one of" is a part of a plural; "a few", "a lot" and "a number of" are quantities, not a noun's determiner.
+    if (det === 'one' && words[d + 1].text.toLowerCase() === 'of') continue;
+    // The phrase: up to three lower-case open-class words. A plural in it is its noun ("these results show"); else
+    // the noun is its last word.
+    let k = d + 1;
+    while (k + 1 < words.length && k < d + 3 && lex.singularOf(words[k].text) === undefined && modifier(k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !WORD_CLASS.has(words[k + 1].text)) k++;
+    const noun = words[k];
+    if (!/^\p{Ll}+$/u.test(noun.text) || noun.mention || WORD_CLASS.has(noun.text) || NUMBER_NOUNS.has(noun.text)) continue;
+    // Whole words only ("there a r e reasons" is letter-spaced).
+    if (words.slice(d + 1, k + 1).some((w) => w.text.length < 2)) continue;
+    // The noun ends its phrase: a hyphen or another word glued on makes it a part of something longer, and "and" or
+    // "or" after it joins it to another ("both tort and trust defendants").
+    if (/^([-‐–'’]|\s+(and|or)\b)/i.test(sentence.slice(noun.end))) continue;
+    const singular = lex.singularOf(noun.text);
+    if (wantsPlural) {
+      if (singular !== undefined || !lex.hasPlural(noun.text)) continue;
+      const to = lex.inflections(noun.text).find((f) => lex.singularOf(f) === noun.text);
+      if (to) replaceWord(k, to, 'noun-number', CANDIDATE_COST.inflection);
+    } else {
+      // A plural before another noun is attributive ("a points system", "a crafts centre"). After a noun, or after
+      // "this" or "one" standing for a noun, an -s word is a verb ("a child follows", "this shows that").
+      if (!singular || (k + 1 < words.length && modifier(k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !WORD_CLASS.has(words[k + 1].text))) continue;
+      if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
+      replaceWord(k, singular, 'noun-number', CANDIDATE_COST.inflection);
+    }
+  }
+  // The base form after a modal or "do" ("will causes" -> "cause", "did not went" -> "go"), wherever it stands. A
+  // modal that follows a determiner is a noun ("the will", "a can").
+  for (let i = 1; i < words.length; i++) {
+    const m = words[i - 1].text.toLowerCase() === 'not' && i >= 2 ? i - 2 : i - 1;
+    const aux = words[m].text;
+    if (!BASE_AFTER.has(aux.toLowerCase()) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
+    if (!spaced(m, m + 1) || (m !== i - 1 && !spaced(i - 1, i)) || !/^\p{Ll}+$/u.test(words[i].text) || words[i].mention) continue;
+    const base = lex.baseVerbOf(words[i].text);
+    if (base) replaceWord(i, base, 'inflection', CANDIDATE_COST.inflection, true);
   }
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {

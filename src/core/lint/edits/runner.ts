@@ -24,6 +24,7 @@ export const EDIT_RULES: Record<EditKind, string> = {
   'word-choice': 'plausibility/word-choice',
   inflection: 'plausibility/word-choice',
   agreement: 'plausibility/word-choice',
+  'noun-number': 'plausibility/word-choice',
   'function-word': 'plausibility/word-choice',
   confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',

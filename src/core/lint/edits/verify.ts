@@ -19,6 +19,7 @@ export const DEFAULT_MARGINS: Margins = {
   'word-choice': 10,
   inflection: 10,
   agreement: 10,
+  'noun-number': 10,
   'function-word': 10,
   confusable: 6,
   'missing-word': 10,
