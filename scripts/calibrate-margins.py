@@ -11,11 +11,11 @@ import json
 
 import numpy as np
 
-KINDS = ["spelling", "word-choice", "inflection", "agreement", "noun-number", "function-word", "confusable", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
+KINDS = ["spelling", "word-choice", "inflection", "agreement", "noun-number", "article", "function-word", "confusable", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
 # 2 .. 24 bits: a fix that makes the sentence 2^24 (16 million) times more likely is sure enough for any kind.
 GRID = [x / 2 for x in range(4, 49)]
 # Kinds the data never proposes keep the engine's defaults (src/core/lint/edits/verify.ts DEFAULT_MARGINS).
-DEFAULTS = {"spelling": 6, "word-choice": 10, "inflection": 10, "agreement": 10, "noun-number": 10, "function-word": 10, "confusable": 6, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
+DEFAULTS = {"spelling": 6, "word-choice": 10, "inflection": 10, "agreement": 10, "noun-number": 10, "article": 6, "function-word": 10, "confusable": 6, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
             "capitalization": 4}
 
 

@@ -33,6 +33,8 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
   // A noun's number for the quantity before it.
   { text: 'There are several reason for the delay.', rule: 'plausibility/word-choice', fixed: 'There are several reasons for the delay.' },
+  // "a" or "an" for the sound after it.
+  { text: 'It is a important decision for the family.', rule: 'plausibility/word-choice', fixed: 'It is an important decision for the family.' },
   // The base form after a modal.
   { text: 'She can swims faster than her brother.', rule: 'plausibility/word-choice', fixed: 'She can swim faster than her brother.' },
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
@@ -47,6 +49,8 @@ const CONFUSABLE_CLEAN = [
   'Your idea is better than mine.',
   'It is quite cold outside, and the room is quiet.',
   'We went there after the rain, and then we went home.',
+  // The article is for the sound, not the letter.
+  'She studied at a university for an hour each day.',
 ];
 
 describe('lint: verified edits (real model)', function () {
@@ -410,6 +414,21 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(proposed('This shows that the plan works.'), [], '"this" standing for a noun before a verb');
     assert.deepEqual(proposed('There are two hundred people here.'), [], 'a noun of number stays singular');
     assert.deepEqual(proposed('We waited for a few minutes.'), [], '"a few" is a quantity');
+  });
+
+  it('tries the other article only where the spelling allows it, and never before a letter or an acronym', async () => {
+    const lex = lexiconFor(await engine(), 'en-US', true);
+    const enabled = new Set<EditKind>(['article']);
+    const proposed = (sentence: string) =>
+      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
+        (e) => [sentence.slice(e.start, e.end), e.replacement],
+      );
+    assert.deepEqual(proposed('It is a important day.'), [['a', 'an']]);
+    assert.deepEqual(proposed('We saw an big dog.'), [['an', 'a']]);
+    assert.deepEqual(proposed('An apple a day.'), [], 'both already right by their letters');
+    assert.deepEqual(proposed('It took an hour at a university.'), [['an', 'a'], ['a', 'an']], '"h" and "u" are for the model to hear');
+    assert.deepEqual(proposed('The constructor gets an options object.'), [], 'a vowel letter never asks for "a"');
+    assert.deepEqual(proposed('It has an L-shape and an FBI agent.'), [], 'letters and acronyms');
   });
 
   it('tries the base form of a verb after a modal or "do", and not after a noun of the same spelling', async () => {

@@ -10,7 +10,7 @@ import { editDistance, type Lexicon } from './lexicon';
  * Replacements of a real word come in five kinds, because the evidence each needs differs: `word-choice` (a word a
  * letter or two away), `inflection` (another form of the same word: agreement and tense), `agreement` (the verb form
  * for its subject's number, right after a determiner and noun), `noun-number` (the noun's number for the determiner
- * or number before it: "several reason", "every years"), `function-word` (the model's own choice of preposition,
+ * or number before it: "several reason", "every years"), `article` ("a" or "an" for the sound after it), `function-word` (the model's own choice of preposition,
  * article or pronoun) and `confusable` (homophones).
  */
 export type EditKind =
@@ -19,6 +19,7 @@ export type EditKind =
   | 'inflection'
   | 'agreement'
   | 'noun-number'
+  | 'article'
   | 'function-word'
   | 'confusable'
   | 'missing-word'
@@ -429,6 +430,20 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
       replaceWord(k, singular, 'noun-number', CANDIDATE_COST.inflection);
     }
+  }
+  // "a" or "an" for the sound that follows ("a important" -> "an"), wherever it stands: the model knows which words
+  // open with a vowel sound ("a university", "an hour"), and the article's form is no surprise to it otherwise.
+  for (let i = 0; i + 1 < words.length; i++) {
+    const art = words[i].text;
+    // A letter or an acronym is read by its letters' names, which the model cannot hear ("an L-shape", "an FBI agent").
+    const next = words[i + 1].text;
+    if (!/^(a|an|A|An)$/.test(art) || !spaced(i, i + 1) || !/^\p{L}\p{Ll}/u.test(next) || words[i].mention) continue;
+    // Only toward what the spelling allows: a vowel letter may want "an", a consonant "a"; "h" and "u" go either way
+    // ("an hour", "a unit"), and so does "eu" or "one" ("a European", "a one-off").
+    const to = art.toLowerCase() === 'a' ? 'an' : 'a';
+    const l = next.toLowerCase();
+    const either = /^(h|u|eu|one|onc)/.test(l);
+    if (either || /^[aeio]/.test(l) === (to === 'an')) replaceWord(i, to, 'article', CANDIDATE_COST.confusable, true);
   }
   // The base form after a modal or "do" ("will causes" -> "cause", "did not went" -> "go"), wherever it stands. A
   // modal that follows a determiner is a noun ("the will", "a can").

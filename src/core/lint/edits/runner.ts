@@ -25,6 +25,7 @@ export const EDIT_RULES: Record<EditKind, string> = {
   inflection: 'plausibility/word-choice',
   agreement: 'plausibility/word-choice',
   'noun-number': 'plausibility/word-choice',
+  article: 'plausibility/word-choice',
   'function-word': 'plausibility/word-choice',
   confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',

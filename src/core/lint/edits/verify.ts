@@ -20,6 +20,7 @@ export const DEFAULT_MARGINS: Margins = {
   inflection: 10,
   agreement: 10,
   'noun-number': 10,
+  article: 6,
   'function-word': 10,
   confusable: 6,
   'missing-word': 10,
