@@ -346,6 +346,16 @@ describe('lint: verification margins', () => {
   });
 });
 
+/**
+ * The [replaced text, replacement] pairs that one kind's rule proposes for a sentence, with no word marked surprising,
+ * so that only the rule under test proposes.
+ */
+async function proposedBy(kind: EditKind, sentence: string): Promise<string[][]> {
+  const lex = lexiconFor(await engine(), 'en-US', true);
+  const words = sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 }));
+  return proposeEdits(sentence, words, lex, { enabled: new Set<EditKind>([kind]) }).map((e) => [sentence.slice(e.start, e.end), e.replacement]);
+}
+
 describe('lint: candidate edits', () => {
   it('gives the word opening a sentence (an imperative, the documentation style, a gerund) no other forms, but keeps them for a verb inside it', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
@@ -375,74 +385,53 @@ describe('lint: candidate edits', () => {
   });
 
   it('tries the verb form that agrees with a determiner and its noun, wherever the verb stands', async () => {
-    const lex = lexiconFor(await engine(), 'en-US', true);
-    const enabled = new Set<EditKind>(['agreement']);
-    // No word marked surprising: the agreement rule alone proposes.
-    const proposed = (sentence: string) =>
-      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
-        (e) => [sentence.slice(e.start, e.end), e.replacement],
-      );
-    assert.deepEqual(proposed('The reports shows that sales fell.'), [['shows', 'show']]);
-    assert.deepEqual(proposed('This rule have a strong effect.'), [['have', 'has']]);
-    assert.deepEqual(proposed('The children was asleep.'), [['was', 'were']]);
-    assert.deepEqual(proposed('The reports show that sales fell.'), [], 'already agrees');
-    assert.deepEqual(proposed('The news shows that sales fell.'), [], '"news" is not a plural');
-    assert.deepEqual(proposed('These sheep eat grass.'), [], 'a plural determiner: "sheep" is plural here');
-    assert.deepEqual(proposed('Maria shows the way.'), [], 'no determiner, no known subject');
-    assert.deepEqual(proposed('The sides of a cube are squares.'), [], 'a noun after a preposition is not the subject');
-    assert.deepEqual(proposed('If the bill were passed, prices would rise.'), [], 'the subjunctive "were"');
-    assert.deepEqual(proposed('The weights and the loss stay in memory.'), [], 'the last of several subjects');
-    assert.deepEqual(proposed('The heart disease patients shows improvement.'), [['shows', 'show']], 'two words between determiner and noun');
-    assert.deepEqual(proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
-    assert.deepEqual(proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('The reports shows that sales fell.'), [['shows', 'show']]);
+    assert.deepEqual(await proposed('This rule have a strong effect.'), [['have', 'has']]);
+    assert.deepEqual(await proposed('The children was asleep.'), [['was', 'were']]);
+    assert.deepEqual(await proposed('The reports show that sales fell.'), [], 'already agrees');
+    assert.deepEqual(await proposed('The news shows that sales fell.'), [], '"news" is not a plural');
+    assert.deepEqual(await proposed('These sheep eat grass.'), [], 'a plural determiner: "sheep" is plural here');
+    assert.deepEqual(await proposed('Maria shows the way.'), [], 'no determiner, no known subject');
+    assert.deepEqual(await proposed('The sides of a cube are squares.'), [], 'a noun after a preposition is not the subject');
+    assert.deepEqual(await proposed('If the bill were passed, prices would rise.'), [], 'the subjunctive "were"');
+    assert.deepEqual(await proposed('The weights and the loss stay in memory.'), [], 'the last of several subjects');
+    assert.deepEqual(await proposed('The heart disease patients shows improvement.'), [['shows', 'show']], 'two words between determiner and noun');
+    assert.deepEqual(await proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
+    assert.deepEqual(await proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
   });
 
   it("tries the noun's number for the quantity or determiner before it, and leaves a noun phrase that agrees alone", async () => {
-    const lex = lexiconFor(await engine(), 'en-US', true);
-    const enabled = new Set<EditKind>(['noun-number']);
-    const proposed = (sentence: string) =>
-      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
-        (e) => [sentence.slice(e.start, e.end), e.replacement],
-      );
-    assert.deepEqual(proposed('There are several reason for the delay.'), [['reason', 'reasons']]);
-    assert.deepEqual(proposed('Looking after many new employee is hard.'), [['employee', 'employees']], 'a modifier between');
-    assert.deepEqual(proposed('He is one of the best player in the team.'), [['player', 'players']], 'a part of a plural');
-    assert.deepEqual(proposed('We meet every years in the spring.'), [['years', 'year']]);
-    assert.deepEqual(proposed('Every years we meet in the spring.'), [['years', 'year']], 'a capitalised opener');
-    assert.deepEqual(proposed('She gave me a books about birds.'), [['books', 'book']]);
-    assert.deepEqual(proposed('These results show a clear trend.'), [], 'the plural is the noun; the verb after it is no noun');
-    assert.deepEqual(proposed('This shows that the plan works.'), [], '"this" standing for a noun before a verb');
-    assert.deepEqual(proposed('There are two hundred people here.'), [], 'a noun of number stays singular');
-    assert.deepEqual(proposed('We waited for a few minutes.'), [], '"a few" is a quantity');
+    const proposed = (sentence: string) => proposedBy('noun-number', sentence);
+    assert.deepEqual(await proposed('There are several reason for the delay.'), [['reason', 'reasons']]);
+    assert.deepEqual(await proposed('Looking after many new employee is hard.'), [['employee', 'employees']], 'a modifier between');
+    assert.deepEqual(await proposed('He is one of the best player in the team.'), [['player', 'players']], 'a part of a plural');
+    assert.deepEqual(await proposed('We meet every years in the spring.'), [['years', 'year']]);
+    assert.deepEqual(await proposed('Every years we meet in the spring.'), [['years', 'year']], 'a capitalised opener');
+    assert.deepEqual(await proposed('She gave me a books about birds.'), [['books', 'book']]);
+    assert.deepEqual(await proposed('These results show a clear trend.'), [], 'the plural is the noun; the verb after it is no noun');
+    assert.deepEqual(await proposed('This shows that the plan works.'), [], '"this" standing for a noun before a verb');
+    assert.deepEqual(await proposed('There are two hundred people here.'), [], 'a noun of number stays singular');
+    assert.deepEqual(await proposed('We waited for a few minutes.'), [], '"a few" is a quantity');
   });
 
   it('tries the other article only where the spelling allows it, and never before a letter or an acronym', async () => {
-    const lex = lexiconFor(await engine(), 'en-US', true);
-    const enabled = new Set<EditKind>(['article']);
-    const proposed = (sentence: string) =>
-      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
-        (e) => [sentence.slice(e.start, e.end), e.replacement],
-      );
-    assert.deepEqual(proposed('It is a important day.'), [['a', 'an']]);
-    assert.deepEqual(proposed('We saw an big dog.'), [['an', 'a']]);
-    assert.deepEqual(proposed('An apple a day.'), [], 'both already right by their letters');
-    assert.deepEqual(proposed('It took an hour at a university.'), [['an', 'a'], ['a', 'an']], '"h" and "u" are for the model to hear');
-    assert.deepEqual(proposed('The constructor gets an options object.'), [], 'a vowel letter never asks for "a"');
-    assert.deepEqual(proposed('It has an L-shape and an FBI agent.'), [], 'letters and acronyms');
+    const proposed = (sentence: string) => proposedBy('article', sentence);
+    assert.deepEqual(await proposed('It is a important day.'), [['a', 'an']]);
+    assert.deepEqual(await proposed('We saw an big dog.'), [['an', 'a']]);
+    assert.deepEqual(await proposed('An apple a day.'), [], 'both already right by their letters');
+    assert.deepEqual(await proposed('It took an hour at a university.'), [['an', 'a'], ['a', 'an']], '"h" and "u" are for the model to hear');
+    assert.deepEqual(await proposed('The constructor gets an options object.'), [], 'a vowel letter never asks for "a"');
+    assert.deepEqual(await proposed('It has an L-shape and an FBI agent.'), [], 'letters and acronyms');
   });
 
   it('tries the base form of a verb after a modal or "do", and not after a noun of the same spelling', async () => {
-    const lex = lexiconFor(await engine(), 'en-US', true);
-    const enabled = new Set<EditKind>(['inflection']);
-    const proposed = (sentence: string) =>
-      proposeEdits(sentence, sentenceWords(sentence).map((w) => ({ ...w, bits: 0, surprising: false, alternatives: [], alternativeProbs: [], rank: 1 })), lex, { enabled }).map(
-        (e) => [sentence.slice(e.start, e.end), e.replacement],
-      );
-    assert.deepEqual(proposed('She can swims very well.'), [['swims', 'swim']], 'a rare verb keeps its own base form');
-    assert.deepEqual(proposed('He does not knows the answer.'), [['knows', 'know']], 'with "not" between');
-    assert.deepEqual(proposed('Books will stimulated our imagination.'), [['stimulated', 'stimulate']]);
-    assert.deepEqual(proposed('We will be going soon.'), [], 'an auxiliary between');
-    assert.deepEqual(proposed('The will stated her wishes.'), [], '"will" after a determiner is a noun');
+    const proposed = (sentence: string) => proposedBy('inflection', sentence);
+    assert.deepEqual(await proposed('She can swims very well.'), [['swims', 'swim']], 'a rare verb keeps its own base form');
+    assert.deepEqual(await proposed('He does not knows the answer.'), [['knows', 'know']], 'with "not" between');
+    assert.deepEqual(await proposed('Books will stimulated our imagination.'), [['stimulated', 'stimulate']]);
+    assert.deepEqual(await proposed('We will be going soon.'), [], 'an auxiliary between');
+    assert.deepEqual(await proposed('The will stated her wishes.'), [], '"will" after a determiner is a noun');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {
