@@ -432,6 +432,9 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('Books will stimulated our imagination.'), [['stimulated', 'stimulate']]);
     assert.deepEqual(await proposed('We will be going soon.'), [], 'an auxiliary between');
     assert.deepEqual(await proposed('The will stated her wishes.'), [], '"will" after a determiner is a noun');
+    assert.deepEqual(await proposed('They were the first to sent their thanks.'), [['sent', 'send']], '"to" before a past form and its object');
+    assert.deepEqual(await proposed('We gave the work to trained staff.'), [], '"to" as a preposition');
+    assert.deepEqual(await proposed('He will went home.'), [], 'no rare verb as the base of an irregular past ("wend")');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

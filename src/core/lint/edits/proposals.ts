@@ -201,6 +201,8 @@ const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'e
 const PART_OF_PLURAL: ReadonlySet<string> = new Set(['one', 'each', 'many', 'several', 'both', 'few', 'either', 'neither']);
 /** Words after which a verb takes its base form ("can swim", "does not know"). */
 const BASE_AFTER: ReadonlySet<string> = new Set(['can', 'could', 'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'do', 'does', 'did', "don't", "doesn't", "didn't", "can't", "won't", 'cannot']);
+/** Words that open a verb's object ("to sent their sympathies"). */
+const OBJECT_OPENERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'their', 'his', 'her', 'its', 'our', 'my', 'your', 'them', 'him', 'it', 'me', 'us', 'this', 'these', 'those']);
 /** Nouns of number, which stay singular after a number ("two hundred people", "three dozen eggs"). */
 const NUMBER_NOUNS: ReadonlySet<string> = new Set(['hundred', 'thousand', 'million', 'billion', 'trillion', 'dozen', 'score']);
 
@@ -445,15 +447,18 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const either = /^(h|u|eu|one|onc)/.test(l);
     if (either || /^[aeio]/.test(l) === (to === 'an')) replaceWord(i, to, 'article', CANDIDATE_COST.confusable, true);
   }
-  // The base form after a modal or "do" ("will causes" -> "cause", "did not went" -> "go"), wherever it stands. A
-  // modal that follows a determiner is a noun ("the will", "a can").
+  // The base form after a modal or "do" ("will causes" -> "cause", "did not stimulated" -> "stimulate"), wherever it
+  // stands. A modal that follows a determiner is a noun ("the will", "a can"). After "to", only a past or -s form
+  // with its object after it ("to sent their sympathies"): "to" is a preposition too ("to trained staff").
   for (let i = 1; i < words.length; i++) {
     const m = words[i - 1].text.toLowerCase() === 'not' && i >= 2 ? i - 2 : i - 1;
     const aux = words[m].text;
-    if (!BASE_AFTER.has(aux.toLowerCase()) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
+    const infinitive = aux === 'to' && m === i - 1 && !/ing$/.test(words[i].text) && i + 1 < words.length && OBJECT_OPENERS.has(words[i + 1].text.toLowerCase());
+    if ((!BASE_AFTER.has(aux.toLowerCase()) && !infinitive) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
     if (!spaced(m, m + 1) || (m !== i - 1 && !spaced(i - 1, i)) || !/^\p{Ll}+$/u.test(words[i].text) || words[i].mention) continue;
     const base = lex.baseVerbOf(words[i].text);
-    if (base) replaceWord(i, base, 'inflection', CANDIDATE_COST.inflection, true);
+    // The library's base of an irregular past can be a rare verb ("went" -> "wend"): such a base is no fix.
+    if (base && lex.frequencyRank(base) <= 20 * lex.frequencyRank(words[i].text) + 1000) replaceWord(i, base, 'inflection', CANDIDATE_COST.inflection, true);
   }
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {
