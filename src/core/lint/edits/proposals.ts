@@ -3,7 +3,9 @@
  * there. Nothing here decides; the verifier keeps an edit only when the model finds the edited sentence clearly more
  * likely.
  */
+import { GRAMMAR_PATTERNS } from './grammarPatterns';
 import { editDistance, type Lexicon } from './lexicon';
+import { sameWordClass } from './wordClasses';
 
 /**
  * Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence.
@@ -183,57 +185,6 @@ function frequencyPenalty(from: string, to: string, lex: Lexicon): number {
   return Math.max(0, Math.log2(r(from) / r(to)));
 }
 
-/** Words that open a noun phrase, so the word after them is its noun (when a verb follows). */
-const DETERMINERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'this', 'that', 'these', 'those', 'my', 'your', 'his', 'her', 'its', 'our', 'their', 'each', 'every', 'many', 'several', 'both', 'few']);
-/** Quantities of a plural whose verb agrees with the plural ("most of these systems run"). */
-const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty']);
-/** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
-const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
-
-/** Words before a noun phrase that ask for a plural noun ("several reasons", "one of the best players"). */
-const PLURAL_QUANTIFIERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few', 'various', 'numerous', 'multiple', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']);
-/** Words before a noun phrase that ask for a singular noun ("every year", "another reason"). */
-const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'every', 'another', 'this', 'one']);
-/**
- * Words for a part of a plural: "one of the players", "each of these rules". ("most of", "some of" and "all of" take a
- * mass noun as well: "most of the time".)
- */
-const PART_OF_PLURAL: ReadonlySet<string> = new Set(['one', 'each', 'many', 'several', 'both', 'few', 'either', 'neither']);
-/** Words after which a verb takes its base form ("can swim", "does not know"). */
-const BASE_AFTER: ReadonlySet<string> = new Set(['can', 'could', 'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'do', 'does', 'did', "don't", "doesn't", "didn't", "can't", "won't", 'cannot']);
-/** Words that open a verb's object ("to sent their sympathies"). */
-const OBJECT_OPENERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'their', 'his', 'her', 'its', 'our', 'my', 'your', 'them', 'him', 'it', 'me', 'us', 'this', 'these', 'those']);
-/** Nouns of number, which stay singular after a number ("two hundred people", "three dozen eggs"). */
-const NUMBER_NOUNS: ReadonlySet<string> = new Set(['hundred', 'thousand', 'million', 'billion', 'trillion', 'dozen', 'score']);
-
-const PREPOSITION_LIST = ['in', 'on', 'at', 'to', 'for', 'of', 'with', 'by', 'from', 'about', 'into', 'onto', 'over', 'under', 'between', 'among', 'through', 'during', 'since', 'until', 'towards', 'toward', 'against', 'without', 'within'];
-const PREPOSITIONS: ReadonlySet<string> = new Set(PREPOSITION_LIST);
-
-/** Closed word classes whose members writers swap for one another. */
-const WORD_CLASSES: readonly (readonly string[])[] = [
-  PREPOSITION_LIST,
-  // Determiners, by what a slip confuses: an article, a demonstrative's number, a quantity. "the" for "that" is a
-  // choice of meaning, not a slip, so articles and demonstratives are apart.
-  ['a', 'an', 'the', 'some', 'any'],
-  ['this', 'that', 'these', 'those'],
-  ['each', 'every', 'some', 'any', 'much', 'many', 'few', 'little', 'less', 'fewer'],
-  ['he', 'she', 'it', 'they', 'we', 'you', 'i'],
-  ['him', 'her', 'them', 'us', 'me', 'it', 'you'],
-  ['his', 'her', 'its', 'their', 'our', 'your', 'my'],
-  ['who', 'which', 'whom', 'whose', 'that'],
-  ['is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'has', 'have', 'had', 'do', 'does', 'did', 'will', 'would', 'can', 'could', 'shall', 'should', 'may', 'might', 'must'],
-  ['and', 'or', 'but', 'nor', 'because', 'although', 'though', 'if', 'when', 'while', 'whether', 'unless'],
-];
-const WORD_CLASS = new Map<string, number[]>();
-WORD_CLASSES.forEach((ws, c) => ws.forEach((w) => WORD_CLASS.set(w, [...(WORD_CLASS.get(w) ?? []), c])));
-
-/** Two different words of one closed class ("on"/"in", "a"/"the", "is"/"are"). */
-export function sameWordClass(a: string, b: string): boolean {
-  const ca = WORD_CLASS.get(a.toLowerCase());
-  const cb = WORD_CLASS.get(b.toLowerCase());
-  return a.toLowerCase() !== b.toLowerCase() && !!ca && !!cb && ca.some((c) => cb.includes(c));
-}
-
 /** Short, very frequent words: the only ones a deletion or insertion may touch (apart from a repeated word). */
 function isFunctionWord(w: string, lex: Lexicon): boolean {
   return w.length <= 5 && /^[a-z]+$/i.test(w) && lex.frequencyRank(w) < 150;
@@ -268,8 +219,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     seen.add(k);
     out.push(e);
   };
-  // `ownForm`: only the word's form changes (agreement, a noun's number, a verb after a modal), so a rare word is fine.
-  const replaceWord = (i: number, to: string, kind: EditKind, cost: number, ownForm = kind === 'agreement' || kind === 'noun-number') => {
+  // `ownForm`: only the word's form changes (a grammar pattern's fix), so a rare word is fine.
+  const replaceWord = (i: number, to: string, kind: EditKind, cost: number, ownForm = false) => {
     const w = words[i];
     // One closed-class word for another is a function-word swap, whichever list proposed it ("on" -> "in").
     if (kind === 'word-choice' && sameWordClass(w.text, to)) kind = 'function-word';
@@ -358,108 +309,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   words.forEach((w, i) => {
     if (!w.mention) for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
-  // Subject-verb agreement right after a determiner and its noun, with at most two words between them ("The reports
-  // shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
-  // it stands, since a small model rarely finds the slip surprising.
-  const spaced = (a: number, b: number) => /^\s+$/.test(sentence.slice(words[a].end, words[b].start));
-  // A lower-case open-class word, joined to the next by spaces: a noun or its modifier (so the noun is spaced from the
-  // verb after it).
-  const modifier = (k: number) => /^\p{Ll}+$/u.test(words[k].text) && !WORD_CLASS.has(words[k].text) && spaced(k, k + 1);
-  for (let i = 2; i < words.length; i++) {
-    const noun = words[i - 1].text;
-    // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
-    // reports that show").
-    let detAt: number | undefined;
-    for (let d = i - 2; d >= Math.max(0, i - 4) && modifier(d + 1); d--) {
-      if (DETERMINERS.has(words[d].text.toLowerCase())) {
-        detAt = d;
-        break;
-      }
-    }
-    if (detAt === undefined || !spaced(detAt, detAt + 1)) continue;
-    const det = words[detAt].text.toLowerCase();
-    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), unless a
-    // quantity of it is ("most of these systems runs"); one after "and" is the last of several ("the weights, the
-    // optimizer state and the loss stay").
-    const before = detAt > 0 ? words[detAt - 1].text.toLowerCase() : '';
-    const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
-    if ((PREPOSITIONS.has(before) && !partitive) || /^(and|or|nor)$/.test(before)) continue;
-    const plural = lex.singularOf(noun) !== undefined;
-    if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
-    // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
-    if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
-    const to = lex.agreementForm(words[i].text, plural);
-    // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
-    if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
-    if (to) replaceWord(i, to, 'agreement', CANDIDATE_COST.inflection);
-  }
-  // A noun's number for the quantity before it ("several reason", "many new employee", "one of the best player",
-  // "every years"): the noun is the last open-class word of the phrase, with at most two modifiers before it. Tried
-  // wherever it stands, like agreement, since a small model rarely finds the slip surprising.
-  for (let d = 0; d + 1 < words.length; d++) {
-    const det = words[d].text.toLowerCase();
-    // A part of a plural: "one of the best players", "each of these rules", "a number of reasons".
-    const of = (k: number) => k >= 1 && words[k].text.toLowerCase() === 'of' && spaced(k - 1, k);
-    const partOf =
-      (d >= 2 && /^(the|these|those|my|your|his|her|its|our|their)$/.test(det) && of(d - 1) && PART_OF_PLURAL.has(words[d - 2].text.toLowerCase())) ||
-      (det === 'of' && d >= 2 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()) && /^an?$/i.test(words[d - 2].text));
-    const wantsPlural = PLURAL_QUANTIFIERS.has(det) || partOf;
-    // (In lower case, or capitalised as the first word.)
-    const asWritten = words[d].text === det || (d === 0 && words[d].text === det[0].toUpperCase() + det.slice(1));
-    if ((!wantsPlural && !SINGULAR_QUANTIFIERS.has(det)) || !asWritten || !spaced(d, d + 1)) continue;
-    // "one of" is a part of a plural; "a few", "a lot" and "a number of" are quantities, not a noun's determiner.
-    if (det === 'one' && words[d + 1].text.toLowerCase() === 'of') continue;
-    // The phrase: up to three lower-case open-class words. A plural in it is its noun ("these results show"); else
-    // the noun is its last word.
-    let k = d + 1;
-    while (k + 1 < words.length && k < d + 3 && lex.singularOf(words[k].text) === undefined && modifier(k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !WORD_CLASS.has(words[k + 1].text)) k++;
-    const noun = words[k];
-    if (!/^\p{Ll}+$/u.test(noun.text) || noun.mention || WORD_CLASS.has(noun.text) || NUMBER_NOUNS.has(noun.text)) continue;
-    // Whole words only ("there a r e reasons" is letter-spaced).
-    if (words.slice(d + 1, k + 1).some((w) => w.text.length < 2)) continue;
-    // The noun ends its phrase: a hyphen or another word glued on makes it a part of something longer, and "and" or
-    // "or" after it joins it to another ("both tort and trust defendants").
-    if (/^([-‐–'’]|\s+(and|or)\b)/i.test(sentence.slice(noun.end))) continue;
-    const singular = lex.singularOf(noun.text);
-    if (wantsPlural) {
-      if (singular !== undefined || !lex.hasPlural(noun.text)) continue;
-      const to = lex.inflections(noun.text).find((f) => lex.singularOf(f) === noun.text);
-      if (to) replaceWord(k, to, 'noun-number', CANDIDATE_COST.inflection);
-    } else {
-      // A plural before another noun is attributive ("a points system", "a crafts centre"). After a noun, or after
-      // "this" or "one" standing for a noun, an -s word is a verb ("a child follows", "this shows that").
-      if (!singular || (k + 1 < words.length && modifier(k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !WORD_CLASS.has(words[k + 1].text))) continue;
-      if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
-      replaceWord(k, singular, 'noun-number', CANDIDATE_COST.inflection);
-    }
-  }
-  // "a" or "an" for the sound that follows ("a important" -> "an"), wherever it stands: the model knows which words
-  // open with a vowel sound ("a university", "an hour"), and the article's form is no surprise to it otherwise.
-  for (let i = 0; i + 1 < words.length; i++) {
-    const art = words[i].text;
-    // A letter or an acronym is read by its letters' names, which the model cannot hear ("an L-shape", "an FBI agent").
-    const next = words[i + 1].text;
-    if (!/^(a|an|A|An)$/.test(art) || !spaced(i, i + 1) || !/^\p{L}\p{Ll}/u.test(next) || words[i].mention) continue;
-    // Only toward what the spelling allows: a vowel letter may want "an", a consonant "a"; "h" and "u" go either way
-    // ("an hour", "a unit"), and so does "eu" or "one" ("a European", "a one-off").
-    const to = art.toLowerCase() === 'a' ? 'an' : 'a';
-    const l = next.toLowerCase();
-    const either = /^(h|u|eu|one|onc)/.test(l);
-    if (either || /^[aeio]/.test(l) === (to === 'an')) replaceWord(i, to, 'article', CANDIDATE_COST.confusable, true);
-  }
-  // The base form after a modal or "do" ("will causes" -> "cause", "did not stimulated" -> "stimulate"), wherever it
-  // stands. A modal that follows a determiner is a noun ("the will", "a can"). After "to", only a past or -s form
-  // with its object after it ("to sent their sympathies"): "to" is a preposition too ("to trained staff").
-  for (let i = 1; i < words.length; i++) {
-    const m = words[i - 1].text.toLowerCase() === 'not' && i >= 2 ? i - 2 : i - 1;
-    const aux = words[m].text;
-    const infinitive = aux === 'to' && m === i - 1 && !/ing$/.test(words[i].text) && i + 1 < words.length && OBJECT_OPENERS.has(words[i + 1].text.toLowerCase());
-    if ((!BASE_AFTER.has(aux.toLowerCase()) && !infinitive) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
-    if (!spaced(m, m + 1) || (m !== i - 1 && !spaced(i - 1, i)) || !/^\p{Ll}+$/u.test(words[i].text) || words[i].mention) continue;
-    const base = lex.baseVerbOf(words[i].text);
-    // The library's base of an irregular past can be a rare verb ("went" -> "wend"): such a base is no fix.
-    if (base && lex.frequencyRank(base) <= 20 * lex.frequencyRank(words[i].text) + 1000) replaceWord(i, base, 'inflection', CANDIDATE_COST.inflection, true);
-  }
+  // Grammar patterns tried wherever they stand: agreement, a noun's number, the article, a verb's base form.
+  for (const rule of GRAMMAR_PATTERNS) for (const c of rule(sentence, words, lex)) replaceWord(c.i, c.to, c.kind, c.kind === 'article' ? CANDIDATE_COST.confusable : CANDIDATE_COST.inflection, true);
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {
     const a = words[i - 1];

@@ -1,0 +1,187 @@
+/**
+ * Grammar patterns tried wherever they stand, since a small model rarely finds such a slip surprising: subject-verb
+ * agreement after a determiner and its noun, a noun's number for the quantity before it, "a" or "an" for the next
+ * sound, and a verb's base form after a modal, "do" or "to". Each proposes another form of a word; the verifier
+ * decides, under its kind's margin.
+ */
+import type { Lexicon } from './lexicon';
+import type { EditKind } from './proposals';
+import { DETERMINERS, isClosedClass, PREPOSITIONS } from './wordClasses';
+
+/** Quantities of a plural whose verb agrees with the plural ("most of these systems run"). */
+const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty']);
+/** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
+const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
+
+/** Words before a noun phrase that ask for a plural noun ("several reasons", "one of the best players"). */
+const PLURAL_QUANTIFIERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few', 'various', 'numerous', 'multiple', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']);
+/** Words before a noun phrase that ask for a singular noun ("every year", "another reason"). */
+const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'every', 'another', 'this', 'one']);
+/**
+ * Words for a part of a plural: "one of the players", "each of these rules". ("most of", "some of" and "all of" take a
+ * mass noun as well: "most of the time".)
+ */
+const PART_OF_PLURAL: ReadonlySet<string> = new Set(['one', 'each', 'many', 'several', 'both', 'few', 'either', 'neither']);
+/** Words after which a verb takes its base form ("can swim", "does not know"). */
+const BASE_AFTER: ReadonlySet<string> = new Set(['can', 'could', 'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'do', 'does', 'did', "don't", "doesn't", "didn't", "can't", "won't", 'cannot']);
+/** Words that open a verb's object ("to sent their sympathies"). */
+const OBJECT_OPENERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'their', 'his', 'her', 'its', 'our', 'my', 'your', 'them', 'him', 'it', 'me', 'us', 'this', 'these', 'those']);
+/** Nouns of number, which stay singular after a number ("two hundred people", "three dozen eggs"). */
+const NUMBER_NOUNS: ReadonlySet<string> = new Set(['hundred', 'thousand', 'million', 'billion', 'trillion', 'dozen', 'score']);
+
+/** A word of the sentence, with its offsets. */
+interface PatternWord {
+  start: number;
+  end: number;
+  text: string;
+  mention?: boolean;
+}
+
+/** Another form for word `i`: only its form changes, so a rare word is fine. */
+export interface FormChange {
+  i: number;
+  to: string;
+  kind: EditKind;
+}
+
+/** Words `a` and `b` are joined by spaces only. */
+function spaced(sentence: string, words: PatternWord[], a: number, b: number): boolean {
+  return /^\s+$/.test(sentence.slice(words[a].end, words[b].start));
+}
+
+/**
+ * A lower-case open-class word, joined to the next by spaces: a noun or its modifier (so the noun is spaced from the
+ * verb after it).
+ */
+function modifier(sentence: string, words: PatternWord[], k: number): boolean {
+  return /^\p{Ll}+$/u.test(words[k].text) && !isClosedClass(words[k].text) && spaced(sentence, words, k, k + 1);
+}
+
+/**
+ * Subject-verb agreement right after a determiner and its noun, with at most two words between them ("The reports
+ * shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
+ * it stands, since a small model rarely finds the slip surprising.
+ */
+function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
+  const out: FormChange[] = [];
+  for (let i = 2; i < words.length; i++) {
+    const noun = words[i - 1].text;
+    // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
+    // reports that show").
+    let detAt: number | undefined;
+    for (let d = i - 2; d >= Math.max(0, i - 4) && modifier(sentence, words, d + 1); d--) {
+      if (DETERMINERS.has(words[d].text.toLowerCase())) {
+        detAt = d;
+        break;
+      }
+    }
+    if (detAt === undefined || !spaced(sentence, words, detAt, detAt + 1)) continue;
+    const det = words[detAt].text.toLowerCase();
+    // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), unless a
+    // quantity of it is ("most of these systems runs"); one after "and" is the last of several ("the weights, the
+    // optimizer state and the loss stay").
+    const before = detAt > 0 ? words[detAt - 1].text.toLowerCase() : '';
+    const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
+    if ((PREPOSITIONS.has(before) && !partitive) || /^(and|or|nor)$/.test(before)) continue;
+    const plural = lex.singularOf(noun) !== undefined;
+    if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
+    // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
+    if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
+    const to = lex.agreementForm(words[i].text, plural);
+    // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
+    if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
+    if (to) out.push({ i, to, kind: 'agreement' });
+  }
+  return out;
+}
+
+/**
+ * A noun's number for the quantity before it ("several reason", "many new employee", "one of the best player",
+ * "every years"): the noun is the last open-class word of the phrase, with at most two modifiers before it. Tried
+ * wherever it stands, like agreement, since a small model rarely finds the slip surprising.
+ */
+function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
+  const out: FormChange[] = [];
+  for (let d = 0; d + 1 < words.length; d++) {
+    const det = words[d].text.toLowerCase();
+    // A part of a plural: "one of the best players", "each of these rules", "a number of reasons".
+    const of = (k: number) => k >= 1 && words[k].text.toLowerCase() === 'of' && spaced(sentence, words, k - 1, k);
+    const partOf =
+      (d >= 2 && /^(the|these|those|my|your|his|her|its|our|their)$/.test(det) && of(d - 1) && PART_OF_PLURAL.has(words[d - 2].text.toLowerCase())) ||
+      (det === 'of' && d >= 2 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()) && /^an?$/i.test(words[d - 2].text));
+    const wantsPlural = PLURAL_QUANTIFIERS.has(det) || partOf;
+    // (In lower case, or capitalised as the first word.)
+    const asWritten = words[d].text === det || (d === 0 && words[d].text === det[0].toUpperCase() + det.slice(1));
+    if ((!wantsPlural && !SINGULAR_QUANTIFIERS.has(det)) || !asWritten || !spaced(sentence, words, d, d + 1)) continue;
+    // "one of" is a part of a plural; "a few", "a lot" and "a number of" are quantities, not a noun's determiner.
+    if (det === 'one' && words[d + 1].text.toLowerCase() === 'of') continue;
+    // The phrase: up to three lower-case open-class words. A plural in it is its noun ("these results show"); else
+    // the noun is its last word.
+    let k = d + 1;
+    while (k + 1 < words.length && k < d + 3 && lex.singularOf(words[k].text) === undefined && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text)) k++;
+    const noun = words[k];
+    if (!/^\p{Ll}+$/u.test(noun.text) || noun.mention || isClosedClass(noun.text) || NUMBER_NOUNS.has(noun.text)) continue;
+    // Whole words only ("there a r e reasons" is letter-spaced).
+    if (words.slice(d + 1, k + 1).some((w) => w.text.length < 2)) continue;
+    // The noun ends its phrase: a hyphen or another word glued on makes it a part of something longer, and "and" or
+    // "or" after it joins it to another ("both tort and trust defendants").
+    if (/^([-‐–'’]|\s+(and|or)\b)/i.test(sentence.slice(noun.end))) continue;
+    const singular = lex.singularOf(noun.text);
+    if (wantsPlural) {
+      if (singular !== undefined || !lex.hasPlural(noun.text)) continue;
+      const to = lex.inflections(noun.text).find((f) => lex.singularOf(f) === noun.text);
+      if (to) out.push({ i: k, to, kind: 'noun-number' });
+    } else {
+      // A plural before another noun is attributive ("a points system", "a crafts centre"). After a noun, or after
+      // "this" or "one" standing for a noun, an -s word is a verb ("a child follows", "this shows that").
+      if (!singular || (k + 1 < words.length && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text))) continue;
+      if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
+      out.push({ i: k, to: singular, kind: 'noun-number' });
+    }
+  }
+  return out;
+}
+
+/**
+ * "a" or "an" for the sound that follows ("a important" -> "an"), wherever it stands: the model knows which words
+ * open with a vowel sound ("a university", "an hour"), and the article's form is no surprise to it otherwise.
+ */
+function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
+  const out: FormChange[] = [];
+  for (let i = 0; i + 1 < words.length; i++) {
+    const art = words[i].text;
+    // A letter or an acronym is read by its letters' names, which the model cannot hear ("an L-shape", "an FBI agent").
+    const next = words[i + 1].text;
+    if (!/^(a|an|A|An)$/.test(art) || !spaced(sentence, words, i, i + 1) || !/^\p{L}\p{Ll}/u.test(next) || words[i].mention) continue;
+    // Only toward what the spelling allows: a vowel letter may want "an", a consonant "a"; "h" and "u" go either way
+    // ("an hour", "a unit"), and so does "eu" or "one" ("a European", "a one-off").
+    const to = art.toLowerCase() === 'a' ? 'an' : 'a';
+    const l = next.toLowerCase();
+    const either = /^(h|u|eu|one|onc)/.test(l);
+    if (either || /^[aeio]/.test(l) === (to === 'an')) out.push({ i, to, kind: 'article' });
+  }
+  return out;
+}
+
+/**
+ * The base form after a modal or "do" ("will causes" -> "cause", "did not stimulated" -> "stimulate"), wherever it
+ * stands. A modal that follows a determiner is a noun ("the will", "a can"). After "to", only a past or -s form
+ * with its object after it ("to sent their sympathies"): "to" is a preposition too ("to trained staff").
+ */
+function baseFormChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
+  const out: FormChange[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const m = words[i - 1].text.toLowerCase() === 'not' && i >= 2 ? i - 2 : i - 1;
+    const aux = words[m].text;
+    const infinitive = aux === 'to' && m === i - 1 && !/ing$/.test(words[i].text) && i + 1 < words.length && OBJECT_OPENERS.has(words[i + 1].text.toLowerCase());
+    if ((!BASE_AFTER.has(aux.toLowerCase()) && !infinitive) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
+    if (!spaced(sentence, words, m, m + 1) || (m !== i - 1 && !spaced(sentence, words, i - 1, i)) || !/^\p{Ll}+$/u.test(words[i].text) || words[i].mention) continue;
+    const base = lex.baseVerbOf(words[i].text);
+    // The library's base of an irregular past can be a rare verb ("went" -> "wend"): such a base is no fix.
+    if (base && lex.frequencyRank(base) <= 20 * lex.frequencyRank(words[i].text) + 1000) out.push({ i, to: base, kind: 'inflection' });
+  }
+  return out;
+}
+
+/** The patterns, in the order their candidates are proposed. */
+export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => FormChange[])[] = [agreementChanges, nounNumberChanges, articleChanges, baseFormChanges];
