@@ -408,6 +408,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('Looking after many new employee is hard.'), [['employee', 'employees']], 'a modifier between');
     assert.deepEqual(await proposed('He is one of the best player in the team.'), [['player', 'players']], 'a part of a plural');
     assert.deepEqual(await proposed('We meet every years in the spring.'), [['years', 'year']]);
+    assert.deepEqual(await proposed('The number of car in the city is rising.'), [['car', 'cars']], 'a number of a plural');
     assert.deepEqual(await proposed('Every years we meet in the spring.'), [['years', 'year']], 'a capitalised opener');
     assert.deepEqual(await proposed('She gave me a books about birds.'), [['books', 'book']]);
     assert.deepEqual(await proposed('These results show a clear trend.'), [], 'the plural is the noun; the verb after it is no noun');

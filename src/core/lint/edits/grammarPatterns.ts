@@ -104,11 +104,11 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
   const out: FormChange[] = [];
   for (let d = 0; d + 1 < words.length; d++) {
     const det = words[d].text.toLowerCase();
-    // A part of a plural: "one of the best players", "each of these rules", "a number of reasons".
+    // A part of a plural: "one of the best players", "each of these rules", "a number of reasons", "the number of cars".
     const of = (k: number) => k >= 1 && words[k].text.toLowerCase() === 'of' && spaced(sentence, words, k - 1, k);
     const partOf =
       (d >= 2 && /^(the|these|those|my|your|his|her|its|our|their)$/.test(det) && of(d - 1) && PART_OF_PLURAL.has(words[d - 2].text.toLowerCase())) ||
-      (det === 'of' && d >= 2 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()) && /^an?$/i.test(words[d - 2].text));
+      (det === 'of' && d >= 1 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()));
     const wantsPlural = PLURAL_QUANTIFIERS.has(det) || partOf;
     // (In lower case, or capitalised as the first word.)
     const asWritten = words[d].text === det || (d === 0 && words[d].text === det[0].toUpperCase() + det.slice(1));
