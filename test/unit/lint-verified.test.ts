@@ -406,6 +406,7 @@ describe('lint: candidate edits', () => {
     const proposed = (sentence: string) => proposedBy('noun-number', sentence);
     assert.deepEqual(await proposed('There are several reason for the delay.'), [['reason', 'reasons']]);
     assert.deepEqual(await proposed('Looking after many new employee is hard.'), [['employee', 'employees']], 'a modifier between');
+    assert.deepEqual(await proposed('Several volunteer came every weekend.'), [['volunteer', 'volunteers']], 'a verb after the noun');
     assert.deepEqual(await proposed('He is one of the best player in the team.'), [['player', 'players']], 'a part of a plural');
     assert.deepEqual(await proposed('We meet every years in the spring.'), [['years', 'year']]);
     assert.deepEqual(await proposed('The number of car in the city is rising.'), [['car', 'cars']], 'a number of a plural');
@@ -431,6 +432,7 @@ describe('lint: candidate edits', () => {
     const proposed = (sentence: string) => proposedBy('inflection', sentence);
     assert.deepEqual(await proposed('She can swims very well.'), [['swims', 'swim']], 'a rare verb keeps its own base form');
     assert.deepEqual(await proposed('He does not knows the answer.'), [['knows', 'know']], 'with "not" between');
+    assert.deepEqual(await proposed('We can now grows tomatoes.'), [['grows', 'grow']], 'with an adverb between');
     assert.deepEqual(await proposed('Books will stimulated our imagination.'), [['stimulated', 'stimulate']]);
     assert.deepEqual(await proposed('We will be going soon.'), [], 'an auxiliary between');
     assert.deepEqual(await proposed('The will stated her wishes.'), [], '"will" after a determiner is a noun');

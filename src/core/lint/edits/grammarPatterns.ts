@@ -24,6 +24,8 @@ const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'e
 const PART_OF_PLURAL: ReadonlySet<string> = new Set(['one', 'each', 'many', 'several', 'both', 'few', 'either', 'neither']);
 /** Words after which a verb takes its base form ("can swim", "does not know"). */
 const BASE_AFTER: ReadonlySet<string> = new Set(['can', 'could', 'will', 'would', 'shall', 'should', 'may', 'might', 'must', 'do', 'does', 'did', "don't", "doesn't", "didn't", "can't", "won't", 'cannot']);
+/** A word that may stand between a modal and its verb: "not" or an adverb ("can now grow", "will usually stay"). */
+const BETWEEN_AUX_AND_VERB = /^(not|also|always|never|now|still|just|only|even|often|already|sometimes|\p{Ll}+ly)$/u;
 /** Words that open a verb's object ("to sent their sympathies"). */
 const OBJECT_OPENERS: ReadonlySet<string> = new Set(['the', 'a', 'an', 'their', 'his', 'her', 'its', 'our', 'my', 'your', 'them', 'him', 'it', 'me', 'us', 'this', 'these', 'those']);
 /** Nouns of number, which stay singular after a number ("two hundred people", "three dozen eggs"). */
@@ -116,9 +118,10 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
     // "one of" is a part of a plural; "a few", "a lot" and "a number of" are quantities, not a noun's determiner.
     if (det === 'one' && words[d + 1].text.toLowerCase() === 'of') continue;
     // The phrase: up to three lower-case open-class words. A plural in it is its noun ("these results show"); else
-    // the noun is its last word.
+    // the noun is its last word that is a noun ("several volunteer came": a verb may follow).
     let k = d + 1;
     while (k + 1 < words.length && k < d + 3 && lex.singularOf(words[k].text) === undefined && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text)) k++;
+    while (k > d + 1 && lex.singularOf(words[k].text) === undefined && !lex.hasPlural(words[k].text)) k--;
     const noun = words[k];
     if (!/^\p{Ll}+$/u.test(noun.text) || noun.mention || isClosedClass(noun.text) || NUMBER_NOUNS.has(noun.text)) continue;
     // Whole words only ("there a r e reasons" is letter-spaced).
@@ -171,7 +174,8 @@ function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): F
 function baseFormChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
   const out: FormChange[] = [];
   for (let i = 1; i < words.length; i++) {
-    const m = words[i - 1].text.toLowerCase() === 'not' && i >= 2 ? i - 2 : i - 1;
+    // "not" or an adverb may stand between ("does not knows", "can now grows").
+    const m = i >= 2 && BETWEEN_AUX_AND_VERB.test(words[i - 1].text) ? i - 2 : i - 1;
     const aux = words[m].text;
     const infinitive = aux === 'to' && m === i - 1 && !/ing$/.test(words[i].text) && i + 1 < words.length && OBJECT_OPENERS.has(words[i + 1].text.toLowerCase());
     if ((!BASE_AFTER.has(aux.toLowerCase()) && !infinitive) || (aux !== aux.toLowerCase() && m !== 0) || (m > 0 && DETERMINERS.has(words[m - 1].text.toLowerCase()))) continue;
