@@ -240,6 +240,25 @@ describe('lint: verified edits (real model)', function () {
     assert.ok(hits.length >= 5, `found ${hits.length} of 7: ${JSON.stringify(hits.map((f) => [f.text, f.replacement]))}`);
   });
 
+  it("finds a newsletter's number, article and verb-form slips, each with its fix, and flags nothing else", async () => {
+    const text = [
+      '# Spring newsletter',
+      '',
+      'This spring the garden club planted three new bed of vegetables behind the library. Several volunteer came every',
+      'weekend, and one of the youngest member built a small greenhouse from old windows. We can now grows tomatoes',
+      'earlier than before.',
+      '',
+      'The council gave us an grant for a new water tank. It will collect rain from the roof of the shed, so we will not',
+      'need to carry water from the tap. Each of the plots has its own hose, and the children like to help with the',
+      'watering.',
+    ].join('\n');
+    const fs = (await new DocumentLinter(await engine()).lint(text, 'markdown')).findings;
+    assert.deepEqual(
+      fs.map((f) => [f.text, f.replacement]),
+      [['bed', 'beds'], ['volunteer', 'volunteers'], ['member', 'members'], ['grows', 'grow'], ['an', 'a']],
+    );
+  });
+
   it('takes a word the training corpus uses as a real word, and a slip of a frequent word as a misspelling', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
     // Neither is in the dictionary; the model folder's corpus_words.txt lists the first, never the slip.
