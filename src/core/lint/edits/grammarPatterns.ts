@@ -59,6 +59,11 @@ function modifier(sentence: string, words: PatternWord[], k: number): boolean {
   return /^\p{Ll}+$/u.test(words[k].text) && !isClosedClass(words[k].text) && spaced(sentence, words, k, k + 1);
 }
 
+/** Word `k` is a noun or its modifier with a lower-case open-class word after it: the phrase goes on. */
+function beforeOpenWord(sentence: string, words: PatternWord[], k: number): boolean {
+  return k + 1 < words.length && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text);
+}
+
 /**
  * Subject-verb agreement right after a determiner and its noun, with at most two words between them ("The reports
  * shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
@@ -120,7 +125,7 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
     // The phrase: up to three lower-case open-class words. A plural in it is its noun ("these results show"); else
     // the noun is its last word that is a noun ("several volunteer came": a verb may follow).
     let k = d + 1;
-    while (k + 1 < words.length && k < d + 3 && lex.singularOf(words[k].text) === undefined && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text)) k++;
+    while (k < d + 3 && lex.singularOf(words[k].text) === undefined && beforeOpenWord(sentence, words, k)) k++;
     while (k > d + 1 && lex.singularOf(words[k].text) === undefined && !lex.hasPlural(words[k].text)) k--;
     const noun = words[k];
     if (!/^\p{Ll}+$/u.test(noun.text) || noun.mention || isClosedClass(noun.text) || NUMBER_NOUNS.has(noun.text)) continue;
@@ -137,7 +142,7 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
     } else {
       // A plural before another noun is attributive ("a points system", "a crafts centre"). After a noun, or after
       // "this" or "one" standing for a noun, an -s word is a verb ("a child follows", "this shows that").
-      if (!singular || (k + 1 < words.length && modifier(sentence, words, k) && /^\p{Ll}+$/u.test(words[k + 1].text) && !isClosedClass(words[k + 1].text))) continue;
+      if (!singular || beforeOpenWord(sentence, words, k)) continue;
       if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
       out.push({ i: k, to: singular, kind: 'noun-number' });
     }

@@ -301,16 +301,24 @@ export class Lexicon {
     const lw = w.toLowerCase();
     try {
       const base = new Inflectors(lw).toPresent() || lw;
-      // Auxiliaries open questions, where their form is grammar ("Is there many ..." -> "Are").
-      if (base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return false;
-      const v = new Inflectors(base);
-      // A verb has dictionary -s, -ing and past forms (the library conjugates any word: "the" -> "thes", "thing").
-      const [s, ing, past] = [v.conjugate('VBZ'), v.conjugate('VBG'), v.conjugate('VBD')];
-      if (![s, ing, past].every((f) => f && this.primary.correct(f)) || s === base || ing === base) return false;
-      return lw === base || lw === s || lw === ing;
+      const v = this.verbForms(base);
+      return !!v && (lw === base || lw === v.s || lw === v.ing);
     } catch {
       return false;
     }
+  }
+
+  /**
+   * The forms of a dictionary verb that is no auxiliary (an auxiliary's forms are grammar of their own: "Is there many
+   * ..." -> "Are"), or none. A verb has dictionary -s, -ing and past forms that differ from it: the library conjugates
+   * any word ("the" -> "thes", "thing"). Throws where the library does.
+   */
+  private verbForms(base: string): { s: string; past: string; participle: string; ing: string } | undefined {
+    if (base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return undefined;
+    const v = new Inflectors(base);
+    const [s, past, participle, ing] = ['VBZ', 'VBD', 'VBN', 'VBG'].map((t) => v.conjugate(t));
+    if (![s, ing, past].every((f) => f && this.primary.correct(f)) || s === base || ing === base) return undefined;
+    return { s, past, participle, ing };
   }
 
   /**
@@ -322,12 +330,11 @@ export class Lexicon {
     if (!/^[a-z]{3,}$/.test(lw)) return undefined;
     try {
       const base = new Inflectors(lw).toPresent();
-      if (!base || base === lw || base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return undefined;
-      const v = new Inflectors(base);
-      const forms = ['VBZ', 'VBD', 'VBN', 'VBG'].map((t) => v.conjugate(t));
-      // A verb has dictionary -s, -ing and past forms (the library conjugates any word), and the word is one of them.
-      if (![forms[0], forms[1], forms[3]].every((f) => f && f !== base && this.primary.correct(f))) return undefined;
-      return forms.includes(lw) ? base : undefined;
+      if (!base || base === lw) return undefined;
+      const v = this.verbForms(base);
+      // (A past the same as the base, "put", leaves nothing to mend.)
+      if (!v || v.past === base) return undefined;
+      return [v.s, v.past, v.participle, v.ing].includes(lw) ? base : undefined;
     } catch {
       return undefined;
     }

@@ -9,11 +9,11 @@ import { sameWordClass } from './wordClasses';
 
 /**
  * Kinds of candidate edit; each has its own margin. A repeated word is an extra word with much stronger evidence.
- * Replacements of a real word come in five kinds, because the evidence each needs differs: `word-choice` (a word a
+ * Replacements of a real word come in seven kinds, because the evidence each needs differs: `word-choice` (a word a
  * letter or two away), `inflection` (another form of the same word: agreement and tense), `agreement` (the verb form
  * for its subject's number, right after a determiner and noun), `noun-number` (the noun's number for the determiner
- * or number before it: "several reason", "every years"), `article` ("a" or "an" for the sound after it), `function-word` (the model's own choice of preposition,
- * article or pronoun) and `confusable` (homophones).
+ * or number before it: "several reason", "every years"), `article` ("a" or "an" for the sound after it),
+ * `function-word` (the model's own choice of preposition, article or pronoun) and `confusable` (homophones).
  */
 export type EditKind =
   | 'spelling'
