@@ -5,17 +5,20 @@ Coordinate search: maximise sentence-level F0.5 on the gec-dev pairs, subject to
 corrections and a flag rate on clean training-shard documents (per 1,000 words; each entry of `clean` is a sentence
 with its best gain per kind, or the words of a document's sentences without candidates). Writes verify_margins.json.
 usage: calibrate-margins.py GAINS.json OUT.json [--far 0.08] [--clean-per-1000 0.6] [--held-out] [--floor KIND=BITS ...]
+                            [--only KIND ... --hold MARGINS.json]
+With --only, just those kinds are fitted and every other margin is held at its value in --hold: a new kind is added to
+a calibrated set without refitting the rest.
 """
 import argparse
 import json
 
 import numpy as np
 
-KINDS = ["spelling", "word-choice", "inflection", "agreement", "noun-number", "article", "function-word", "confusable", "missing-word", "extra-word", "repeated-word", "word-order", "capitalization"]
+KINDS = ["spelling", "word-choice", "inflection", "agreement", "noun-number", "article", "preposition", "function-word", "confusable", "missing-word", "missing-preposition", "extra-word", "repeated-word", "word-order", "adverb-position", "capitalization"]
 # 2 .. 24 bits: a fix that makes the sentence 2^24 (16 million) times more likely is sure enough for any kind.
 GRID = [x / 2 for x in range(4, 49)]
 # Kinds the data never proposes keep the engine's defaults (src/core/lint/edits/verify.ts DEFAULT_MARGINS).
-DEFAULTS = {"spelling": 6, "word-choice": 10, "inflection": 10, "agreement": 10, "noun-number": 10, "article": 6, "function-word": 10, "confusable": 6, "missing-word": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10,
+DEFAULTS = {"spelling": 6, "word-choice": 10, "inflection": 10, "agreement": 10, "noun-number": 10, "article": 6, "preposition": 10, "function-word": 10, "confusable": 6, "missing-word": 10, "missing-preposition": 10, "extra-word": 16, "repeated-word": 5, "word-order": 10, "adverb-position": 10,
             "capitalization": 4}
 
 
@@ -57,18 +60,19 @@ def kind_rates(data, k, v):
     return far, 1000 * float((data["G"][:, j] > v).sum()) / max(1.0, float(data["W"].sum()))
 
 
-def fit(data, far, budget, floor=None):
+def fit(data, far, budget, floor=None, only=None, held=None):
     """Margins that maximise F0.5 on the pairs with at most `far` false alarms on the corrections and `budget` clean
-    flags per 1,000 words, none below its kind's `floor`."""
+    flags per 1,000 words, none below its kind's `floor`. With `only`, just those kinds move; the rest keep `held`."""
     floor = floor or {}
+    free = list(only or KINDS)
     # Greedy allocation of the clean-prose budget: start with every margin at its highest, then repeatedly take the
     # single margin change with the best F0.5 gain per clean flag added, while both constraints hold.
     ok = lambda r: r["false_alarm_rate"] <= far and r["clean_flags_per_1000_words"] <= budget
-    m = {k: GRID[-1] for k in KINDS}
+    m = {k: GRID[-1] if k in free else held[k] for k in KINDS}
     cur = metrics(data, m)
     while True:
         best = None
-        for k in KINDS:
+        for k in free:
             for v in GRID:
                 if v >= m[k] or v < floor.get(k, 0):
                     continue
@@ -86,34 +90,45 @@ def fit(data, far, budget, floor=None):
         m[k] = v
     # Then lower each margin as far as the kind's own false alarms allow (at most 1% of the corrections and 0.1 per
     # 1,000 clean words for that kind alone) while the overall constraints hold: a fix the evidence does not argue
-    # against is not held back for want of dev examples.
-    for k in KINDS:
-        for v in sorted(GRID):
-            if v < floor.get(k, 0):
-                continue
-            if v >= m[k]:
-                break
-            own = kind_rates(data, k, v)
-            r = metrics(data, {**m, k: v})
-            if ok(r) and own[0] <= 0.01 and own[1] <= 0.1:
-                m[k] = v
-                break
+    # against is not held back for want of dev examples. The kind that adds the fewest clean flags goes first, so
+    # that the order of KINDS does not decide which kind the budget goes to.
+    pending = list(free)
+    while pending:
+        best = None
+        for k in pending:
+            for v in sorted(GRID):
+                if v < floor.get(k, 0):
+                    continue
+                if v >= m[k]:
+                    break
+                own = kind_rates(data, k, v)
+                r = metrics(data, {**m, k: v})
+                if ok(r) and own[0] <= 0.01 and own[1] <= 0.1:
+                    if best is None or r["clean_flags_per_1000_words"] < best[0]:
+                        best = (r["clean_flags_per_1000_words"], k, v)
+                    break
+        if best is None:
+            break
+        _, k, v = best
+        m[k] = v
+        pending.remove(k)
     return m
 
 
-def refine(data, m, far, budget, floor=None):
+def refine(data, m, far, budget, floor=None, only=None):
     """Local search from a fitted set: moves of one margin to any grid value, or of two margins one step each way,
     taken while one raises F0.5 within the constraints. The greedy fit only ever lowers margins, so it cannot trade
-    one kind's flags for another's."""
+    one kind's flags for another's. With `only`, just those kinds move."""
     floor = floor or {}
+    free = list(only or KINDS)
     ok = lambda r: r["false_alarm_rate"] <= far and r["clean_flags_per_1000_words"] <= budget
     step = GRID[1] - GRID[0]
     on_grid = lambda k, v: GRID[0] <= v <= GRID[-1] and v >= floor.get(k, 0)
     m = dict(m)
     best = metrics(data, m)["sentence_f05"]
     while True:
-        moves = [{k: v} for k in KINDS for v in GRID if v != m[k] and on_grid(k, v)]
-        moves += [{a: m[a] + da, b: m[b] + db} for i, a in enumerate(KINDS) for b in KINDS[i + 1:] for da in (-step, step)
+        moves = [{k: v} for k in free for v in GRID if v != m[k] and on_grid(k, v)]
+        moves += [{a: m[a] + da, b: m[b] + db} for i, a in enumerate(free) for b in free[i + 1:] for da in (-step, step)
                   for db in (-step, step) if on_grid(a, m[a] + da) and on_grid(b, m[b] + db)]
         found = None
         for mv in moves:
@@ -137,7 +152,7 @@ def halves(clean):
     return parts
 
 
-def held_out_budget(raw, data, far, target, floor=None):
+def held_out_budget(raw, data, far, target, floor=None, only=None, held=None):
     """The largest budget whose margins, fitted on one half of the clean documents, flag at most `target` per 1,000
     words of the other half (both ways round): the greedy fit spends its budget where the sample happens to be
     quiet, so a margin set must be judged on documents it did not see."""
@@ -146,7 +161,7 @@ def held_out_budget(raw, data, far, target, floor=None):
     for budget in [x / 100 for x in range(int(target * 50), int(target * 100) + 1, 5)]:
         worst = 0.0
         for fit_on, judge_on in ((a, b), (b, a)):
-            m = fit(clean_subset(data, fit_on), far, budget, floor)
+            m = fit(clean_subset(data, fit_on), far, budget, floor, only, held)
             worst = max(worst, metrics(clean_subset(data, judge_on), m)["clean_flags_per_1000_words"])
         if worst <= target:
             best = budget
@@ -164,18 +179,25 @@ def main():
     ap.add_argument("--floor", nargs="*", default=[], metavar="KIND=BITS",
                     help="lowest margin a kind may get: where sentence-level dev hits reward a kind whose fixes are "
                          "wrong (a swap on a sentence with some other error), its clean-prose flags show it")
+    ap.add_argument("--only", nargs="*", default=None, metavar="KIND", help="fit just these kinds (with --hold)")
+    ap.add_argument("--hold", default=None, metavar="MARGINS.json", help="the margins the other kinds keep (with --only)")
     a = ap.parse_args()
     floor = {k: float(v) for k, v in (f.split("=", 1) for f in a.floor)}
     unknown = set(floor) - set(KINDS)
     if unknown:
         ap.error(f"unknown kind(s) for --floor: {', '.join(sorted(unknown))}; kinds are {', '.join(KINDS)}")
+    if (a.only is None) != (a.hold is None) or set(a.only or []) - set(KINDS):
+        ap.error(f"--only KIND ... and --hold MARGINS.json go together; kinds are {', '.join(KINDS)}")
+    held = None
+    if a.hold:
+        held = {**DEFAULTS, **json.load(open(a.hold))["margins"]}
     raw = json.load(open(a.gains))
     data = prepare(raw)
-    budget = held_out_budget(raw, data, a.far, a.clean_per_1000, floor) if a.held_out else a.clean_per_1000
-    m = refine(data, fit(data, a.far, budget, floor), a.far, budget, floor)
+    budget = held_out_budget(raw, data, a.far, a.clean_per_1000, floor, a.only, held) if a.held_out else a.clean_per_1000
+    m = refine(data, fit(data, a.far, budget, floor, a.only, held), a.far, budget, floor, a.only)
     for k in KINDS:
         seen = any(k in p["source"] or k in p["correction"] for p in raw["pairs"]) or any(k in c["gains"] for c in raw["clean"])
-        if not seen:
+        if not seen and (a.only is None or k in a.only):
             m[k] = DEFAULTS[k]
     r = metrics(data, m)
     out = {"margins": m, "unit": "bits",
@@ -183,7 +205,8 @@ def main():
                            "clean": f"{int(data['W'].sum())} words of prose corpus train-* documents, linted whole",
                            "constraints": {"false_alarm_rate": a.far, "clean_flags_per_1000_words": a.clean_per_1000,
                                            **({"held_out": True, "fitting_budget": budget} if a.held_out else {}),
-                                           **({"floors": floor} if floor else {})},
+                                           **({"floors": floor} if floor else {}),
+                                           **({"fitted": a.only, "held": a.hold} if a.only else {})},
                            "pairs": len(raw["pairs"]), **{k: round(v, 4) for k, v in r.items()}}}
     json.dump(out, open(a.out, "w"), indent=1)
     try:

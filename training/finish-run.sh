@@ -23,6 +23,7 @@ rm -rf "$STAGE"
 $PY -m plausibility_train export --checkpoint "$CKPT" --tokenizer $W/tokenizer-v7 --tokens $W/tokens-v7 --out "$STAGE"
 $PY -m plausibility_train calibrate --model "$STAGE" --corpus $W/corpus-v7
 $PY -m plausibility_train words --corpus $W/corpus-v7 --min-count 3 --out "$STAGE/corpus_words.txt"
+$PY -m plausibility_train collocations --corpus ../shared/data/corpus --out "$STAGE/collocations.tsv"
 npm run build --silent
 node dist/cli.js eval blimp "$BLIMP" --model "$STAGE" --format json > "$RESULTS/cli_eval_blimp.json"
 NEW=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['accuracy'])" "$RESULTS/cli_eval_blimp.json")
@@ -38,7 +39,7 @@ fi
 
 # Ship: the model files replace the old ones; the discriminators and the card are regenerated below.
 for f in config.json generation_config.json lm_head.bin lm_head.json tokenizer.json tokenizer_config.json \
-  special_tokens_map.json surprisal_stats.json conditioning.json parity.json corpus_words.txt onnx/model.onnx; do
+  special_tokens_map.json surprisal_stats.json conditioning.json parity.json corpus_words.txt collocations.tsv onnx/model.onnx; do
   cp "$STAGE/$f" "$OUT/$f"
 done
 rm -rf "$STAGE"

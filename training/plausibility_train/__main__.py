@@ -103,6 +103,11 @@ def main(argv=None) -> int:
     p.add_argument("--min-count", type=int, default=20)
     p.add_argument("--out", default="models/default/corpus_words.txt")
 
+    p = sub.add_parser("collocations", help="write the word-preposition counts the linter's preposition patterns read")
+    p.add_argument("--corpus", default="../shared/data/corpus", help="folder of train-*.jsonl.xz shards")
+    p.add_argument("--min-count", type=int, default=200)
+    p.add_argument("--out", default="models/default/collocations.tsv")
+
     p = sub.add_parser("card", help="write MODEL_CARD.md from the runs' JSON outputs")
     p.add_argument("--model", default="models/default")
     p.add_argument("--run", default="training/runs/default")
@@ -207,6 +212,9 @@ def run(args) -> int:
     elif args.cmd == "words":
         from .words import write_corpus_words
         print(json.dumps(write_corpus_words(Path(args.corpus), Path(args.out), args.min_count)))
+    elif args.cmd == "collocations":
+        from .collocations import write_collocations
+        print(json.dumps(write_collocations(Path(args.corpus), Path(args.out), min_count=args.min_count)))
     elif args.cmd == "card":
         from .card import write_card
         write_card(Path(args.model), Path(args.run), Path(args.corpus), Path(args.tokens), Path(args.eval),

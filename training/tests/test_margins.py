@@ -41,6 +41,16 @@ class MarginsTest(unittest.TestCase):
         self.assertGreaterEqual(m["word-order"], 12.0)
         self.assertLess(m["spelling"], cm.GRID[-1], "a kind with dev hits gets a usable margin")
 
+    def test_fit_of_only_some_kinds_holds_the_others(self):
+        data = cm.prepare(gains())
+        held = {**cm.DEFAULTS, "spelling": 11.0, "word-order": 20.0}
+        m = cm.fit(data, 0.05, 2.0, None, ["word-order"], held)
+        m = cm.refine(data, m, 0.05, 2.0, None, ["word-order"])
+        self.assertEqual(m["spelling"], 11.0)
+        self.assertLess(m["word-order"], 20.0, "the free kind is fitted")
+        self.assertEqual({k: v for k, v in m.items() if k not in ("spelling", "word-order")},
+                         {k: v for k, v in held.items() if k not in ("spelling", "word-order")})
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,8 +1,8 @@
 /**
  * Grammar patterns tried wherever they stand, since a small model rarely finds such a slip surprising: subject-verb
  * agreement after a determiner and its noun, a noun's number for the quantity before it, "a" or "an" for the next
- * sound, and a verb's base form after a modal, "do" or "to". Each proposes another form of a word; the verifier
- * decides, under its kind's margin.
+ * sound, a verb's base form after a modal, "do" or "to", a word's usual preposition, a preposition missing before a
+ * determiner, and an adverb before its auxiliary. Each proposes one edit; the verifier decides, under its kind's margin.
  */
 import type { Lexicon } from './lexicon';
 import type { EditKind } from './proposals';
@@ -39,12 +39,14 @@ interface PatternWord {
   mention?: boolean;
 }
 
-/** Another form for word `i`: only its form changes, so a rare word is fine. */
-export interface FormChange {
-  i: number;
-  to: string;
-  kind: EditKind;
-}
+/**
+ * An edit a pattern proposes, by word index: another form of word `i` (only its form changes, so a rare word is fine),
+ * a word inserted before word `i`, or words `i` and `i + 1` swapped.
+ */
+export type PatternEdit =
+  | { op: 'replace'; i: number; to: string; kind: EditKind }
+  | { op: 'insert'; i: number; word: string; kind: EditKind }
+  | { op: 'swap'; i: number; kind: EditKind };
 
 /** Words `a` and `b` are joined by spaces only. */
 function spaced(sentence: string, words: PatternWord[], a: number, b: number): boolean {
@@ -69,8 +71,8 @@ function beforeOpenWord(sentence: string, words: PatternWord[], k: number): bool
  * shows", "This new rule have", "The heart disease patients shows"): the verb's form for the noun's number, wherever
  * it stands, since a small model rarely finds the slip surprising.
  */
-function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
-  const out: FormChange[] = [];
+function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
   for (let i = 2; i < words.length; i++) {
     const noun = words[i - 1].text;
     // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
@@ -97,7 +99,7 @@ function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon):
     const to = lex.agreementForm(words[i].text, plural);
     // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
     if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
-    if (to) out.push({ i, to, kind: 'agreement' });
+    if (to) out.push({ op: 'replace', i, to, kind: 'agreement' });
   }
   return out;
 }
@@ -107,8 +109,8 @@ function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon):
  * "every years"): the noun is the last open-class word of the phrase, with at most two modifiers before it. Tried
  * wherever it stands, like agreement, since a small model rarely finds the slip surprising.
  */
-function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
-  const out: FormChange[] = [];
+function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
   for (let d = 0; d + 1 < words.length; d++) {
     const det = words[d].text.toLowerCase();
     // A part of a plural: "one of the best players", "each of these rules", "a number of reasons", "the number of cars".
@@ -138,13 +140,13 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
     if (wantsPlural) {
       if (singular !== undefined || !lex.hasPlural(noun.text)) continue;
       const to = lex.inflections(noun.text).find((f) => lex.singularOf(f) === noun.text);
-      if (to) out.push({ i: k, to, kind: 'noun-number' });
+      if (to) out.push({ op: 'replace', i: k, to, kind: 'noun-number' });
     } else {
       // A plural before another noun is attributive ("a points system", "a crafts centre"). After a noun, or after
       // "this" or "one" standing for a noun, an -s word is a verb ("a child follows", "this shows that").
       if (!singular || beforeOpenWord(sentence, words, k)) continue;
       if ((k > d + 1 || det === 'this' || det === 'one') && lex.agreementForm(noun.text, true) !== undefined) continue;
-      out.push({ i: k, to: singular, kind: 'noun-number' });
+      out.push({ op: 'replace', i: k, to: singular, kind: 'noun-number' });
     }
   }
   return out;
@@ -154,8 +156,8 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
  * "a" or "an" for the sound that follows ("a important" -> "an"), wherever it stands: the model knows which words
  * open with a vowel sound ("a university", "an hour"), and the article's form is no surprise to it otherwise.
  */
-function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
-  const out: FormChange[] = [];
+function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
   for (let i = 0; i + 1 < words.length; i++) {
     const art = words[i].text;
     // A letter or an acronym is read by its letters' names, which the model cannot hear ("an L-shape", "an FBI agent").
@@ -166,7 +168,7 @@ function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): F
     const to = art.toLowerCase() === 'a' ? 'an' : 'a';
     const l = next.toLowerCase();
     const either = /^(h|u|eu|one|onc)/.test(l);
-    if (either || /^[aeio]/.test(l) === (to === 'an')) out.push({ i, to, kind: 'article' });
+    if (either || /^[aeio]/.test(l) === (to === 'an')) out.push({ op: 'replace', i, to, kind: 'article' });
   }
   return out;
 }
@@ -176,8 +178,8 @@ function articleChanges(sentence: string, words: PatternWord[], lex: Lexicon): F
  * stands. A modal that follows a determiner is a noun ("the will", "a can"). After "to", only a past or -s form
  * with its object after it ("to sent their sympathies"): "to" is a preposition too ("to trained staff").
  */
-function baseFormChanges(sentence: string, words: PatternWord[], lex: Lexicon): FormChange[] {
-  const out: FormChange[] = [];
+function baseFormChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
   for (let i = 1; i < words.length; i++) {
     // "not" or an adverb may stand between ("does not knows", "can now grows").
     const m = i >= 2 && BETWEEN_AUX_AND_VERB.test(words[i - 1].text) ? i - 2 : i - 1;
@@ -187,10 +189,77 @@ function baseFormChanges(sentence: string, words: PatternWord[], lex: Lexicon): 
     if (!spaced(sentence, words, m, m + 1) || (m !== i - 1 && !spaced(sentence, words, i - 1, i)) || !/^\p{Ll}+$/u.test(words[i].text) || words[i].mention) continue;
     const base = lex.baseVerbOf(words[i].text);
     // The library's base of an irregular past can be a rare verb ("went" -> "wend"): such a base is no fix.
-    if (base && lex.frequencyRank(base) <= 20 * lex.frequencyRank(words[i].text) + 1000) out.push({ i, to: base, kind: 'inflection' });
+    if (base && lex.frequencyRank(base) <= 20 * lex.frequencyRank(words[i].text) + 1000) out.push({ op: 'replace', i, to: base, kind: 'inflection' });
+  }
+  return out;
+}
+
+/** Word `i` is a lower-case word written plainly after a plain word, as a pattern's word must be. */
+function plainAfter(sentence: string, words: PatternWord[], i: number): boolean {
+  return i >= 1 && spaced(sentence, words, i - 1, i) && !words[i - 1].mention && !words[i].mention && /^\p{Ll}+$/u.test(words[i - 1].text) && /^\p{Ll}+$/u.test(words[i].text);
+}
+
+/** A word with noun forms: it has a plural or is one (many are verbs too: "face", "listen"). */
+function hasNounForms(w: string, lex: Lexicon): boolean {
+  return lex.hasPlural(w) || lex.singularOf(w) !== undefined;
+}
+
+/**
+ * A preposition the corpus rarely puts after the word before it, for the one it almost always puts there
+ * ("interested on" -> "in", "responsible of" -> "for"). A usual choice is left alone ("based in").
+ */
+function prepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 1; i < words.length; i++) {
+    const head = words[i - 1].text;
+    // Never after a noun, where the model prefers "of" nearly everywhere ("a source within the ministry").
+    if (!PREPOSITIONS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || hasNounForms(head, lex)) continue;
+    const to = lex.collocations.usualPreposition(head, words[i].text);
+    if (to && PREPOSITIONS.has(to)) out.push({ op: 'replace', i, to, kind: 'preposition' });
+  }
+  return out;
+}
+
+/**
+ * A preposition missing between a word and a determiner, where the corpus almost never puts a determiner straight
+ * after the word ("went the store" -> "went to the store", "listen the radio" -> "listen to the radio").
+ */
+function missingPrepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 1; i < words.length; i++) {
+    // A determiner after a noun that is no verb opens another phrase ("made the production the most notable").
+    const head = words[i - 1].text;
+    if (!DETERMINERS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || (hasNounForms(head, lex) && !lex.isVerbOpener(head))) continue;
+    const to = lex.collocations.prepositionBeforeDeterminer(head);
+    if (to && PREPOSITIONS.has(to)) out.push({ op: 'insert', i, word: to, kind: 'missing-preposition' });
+  }
+  return out;
+}
+
+/** Adverbs that stand after the first auxiliary of a perfect ("have only eaten", "has just arrived"). */
+const MID_ADVERBS: ReadonlySet<string> = new Set(['only', 'just', 'already', 'recently', 'also', 'always', 'never', 'ever', 'often', 'still']);
+
+/**
+ * An adverb before "have", "has" or "had" and its participle, moved after the auxiliary ("I only have eaten" -> "I have
+ * only eaten"). Not at a sentence's start, where the adverb may invert the clause ("Never have I seen").
+ */
+function adverbPositionChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 1; i + 2 < words.length; i++) {
+    if (!MID_ADVERBS.has(words[i].text) || !/^(have|has|had)$/.test(words[i + 1].text) || words[i].mention) continue;
+    if (spaced(sentence, words, i, i + 1) && spaced(sentence, words, i + 1, i + 2) && lex.isPastParticiple(words[i + 2].text))
+      out.push({ op: 'swap', i, kind: 'adverb-position' });
   }
   return out;
 }
 
 /** The patterns, in the order their candidates are proposed. */
-export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => FormChange[])[] = [agreementChanges, nounNumberChanges, articleChanges, baseFormChanges];
+export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
+  agreementChanges,
+  nounNumberChanges,
+  articleChanges,
+  baseFormChanges,
+  prepositionChanges,
+  missingPrepositionChanges,
+  adverbPositionChanges,
+];

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import nspell from 'nspell';
 import { Inflectors } from 'en-inflectors';
 import { PlausibilityError } from '../../errors';
+import { Collocations } from './collocations';
 
 type Speller = ReturnType<typeof nspell>;
 
@@ -99,6 +100,8 @@ export interface LexiconOptions {
    * model folder's corpus_words.txt): real words the dictionary lacks ("ridgeline", "roadmap").
    */
   corpusWords?: ReadonlySet<string>;
+  /** Which prepositions follow a word in the model's training corpus (the model folder's collocations.tsv). */
+  collocations?: Collocations;
 }
 
 /** Words by length, each list most frequent first, and every word's frequency rank. */
@@ -162,6 +165,7 @@ export class Lexicon {
   private readonly suggestCache = new Map<string, string[]>();
   private readonly neighbourCache = new Map<string, string[]>();
   private readonly corpusWords: ReadonlySet<string>;
+  readonly collocations: Collocations;
   /** Dictionary words to correct a non-word to ({@link nearWords}); built on first use. */
   private correctionPool: WordPool | undefined;
 
@@ -171,6 +175,7 @@ export class Lexicon {
     this.primary = speller(dialect);
     this.other = opts.acceptOtherDialects === false ? undefined : speller(dialect === 'en-US' ? 'en-GB' : 'en-US');
     this.corpusWords = opts.corpusWords ?? new Set();
+    this.collocations = opts.collocations ?? Collocations.none;
     this.vocab = wordPool(vocabWords.map((w) => w.toLowerCase()).filter((lw) => this.primary.correct(lw)));
   }
 
@@ -337,6 +342,18 @@ export class Lexicon {
       return [v.s, v.past, v.participle, v.ing].includes(lw) ? base : undefined;
     } catch {
       return undefined;
+    }
+  }
+
+  /** The past participle of a dictionary verb that is not its base ("eaten", "finished"; not "put"). */
+  isPastParticiple(w: string): boolean {
+    const lw = w.toLowerCase();
+    if (!/^[a-z]{3,}$/.test(lw)) return false;
+    try {
+      const base = new Inflectors(lw).toPresent();
+      return !!base && base !== lw && this.verbForms(base)?.participle === lw;
+    } catch {
+      return false;
     }
   }
 

@@ -14,6 +14,7 @@ export function editMessage(e: ScoredEdit, original: string): string {
     case 'capitalization':
       return `${quote(original)} needs a capital letter: ${quote(e.flagReplacement)}`;
     case 'missing-word':
+    case 'missing-preposition':
       return `A word may be missing here: ${quote(e.replacement)}`;
     case 'repeated-word':
       return `Repeated word ${quote(original)}`;

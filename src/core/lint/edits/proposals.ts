@@ -13,7 +13,9 @@ import { sameWordClass } from './wordClasses';
  * letter or two away), `inflection` (another form of the same word: agreement and tense), `agreement` (the verb form
  * for its subject's number, right after a determiner and noun), `noun-number` (the noun's number for the determiner
  * or number before it: "several reason", "every years"), `article` ("a" or "an" for the sound after it),
- * `function-word` (the model's own choice of preposition, article or pronoun) and `confusable` (homophones).
+ * `preposition` (the word's usual preposition in the corpus: "interested on"), `function-word` (the model's own choice
+ * of preposition, article or pronoun) and `confusable` (homophones). `missing-preposition` ("went the store") and
+ * `adverb-position` ("I only have eaten") are the patterns' own insertions and swaps, with their own margins.
  */
 export type EditKind =
   | 'spelling'
@@ -22,12 +24,15 @@ export type EditKind =
   | 'agreement'
   | 'noun-number'
   | 'article'
+  | 'preposition'
   | 'function-word'
   | 'confusable'
   | 'missing-word'
+  | 'missing-preposition'
   | 'extra-word'
   | 'repeated-word'
   | 'word-order'
+  | 'adverb-position'
   | 'capitalization';
 
 /**
@@ -171,6 +176,7 @@ export const CANDIDATE_COST = {
   confusable: 0,
   confusableDeletion: 4,
   designedRepeat: 8,
+  pattern: 0,
 };
 
 /** Words English doubles on purpose ("had had", "that that", "very very"): a repeat of any other word is a slip. */
@@ -224,7 +230,7 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     const w = words[i];
     // One closed-class word for another is a function-word swap, whichever list proposed it ("on" -> "in").
     if (kind === 'word-choice' && sameWordClass(w.text, to)) kind = 'function-word';
-    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'agreement' || kind === 'noun-number' || kind === 'function-word';
+    const realWordSwap = kind === 'word-choice' || kind === 'inflection' || kind === 'agreement' || kind === 'noun-number' || kind === 'preposition' || kind === 'function-word';
     if (realWordSwap && !ownForm && !isCommonWord(to, lex)) return;
     // A confusion already tried as such is not tried again as a plain word choice.
     if (realWordSwap && confusablesOf(w.text).includes(to.toLowerCase())) return;
@@ -233,6 +239,22 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     // Two forms of one verb differ in frequency by their grammar, which the subject decides, not by the writer's choice.
     const c = cost + (kind === 'spelling' || ownForm ? 0 : frequencyPenalty(w.text, to, lex));
     add({ kind: k, start: w.start, end: w.end, replacement: r, flagStart: w.start, flagEnd: w.end, flagReplacement: r, cost: c });
+  };
+  // A word inserted before word i: the finding covers the words around the gap.
+  const insertBefore = (i: number, word: string, kind: EditKind, cost: number) => {
+    const w = words[i];
+    const prev = words[i - 1];
+    add({ kind, start: w.start, end: w.start, replacement: word + ' ', flagStart: prev.start, flagEnd: w.end, flagReplacement: sentence.slice(prev.start, w.start) + word + ' ' + w.text, cost });
+  };
+  // Words a and b swapped (a swap keeps the first word's capital at the sentence start).
+  const swapWords = (a: number, b: number, kind: EditKind, cost: number) => {
+    const A = words[a];
+    const B = words[b];
+    const gap = sentence.slice(A.end, B.start);
+    const first = a === 0 ? matchCase(A.text, B.text) : B.text;
+    const second = a === 0 && lex.isKnown(A.text.toLowerCase()) ? A.text.toLowerCase() : A.text;
+    const swapped = first + gap + second;
+    add({ kind, start: A.start, end: B.end, replacement: swapped, flagStart: A.start, flagEnd: B.end, flagReplacement: swapped, cost });
   };
   // An identifier is the writer's exact name for something, and a part of a hyphenated compound belongs to it
   // ("built-ins"): no other word replaces either ("batch/sequence/past axes").
@@ -309,8 +331,14 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
   words.forEach((w, i) => {
     if (!w.mention) for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
-  // Grammar patterns tried wherever they stand: agreement, a noun's number, the article, a verb's base form.
-  for (const rule of GRAMMAR_PATTERNS) for (const c of rule(sentence, words, lex)) replaceWord(c.i, c.to, c.kind, c.kind === 'article' ? CANDIDATE_COST.confusable : CANDIDATE_COST.inflection, true);
+  // Grammar patterns tried wherever they stand: agreement, a noun's number, the article, a verb's base form, the
+  // word's usual preposition, a missing preposition, an adverb's place. Each kind's margin is its evidence.
+  for (const rule of GRAMMAR_PATTERNS)
+    for (const c of rule(sentence, words, lex)) {
+      if (c.op === 'replace') replaceWord(c.i, c.to, c.kind, CANDIDATE_COST.pattern, true);
+      else if (c.op === 'insert') insertBefore(c.i, c.word, c.kind, CANDIDATE_COST.pattern);
+      else swapWords(c.i, c.i + 1, c.kind, CANDIDATE_COST.pattern);
+    }
   // A word repeated ("the the"): always try deleting the second one.
   for (let i = 1; i < words.length; i++) {
     const a = words[i - 1];
@@ -368,21 +396,11 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     for (const c of w.alternatives.slice(0, 2)) if (sameWordClass(w.text, c)) replaceWord(i, c, 'function-word', CANDIDATE_COST.functionWord);
     // A missing short word before w: the model's likely function words at this position.
     if (i > 0) {
-      const prev = words[i - 1];
       for (const [k, c] of w.alternatives.slice(0, 3).entries()) {
         // Only a word the model clearly expects here.
         // "that" opening a clause may always be left out ("It is thought [that] ..."): its absence is no error.
         if (c.toLowerCase() === lw || c.toLowerCase() === 'that' || !isFunctionWord(c, lex) || w.alternativeProbs[k] < EXPECTED_PROB) continue;
-        add({
-          kind: 'missing-word',
-          start: w.start,
-          end: w.start,
-          replacement: c + ' ',
-          flagStart: prev.start,
-          flagEnd: w.end,
-          flagReplacement: sentence.slice(prev.start, w.start) + c + ' ' + w.text,
-          cost: CANDIDATE_COST.insertion,
-        });
+        insertBefore(i, c, 'missing-word', CANDIDATE_COST.insertion);
       }
     }
     // An unnecessary short word: delete it with the space before it.
@@ -392,19 +410,15 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
       const cost = CANDIDATE_COST.deletion + (confusablesOf(w.text).length > 0 ? CANDIDATE_COST.confusableDeletion : 0);
       add({ kind: 'extra-word', start: from, end: w.end, replacement: '', flagStart: from, flagEnd: w.end, flagReplacement: '', cost });
     }
-    // Two words swapped (a swap keeps the first word's capital at the sentence start).
+    // Two words swapped.
     for (const [a, b] of [[i - 1, i], [i, i + 1]]) {
       if (a < 0 || b >= words.length || isOpener(a)) continue;
       const A = words[a];
       const B = words[b];
-      const gap = sentence.slice(A.end, B.start);
-      if (!/^\s+$/.test(gap) || A.text.toLowerCase() === B.text.toLowerCase() || !isCommonWord(A.text, lex) || !isCommonWord(B.text, lex)) continue;
-      // Swaps worth trying move a short common word ("I only have eaten", "is it"); two content words rarely trade places.
+      if (!/^\s+$/.test(sentence.slice(A.end, B.start)) || A.text.toLowerCase() === B.text.toLowerCase() || !isCommonWord(A.text, lex) || !isCommonWord(B.text, lex)) continue;
+      // Swaps worth trying move a short common word ("is it"); two content words rarely trade places.
       if (!isFunctionWord(A.text, lex) && !isFunctionWord(B.text, lex)) continue;
-      const first = a === 0 ? matchCase(A.text, B.text) : B.text;
-      const second = a === 0 && lex.isKnown(A.text.toLowerCase()) ? A.text.toLowerCase() : A.text;
-      const swapped = first + gap + second;
-      add({ kind: 'word-order', start: A.start, end: B.end, replacement: swapped, flagStart: A.start, flagEnd: B.end, flagReplacement: swapped, cost: CANDIDATE_COST.swap });
+      swapWords(a, b, 'word-order', CANDIDATE_COST.swap);
     }
   }
   return out.slice(0, opts.maxCandidates ?? MAX_CANDIDATES);

@@ -14,6 +14,7 @@ import { perPass, type CheckContext } from '../check';
 import type { Finding } from '../finding';
 import type { PreparedBlock, PreparedDocument } from '../prepare';
 import { settingsKey } from '../settings';
+import { Collocations } from './collocations';
 import { Lexicon } from './lexicon';
 import { editFinding } from './messages';
 import { EditKind, proposeEdits, SentenceWord, sentenceWords } from './proposals';
@@ -26,12 +27,15 @@ export const EDIT_RULES: Record<EditKind, string> = {
   agreement: 'plausibility/word-choice',
   'noun-number': 'plausibility/word-choice',
   article: 'plausibility/word-choice',
+  preposition: 'plausibility/word-choice',
   'function-word': 'plausibility/word-choice',
   confusable: 'plausibility/word-choice',
   'missing-word': 'plausibility/missing-word',
+  'missing-preposition': 'plausibility/missing-word',
   'extra-word': 'plausibility/extra-word',
   'repeated-word': 'plausibility/extra-word',
   'word-order': 'plausibility/word-order',
+  'adverb-position': 'plausibility/word-order',
   capitalization: 'plausibility/capitalization',
 };
 
@@ -52,7 +56,7 @@ export function lexiconFor(e: Engine, dialect: 'en-US' | 'en-GB', acceptOther: b
       const t = e.tokenizer.tokenText(id);
       if (/^ [a-z]{2,}$/.test(t)) words.push(t.slice(1));
     }
-    lex = new Lexicon(words, { dialect, acceptOtherDialects: acceptOther, corpusWords: readCorpusWords(e.info.modelDir) });
+    lex = new Lexicon(words, { dialect, acceptOtherDialects: acceptOther, corpusWords: readCorpusWords(e.info.modelDir), collocations: Collocations.read(e.info.modelDir) });
     m.set(key, lex);
   }
   return lex;

@@ -21,12 +21,15 @@ export const DEFAULT_MARGINS: Margins = {
   agreement: 10,
   'noun-number': 10,
   article: 6,
+  preposition: 10,
   'function-word': 10,
   confusable: 6,
   'missing-word': 10,
+  'missing-preposition': 10,
   'extra-word': 16,
   'repeated-word': 5,
   'word-order': 10,
+  'adverb-position': 10,
   capitalization: 4,
 };
 
