@@ -472,6 +472,8 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('The train arrived on Monday.'), [], '"arrived on" is a usual choice too');
     assert.deepEqual(await proposed('The firm is based in Leeds.'), [], '"based in" is a usual choice too');
     assert.deepEqual(await proposed('They are Interested on history.'), [], 'a capitalised word may be a name');
+    assert.deepEqual(await proposed('He is also responsible of the budget.'), [['of', 'for']], 'an adverb between the linking verb and its predicate');
+    assert.deepEqual(await proposed('The energy derived within general relativity is not a tensor.'), [], 'not a predicate: the phrase is an adjunct');
   });
 
   it('tries a missing preposition where the corpus almost never puts a determiner straight after the word', async () => {

@@ -204,16 +204,37 @@ function hasNounForms(w: string, lex: Lexicon): boolean {
   return lex.hasPlural(w) || lex.singularOf(w) !== undefined;
 }
 
+/** Verbs that link a subject to a predicative adjective or a passive participle ("is interested", "became known"). */
+const LINKING_VERBS: ReadonlySet<string> = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', "'s", "'re", "'m", 'become', 'becomes', 'became', 'seem', 'seems', 'seemed', 'feel', 'feels', 'felt', 'get', 'gets', 'got', 'remain', 'remains', 'remained']);
+/** Words of degree before an adjective ("very interested", "so afraid"). */
+const DEGREE_WORDS: ReadonlySet<string> = new Set(['very', 'so', 'too', 'quite', 'more', 'most', 'less', 'least', 'really', 'fully']);
+/** Adverbs that may stand between a linking verb and its predicate ("is also responsible", "was not interested"). */
+const PREDICATE_ADVERBS = /^(not|also|always|never|still|often|usually|only|just|all|\p{Ll}+ly)$/u;
+
+/**
+ * Word `k` stands as a predicate: after a linking verb, or after a word of degree, with at most one adverb between
+ * ("is interested", "are very interested", "was fully responsible"). Such an adjective or participle governs its
+ * preposition ("interested in", "responsible for"); after a noun or an active verb, a preposition often opens a phrase
+ * of its own ("attached at the shoulder", "contrasted against the bedrooms", "access without git").
+ */
+function predicative(words: PatternWord[], k: number): boolean {
+  const before = (j: number) => (j >= 0 ? words[j].text.toLowerCase().replace('’', "'") : '');
+  const prev = before(k - 1);
+  if (LINKING_VERBS.has(prev) || DEGREE_WORDS.has(prev)) return true;
+  return PREDICATE_ADVERBS.test(prev) && LINKING_VERBS.has(before(k - 2));
+}
+
 /**
  * A preposition the corpus rarely puts after the word before it, for the one it almost always puts there
- * ("interested on" -> "in", "responsible of" -> "for"). A usual choice is left alone ("based in").
+ * ("interested on" -> "in", "responsible of" -> "for"), where that word is a predicate that governs its preposition.
+ * A usual choice is left alone ("based in").
  */
 function prepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let i = 1; i < words.length; i++) {
     const head = words[i - 1].text;
     // Never after a noun, where the model prefers "of" nearly everywhere ("a source within the ministry").
-    if (!PREPOSITIONS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || hasNounForms(head, lex)) continue;
+    if (!PREPOSITIONS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || hasNounForms(head, lex) || !predicative(words, i - 1)) continue;
     const to = lex.collocations.usualPreposition(head, words[i].text);
     if (to && PREPOSITIONS.has(to)) out.push({ op: 'replace', i, to, kind: 'preposition' });
   }
