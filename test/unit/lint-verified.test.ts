@@ -473,6 +473,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('The firm is based in Leeds.'), [], '"based in" is a usual choice too');
     assert.deepEqual(await proposed('They are Interested on history.'), [], 'a capitalised word may be a name');
     assert.deepEqual(await proposed('He is also responsible of the budget.'), [['of', 'for']], 'an adverb between the linking verb and its predicate');
+    assert.deepEqual(await proposed("She's interested on history."), [['on', 'in']], 'a contracted linking verb');
     assert.deepEqual(await proposed('The energy derived within general relativity is not a tensor.'), [], 'not a predicate: the phrase is an adjunct');
   });
 

@@ -205,7 +205,7 @@ function hasNounForms(w: string, lex: Lexicon): boolean {
 }
 
 /** Verbs that link a subject to a predicative adjective or a passive participle ("is interested", "became known"). */
-const LINKING_VERBS: ReadonlySet<string> = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', "'s", "'re", "'m", 'become', 'becomes', 'became', 'seem', 'seems', 'seemed', 'feel', 'feels', 'felt', 'get', 'gets', 'got', 'remain', 'remains', 'remained']);
+const LINKING_VERBS: ReadonlySet<string> = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'am', 'become', 'becomes', 'became', 'seem', 'seems', 'seemed', 'feel', 'feels', 'felt', 'get', 'gets', 'got', 'remain', 'remains', 'remained']);
 /** Words of degree before an adjective ("very interested", "so afraid"). */
 const DEGREE_WORDS: ReadonlySet<string> = new Set(['very', 'so', 'too', 'quite', 'more', 'most', 'less', 'least', 'really', 'fully']);
 /** Adverbs that may stand between a linking verb and its predicate ("is also responsible", "was not interested"). */
@@ -219,9 +219,11 @@ const PREDICATE_ADVERBS = /^(not|also|always|never|still|often|usually|only|just
  */
 function predicative(words: PatternWord[], k: number): boolean {
   const before = (j: number) => (j >= 0 ? words[j].text.toLowerCase().replace('’', "'") : '');
+  // A contracted "is", "are" or "am" ends its word ("she's", "they're").
+  const linking = (w: string) => LINKING_VERBS.has(w) || /^\p{L}+'(s|re|m)$/u.test(w);
   const prev = before(k - 1);
-  if (LINKING_VERBS.has(prev) || DEGREE_WORDS.has(prev)) return true;
-  return PREDICATE_ADVERBS.test(prev) && LINKING_VERBS.has(before(k - 2));
+  if (linking(prev) || DEGREE_WORDS.has(prev)) return true;
+  return PREDICATE_ADVERBS.test(prev) && linking(before(k - 2));
 }
 
 /**
