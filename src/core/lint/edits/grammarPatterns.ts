@@ -235,10 +235,11 @@ function prepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon
   const out: PatternEdit[] = [];
   for (let i = 1; i < words.length; i++) {
     const head = words[i - 1].text;
-    // Never after a noun, where the model prefers "of" nearly everywhere ("a source within the ministry").
-    if (!PREPOSITIONS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || hasNounForms(head, lex) || !predicative(words, i - 1)) continue;
+    if (!PREPOSITIONS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || !predicative(words, i - 1)) continue;
+    // The corpus lookup first: the morphology library's noun test is the costly one.
     const to = lex.collocations.usualPreposition(head, words[i].text);
-    if (to && PREPOSITIONS.has(to)) out.push({ op: 'replace', i, to, kind: 'preposition' });
+    // Never after a noun, where the model prefers "of" nearly everywhere ("a source within the ministry").
+    if (to && PREPOSITIONS.has(to) && !hasNounForms(head, lex)) out.push({ op: 'replace', i, to, kind: 'preposition' });
   }
   return out;
 }
@@ -250,11 +251,13 @@ function prepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon
 function missingPrepositionChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let i = 1; i < words.length; i++) {
-    // A determiner after a noun that is no verb opens another phrase ("made the production the most notable").
     const head = words[i - 1].text;
-    if (!DETERMINERS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head) || (hasNounForms(head, lex) && !lex.isVerbOpener(head))) continue;
+    if (!DETERMINERS.has(words[i].text) || !plainAfter(sentence, words, i) || isClosedClass(head)) continue;
+    // The corpus lookup first (a determiner follows most words): the morphology library's tests are the costly ones.
     const to = lex.collocations.prepositionBeforeDeterminer(head);
-    if (to && PREPOSITIONS.has(to)) out.push({ op: 'insert', i, word: to, kind: 'missing-preposition' });
+    if (!to || !PREPOSITIONS.has(to)) continue;
+    // A determiner after a noun that is no verb opens another phrase ("made the production the most notable").
+    if (!hasNounForms(head, lex) || lex.isVerbOpener(head)) out.push({ op: 'insert', i, word: to, kind: 'missing-preposition' });
   }
   return out;
 }

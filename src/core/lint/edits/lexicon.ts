@@ -154,6 +154,14 @@ export function editDistance(a: string, b: string, max: number): number {
   return prev[n];
 }
 
+/** A verb's -s, past, past participle and -ing forms. */
+interface VerbForms {
+  s: string;
+  past: string;
+  participle: string;
+  ing: string;
+}
+
 export class Lexicon {
   private readonly primary: Speller;
   private readonly other: Speller | undefined;
@@ -318,7 +326,7 @@ export class Lexicon {
    * ..." -> "Are"), or none. A verb has dictionary -s, -ing and past forms that differ from it: the library conjugates
    * any word ("the" -> "thes", "thing"). Throws where the library does.
    */
-  private verbForms(base: string): { s: string; past: string; participle: string; ing: string } | undefined {
+  private verbForms(base: string): VerbForms | undefined {
     if (base === 'be' || base === 'have' || base === 'do' || !this.primary.correct(base)) return undefined;
     const v = new Inflectors(base);
     const [s, past, participle, ing] = ['VBZ', 'VBD', 'VBN', 'VBG'].map((t) => v.conjugate(t));
@@ -327,34 +335,38 @@ export class Lexicon {
   }
 
   /**
-   * The base form of a verb's -s, past or -ing form ("causes", "stimulated", "went", "going" -> "go"), or none: the form
-   * a modal or "do" asks for. Auxiliaries are left out (their forms are grammar of their own).
+   * A word that is another form of a dictionary verb, with that verb's base and forms ("went": "go"), or none. The one
+   * reading of a word both {@link baseVerbOf} and {@link isPastParticiple} judge.
    */
-  baseVerbOf(w: string): string | undefined {
+  private inflectedVerb(w: string): { lw: string; base: string; forms: VerbForms } | undefined {
     const lw = w.toLowerCase();
     if (!/^[a-z]{3,}$/.test(lw)) return undefined;
     try {
       const base = new Inflectors(lw).toPresent();
       if (!base || base === lw) return undefined;
-      const v = this.verbForms(base);
-      // (A past the same as the base, "put", leaves nothing to mend.)
-      if (!v || v.past === base) return undefined;
-      return [v.s, v.past, v.participle, v.ing].includes(lw) ? base : undefined;
+      const forms = this.verbForms(base);
+      return forms && { lw, base, forms };
     } catch {
       return undefined;
     }
   }
 
+  /**
+   * The base form of a verb's -s, past or -ing form ("causes", "stimulated", "went", "going" -> "go"), or none: the form
+   * a modal or "do" asks for. Auxiliaries are left out (their forms are grammar of their own).
+   */
+  baseVerbOf(w: string): string | undefined {
+    const v = this.inflectedVerb(w);
+    // (A past the same as the base, "put", leaves nothing to mend.)
+    if (!v || v.forms.past === v.base) return undefined;
+    const { s, past, participle, ing } = v.forms;
+    return [s, past, participle, ing].includes(v.lw) ? v.base : undefined;
+  }
+
   /** The past participle of a dictionary verb that is not its base ("eaten", "finished"; not "put"). */
   isPastParticiple(w: string): boolean {
-    const lw = w.toLowerCase();
-    if (!/^[a-z]{3,}$/.test(lw)) return false;
-    try {
-      const base = new Inflectors(lw).toPresent();
-      return !!base && base !== lw && this.verbForms(base)?.participle === lw;
-    } catch {
-      return false;
-    }
+    const v = this.inflectedVerb(w);
+    return !!v && v.forms.participle === v.lw;
   }
 
   /** The singular of a regular or irregular plural noun ("reports" -> "report", "children" -> "child"), or none. */
