@@ -28,4 +28,5 @@ $PY scripts/calibrate-margins.py "$RESULTS/edit_gains.json" "$OUT/verify_margins
 npm run build --silent
 mkdir -p "$OUT/discriminators/toxicity"
 node dist/cli.js discrim train --recipe toxicity --data-dir ../shared/data --insults bench/data/insults.txt --threads 2 \
-  --model "$OUT" --out "$OUT/discriminators/toxicity/head.json" --metrics "$OUT/discriminators/toxicity/metrics.json"
+  --contrast training/toxicity/contrast.csv --dev-insults training/toxicity/dev-insults.txt \
+  --dev-polite training/toxicity/dev-polite.txt --model "$OUT" --out "$OUT/discriminators/toxicity/head.json" --metrics "$OUT/discriminators/toxicity/metrics.json"

@@ -29,7 +29,8 @@ fi
   --tag-fraction 0.5 --splits validation test --out $W/tokens-v7
 
 npm run build --silent
-node dist/cli.js discrim train --recipe toxicity --dump-rows $W/toxicity-rows.jsonl --data-dir ../shared/data
+node dist/cli.js discrim train --recipe toxicity --dump-rows $W/toxicity-rows.jsonl --data-dir ../shared/data \
+  --contrast training/toxicity/contrast.csv
 # As measured (model card): 2,000 steps at lr 1.5e-4, the language-model term the divergence from the model as it was
 # (--lm-loss kl); the token embeddings stay fixed (they are the tied LM head).
 $PY -m plausibility_train.toxicity_tune --model $OUT --rows $W/toxicity-rows.jsonl --corpus ../shared/data/corpus \

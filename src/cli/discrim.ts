@@ -47,6 +47,9 @@ export const DISCRIM_VALUE_FLAGS = [
   'pooling',
   'layer',
   'insults',
+  'contrast',
+  'dev-insults',
+  'dev-polite',
   'dump-rows',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
@@ -63,7 +66,8 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                prints held-out accuracy, macro-F1 and AUROC. Options: --label-map RAW=CLASS,...,
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
-  discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --pooling mean|max|mean+max
+  discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --contrast FILE
+                               --dev-insults FILE --dev-polite FILE --pooling mean|max|mean+max
                                --layer all|-1|0|N|0,-1 (every layer the model offers, the last, token embeddings,
                                after block N, or a list concatenated; default all)]
                                The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
@@ -147,7 +151,7 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
   const dump = str(c, 'dump-rows');
   if (c.args.options.has('dump-rows') && !dump) throw new PlausibilityError('--dump-rows needs a file name', 'USAGE');
   if (dump) {
-    const n = await dumpToxicityRows(await c.loadEngine(), { dataDir, maxTokens: maxTokensOption(c) }, dump);
+    const n = await dumpToxicityRows(await c.loadEngine(), { dataDir, contrastPath: str(c, 'contrast'), maxTokens: maxTokensOption(c) }, dump);
     c.out.line(`wrote ${n} rows to ${dump}`);
     return 0;
   }
@@ -158,6 +162,9 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
     out,
     metricsPath: str(c, 'metrics'),
     insultsPath: str(c, 'insults'),
+    contrastPath: str(c, 'contrast'),
+    devInsultsPath: str(c, 'dev-insults'),
+    devPolitePath: str(c, 'dev-polite'),
     pooling: pooling as Pooling | undefined,
     layer,
     maxTokens: maxTokensOption(c),

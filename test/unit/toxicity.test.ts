@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
-import { GENERAL_SOURCES, hashSplit, readToxicityCsv } from '../../src/core/heads/toxicityData';
+import { GENERAL_SOURCES, hashSplit, readContrast, readToxicityCsv } from '../../src/core/heads/toxicityData';
+import { readInsults } from '../../src/core/heads/toxicityEval';
 import { RECIPE_DEFAULTS, recipeLayers, SOURCE_WEIGHTS } from '../../src/core/heads/toxicityRecipe';
 import { layerOption } from '../../src/cli/discrim';
 import { cli, engine, ROOT } from './helpers';
@@ -80,6 +81,22 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
       assert.deepEqual(Object.keys(s), ['text', 'start', 'end', 'line', 'col', 'probs']);
       assert.equal(NOTE.slice(s.start, s.end), s.text);
     }
+  });
+
+  it('flags the dev list of threats and insults and few of the polite sentences written beside it', async () => {
+    // training/toxicity/: written apart from the test list (bench/data/insults.txt) and the contrast sentences.
+    const e = await engine();
+    const head = ClassifierHead.forEngine(e, 'toxicity');
+    const rate = async (name: string) => {
+      const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
+      assert.ok(lines.length >= 60, name);
+      const probs = await head.classify(e, lines);
+      return probs.filter((q) => q[1] >= head.meta.threshold!).length / lines.length;
+    };
+    const insults = await rate('dev-insults.txt');
+    const polite = await rate('dev-polite.txt');
+    assert.ok(insults >= 0.85, `dev insults flagged: ${insults}`);
+    assert.ok(polite <= 0.12, `dev polite sentences flagged: ${polite}`);
   });
 
   it("the shipped head stores the recipe's layer and pooling, a calibrated threshold, and the model fingerprint", async () => {
@@ -280,12 +297,18 @@ describe('toxicity: data', function () {
 
   it("--dump-rows writes the recipe's rows as token ids with label, source and split, for the training pipeline", async () => {
     const out = join(tmp, 'rows.jsonl');
-    const r = cli(['discrim', 'train', '--recipe', 'toxicity', '--dump-rows', out, '--data-dir', join(ROOT, '..', 'shared', 'data')]);
+    const contrast = join(ROOT, 'training', 'toxicity', 'contrast.csv');
+    const r = cli(['discrim', 'train', '--recipe', 'toxicity', '--dump-rows', out, '--data-dir', join(ROOT, '..', 'shared', 'data'), '--contrast', contrast]);
     assert.equal(r.code, 0, r.stderr);
     const rows = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const e = await engine();
     const sources = new Set(rows.map((x) => x.source));
-    for (const s of ['wikipedia_jigsaw', 'hatexplain', 'davidson_tweets', 'clean_prose', 'stormfront_hate']) assert.ok(sources.has(s), s);
+    for (const s of ['wikipedia_jigsaw', 'hatexplain', 'davidson_tweets', 'clean_prose', 'stormfront_hate', 'contrast']) assert.ok(sources.has(s), s);
+    // The contrast sentences are training rows only, both labels, as many as the file holds.
+    const ctr = rows.filter((x) => x.source === 'contrast');
+    assert.equal(ctr.length, (await readContrast(contrast)).length);
+    assert.ok(ctr.every((x) => x.split === 'train'));
+    assert.deepEqual(new Set(ctr.map((x) => x.label)), new Set([0, 1]));
     // The hate-speech-only sources keep the recipe's half weight, and only the general ones count as general.
     assert.equal(rows.find((x) => x.source === 'stormfront_hate').weight, 0.5);
     assert.equal(rows.find((x) => x.source === 'wikipedia_jigsaw').general, true);

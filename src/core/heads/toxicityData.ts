@@ -5,7 +5,9 @@
  *   of its README (sha256 of the NFKC, case-folded, whitespace-joined text: buckets 0-7 train, 8 dev, 9 test);
  * - the Davidson tweets of `<data>/toxicity/` (classes 0 and 1 toxic, 2 not), split by the same rule;
  * - clean prose sentences from the corpus shards (`<data>/corpus/*.jsonl.xz`) as non-toxic, sampled by a hash so
- *   that every run takes the same ones; the same rule splits them into train / dev / test.
+ *   that every run takes the same ones; the same rule splits them into train / dev / test;
+ * - optionally, the templated contrast sentences of `training/toxicity/contrast.csv` (threats and insults beside
+ *   harmless sentences in the same frames), training rows only.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -33,6 +35,7 @@ export const HATE_SOURCES = ['stormfront_hate', 'fox_news_comments', 'toxigen_de
 export const DAVIDSON = 'davidson_tweets';
 export const EXTRA_NEGATIVES = 'wikipedia_identity_sentences';
 export const CLEAN_PROSE = 'clean_prose';
+export const CONTRAST = 'contrast';
 
 // Python's str.split() whitespace (JS \s differs on U+001C-001F, U+0085 and U+FEFF).
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/;
@@ -73,6 +76,14 @@ export async function readToxicityExtra(dataDir: string): Promise<ToxicityRow[]>
   const neg = join(dir, 'extra-negatives', `${EXTRA_NEGATIVES}.csv`);
   if (existsSync(neg)) out.push(...(await readToxicityCsv(neg, EXTRA_NEGATIVES)));
   return out;
+}
+
+/**
+ * The contrast sentences (`text,label,source` like toxicity-extra): all training rows, since they are templated and a
+ * dev or test row would share its frame with training rows; the dev and test lists are written apart from them.
+ */
+export async function readContrast(path: string): Promise<ToxicityRow[]> {
+  return (await readToxicityCsv(path, CONTRAST)).map((r) => ({ ...r, split: 'train' }));
 }
 
 /** The Davidson tweets (`class` 0 hate and 1 offensive: toxic; 2 neither: non-toxic). */

@@ -8,7 +8,7 @@ import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } fro
 import type { Engine } from '../engine';
 import { ownValue } from '../ownKey';
 import { GENERAL_SOURCES } from './toxicityData';
-import { benchToxicity, ToxicityBench } from './toxicityEval';
+import { benchToxicity, readInsults, ToxicityBench } from './toxicityEval';
 import {
   collectToxicityRows,
   embedRows,
@@ -25,6 +25,9 @@ export interface ToxicityTrainOptions extends RecipeOptions {
   metricsPath?: string;
   /** The insult list of the benchmark (skipped when absent). */
   insultsPath?: string;
+  /** Dev lists (training/toxicity/): insults and threats that should be flagged, polite sentences that should not. */
+  devInsultsPath?: string;
+  devPolitePath?: string;
 }
 
 /**
@@ -82,7 +85,13 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   for (const r of rows) (count[r.source] ??= { train: 0, dev: 0, test: 0 })[r.split]++;
   const training = {
     recipe: 'toxicity',
-    data: ['toxicity-extra/*.csv', 'toxicity-extra/extra-negatives', 'toxicity/davidson_labeled_data.csv', 'corpus/train-*'],
+    data: [
+      'toxicity-extra/*.csv',
+      'toxicity-extra/extra-negatives',
+      'toxicity/davidson_labeled_data.csv',
+      'corpus/train-*',
+      ...(o.contrastPath ? [basename(o.contrastPath)] : []),
+    ],
     split: 'sha256 of the NFKC case-folded text, first 8 hex digits mod 10: 0-7 train, 8 dev (L2, Platt, threshold), 9 test (reported)',
     rows: count,
     source_weights: SOURCE_WEIGHTS,
@@ -104,6 +113,15 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     unwantedClass: 'toxic',
     training,
   });
+  // The dev lists: reported, for choosing the recipe's settings; nothing is fitted on them.
+  const listRate = async (path: string | undefined) => {
+    if (!path) return undefined;
+    const lines = readInsults(path);
+    const probs = await head.classify(engine, lines);
+    return { n: lines.length, flagged: probs.filter((q) => q[1] >= fit.threshold).length / lines.length };
+  };
+  const devInsults = await listRate(o.devInsultsPath);
+  const devPolite = await listRate(o.devPolitePath);
   let bench: ToxicityBench | undefined;
   if (o.insultsPath) bench = await benchToxicity(engine, head, { dataDir: o.dataDir, insultsPath: o.insultsPath });
   const report = {
@@ -123,6 +141,9 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
             insults: bench.insults,
           },
         }
+      : {}),
+    ...(devInsults || devPolite
+      ? { dev_lists: { insult_recall: devInsults?.flagged, insults: devInsults?.n, polite_flagged: devPolite?.flagged, polite: devPolite?.n } }
       : {}),
     test_by_source: splitFigures('test'),
     dev_by_source: splitFigures('dev'),

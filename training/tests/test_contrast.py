@@ -1,0 +1,51 @@
+"""The toxicity head's contrast sentences (training/toxicity/make_contrast.py): the committed CSV is what the generator
+writes, both labels come in matched numbers, and no sentence of the dev or test lists is among them."""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TOX = HERE.parent / "toxicity"
+ROOT = HERE.parents[1]
+
+
+def lines(path: Path) -> set[str]:
+    return {l.strip().lower() for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
+
+
+class ContrastTests(unittest.TestCase):
+    def test_the_committed_csv_is_what_the_generator_writes(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = Path(d) / "contrast.csv"
+            subprocess.run([sys.executable, str(TOX / "make_contrast.py"), "--out", str(out)], check=True, capture_output=True)
+            self.assertEqual(out.read_text(encoding="utf-8"), (TOX / "contrast.csv").read_text(encoding="utf-8"))
+
+    def test_rows_are_labelled_matched_and_apart_from_the_dev_and_test_lists(self):
+        with open(TOX / "contrast.csv", encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(set(rows[0]), {"text", "label", "source"})
+        self.assertEqual({r["source"] for r in rows}, {"contrast"})
+        toxic = sum(r["label"] == "toxic" for r in rows)
+        benign = sum(r["label"] == "non-toxic" for r in rows)
+        self.assertEqual(toxic + benign, len(rows))
+        self.assertGreater(min(toxic, benign), 0.35 * len(rows))
+        texts = [r["text"].strip().lower() for r in rows]
+        self.assertEqual(len(texts), len(set(texts)), "a sentence is repeated")
+        held = lines(TOX / "dev-insults.txt") | lines(TOX / "dev-polite.txt") | lines(ROOT / "bench" / "data" / "insults.txt")
+        self.assertFalse(held & set(texts))
+
+    def test_particle_verbs_take_their_object_inside(self):
+        spec = importlib.util.spec_from_file_location("make_contrast", TOX / "make_contrast.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        self.assertEqual(mod.fill(["I will {v} you"], "v", ["hunt % down", "call"]), ["I will hunt you down", "I will call you"])
+
+
+if __name__ == "__main__":
+    unittest.main()
