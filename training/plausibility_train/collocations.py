@@ -21,7 +21,9 @@ from pathlib import Path
 PREPOSITIONS = frozenset("""in on at to for of with by from about into onto over under between among through during
 since until towards toward against without within upon across after before around behind near off out up down
 along beyond beside""".split())
-DETERMINERS = frozenset("the a an this that these those my your his her its our their some every each".split())
+# The linter's determiners (DETERMINERS in src/core/lint/edits/wordClasses.ts; a test keeps the two equal), so that
+# "a determiner rarely follows the word" is counted over the words the missing-preposition pattern looks for.
+DETERMINERS = frozenset("the a an this that these those my your his her its our their each every many several both few".split())
 # A run of words inside one clause: punctuation and line breaks end it.
 CLAUSE = re.compile(r"[^.,;:!?()\[\]{}\"“”‘«»\n—–]+")
 WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import lzma
+import re
 import sys
 import tempfile
 import unittest
@@ -12,10 +13,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from plausibility_train.collocations import Collocations, write_collocations  # noqa: E402
+from plausibility_train.collocations import DETERMINERS, Collocations, write_collocations  # noqa: E402
 
 
 class CollocationsTests(unittest.TestCase):
+    def test_determiners_are_the_linters(self):
+        ts = (HERE.parents[1] / "src" / "core" / "lint" / "edits" / "wordClasses.ts").read_text(encoding="utf-8")
+        m = re.search(r"export const DETERMINERS[^=]*= new Set\(\[([^\]]*)\]", ts)
+        self.assertIsNotNone(m)
+        self.assertEqual(DETERMINERS, frozenset(re.findall(r"'([a-z]+)'", m.group(1))))
+
     def test_counts_prepositions_and_determiners_after_a_word(self):
         c = Collocations()
         c.add_text("We went to the store. They went into a shop and went the distance. He told the story.")
