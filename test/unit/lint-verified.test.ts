@@ -45,6 +45,9 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
+  // "of" for "have" after a modal, "to" for "too" before an adjective that ends its phrase.
+  { text: 'We should of invited them sooner.', rule: 'plausibility/word-choice', fixed: 'We should have invited them sooner.' },
+  { text: 'The box was to heavy to carry.', rule: 'plausibility/word-choice', fixed: 'The box was too heavy to carry.' },
 ];
 
 /** Correct uses of the same confusable words: never flagged. */
@@ -56,6 +59,8 @@ const CONFUSABLE_CLEAN = [
   'We went there after the rain, and then we went home.',
   // The article is for the sound, not the letter.
   'She studied at a university for an hour each day.',
+  'It would of course be better to wait, and we walked to the old mill.',
+  'Prices went from cheap to expensive and back to cheap.',
 ];
 
 describe('lint: verified edits (real model)', function () {
@@ -493,6 +498,23 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('I have only eaten a sandwich.'), [], 'already in place');
     assert.deepEqual(await proposed('You only have to ask.'), [], '"have to" is no perfect');
     assert.deepEqual(await proposed('Never have I seen such a thing.'), [], 'an inversion at the start');
+  });
+
+  it('tries "have" for "of" after a modal, before a past participle only', async () => {
+    const proposed = async (sentence: string) => (await proposedBy('confusable', sentence)).filter(([from]) => from === 'of');
+    assert.deepEqual(await proposed('We should of invited them.'), [['of', 'have']]);
+    assert.deepEqual(await proposed('They could of been there.'), [['of', 'have']]);
+    assert.deepEqual(await proposed('It would of course be better.'), [], 'no participle follows');
+    assert.deepEqual(await proposed('The king of Spain arrived.'), [], 'no modal before it');
+  });
+
+  it('tries "too" for "to" before an adjective of degree that ends its phrase, never in a range', async () => {
+    const proposed = async (sentence: string) => (await proposedBy('confusable', sentence)).filter(([from]) => from === 'to');
+    assert.deepEqual(await proposed('It has grown to big for the corner.'), [['to', 'too']]);
+    assert.deepEqual(await proposed('It is to late.'), [['to', 'too']]);
+    assert.deepEqual(await proposed('We walked to the old mill.'), [], 'an adjective inside a noun phrase');
+    assert.deepEqual(await proposed('Prices went from cheap to expensive.'), [], '"from ... to" is a range');
+    assert.deepEqual(await proposed('Please remember to close the door.'), [], '"close" is a verb as well');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

@@ -2,7 +2,8 @@
  * Grammar patterns tried wherever they stand, since a small model rarely finds such a slip surprising: subject-verb
  * agreement after a determiner and its noun, a noun's number for the quantity before it, "a" or "an" for the next
  * sound, a verb's base form after a modal, "do" or "to", a word's usual preposition, a preposition missing before a
- * determiner, and an adverb before its auxiliary. Each proposes one edit; the verifier decides, under its kind's margin.
+ * determiner, an adverb before its auxiliary, "of" for "have" after a modal and "to" for "too" before an adjective
+ * that ends its phrase. Each proposes one edit; the verifier decides, under its kind's margin.
  */
 import type { Lexicon } from './lexicon';
 import type { EditKind } from './proposals';
@@ -279,6 +280,46 @@ function adverbPositionChanges(sentence: string, words: PatternWord[], lex: Lexi
   return out;
 }
 
+/** Modals after which "of" is a slip for "have" ("should of known"). */
+const MODALS_BEFORE_HAVE: ReadonlySet<string> = new Set(['could', 'should', 'would', 'must', 'might', 'may']);
+
+/**
+ * "of" written for "have" after a modal and before a past participle ("should of invited" -> "should have invited").
+ * "would of course" and "must of necessity" are left alone: no participle follows.
+ */
+function modalOfChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 1; i + 1 < words.length; i++) {
+    if (words[i].text !== 'of' || !MODALS_BEFORE_HAVE.has(words[i - 1].text.toLowerCase()) || !plainAfter(sentence, words, i)) continue;
+    if (spaced(sentence, words, i, i + 1) && !words[i + 1].mention && (words[i + 1].text === 'been' || lex.isPastParticiple(words[i + 1].text)))
+      out.push({ op: 'replace', i, to: 'have', kind: 'confusable' });
+  }
+  return out;
+}
+
+/**
+ * Adjectives of degree that "too" goes with and that are not also verbs ("close", "slow" and "free" are: "to close"),
+ * nor pronouns after "amount to" ("much", "little", "many").
+ * "to" before one that ends its phrase is a slip for "too" ("grown to big for the corner", "it is to late.").
+ */
+const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'early', 'long', 'short', 'far', 'hot', 'cold', 'high', 'low', 'hard', 'easy', 'expensive', 'cheap', 'difficult', 'busy', 'tired', 'young', 'old', 'large', 'heavy', 'loud', 'soon', 'often', 'strong', 'weak', 'complicated', 'dangerous', 'risky', 'simple', 'slowly', 'quickly', 'narrow', 'wide', 'thick', 'thin', 'deep', 'shallow', 'bright', 'dark', 'tight', 'noisy', 'crowded']);
+/** Words after the adjective that end its phrase ("to big for", "to late to", "to late."). */
+const AFTER_TOO_PHRASE: ReadonlySet<string> = new Set(['for', 'to', 'and', 'but', 'or', 'so']);
+
+/** "to" for "too" before an adjective of degree that ends its phrase; not in "from bad to worse" or "from early to late". */
+function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 1; i + 1 < words.length; i++) {
+    if (words[i].text !== 'to' || !TOO_ADJECTIVES.has(words[i + 1].text) || !plainAfter(sentence, words, i + 1)) continue;
+    // A range "from X to Y" reads "to" as a preposition.
+    if (words.slice(Math.max(0, i - 4), i).some((w) => w.text.toLowerCase() === 'from')) continue;
+    const after = sentence.slice(words[i + 1].end).trimStart();
+    const ends = after === '' || /^[.,;:!?)]/.test(after) || (i + 2 < words.length && AFTER_TOO_PHRASE.has(words[i + 2].text) && spaced(sentence, words, i + 1, i + 2));
+    if (ends) out.push({ op: 'replace', i, to: 'too', kind: 'confusable' });
+  }
+  return out;
+}
+
 /** The patterns, in the order their candidates are proposed. */
 export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
   agreementChanges,
@@ -288,4 +329,6 @@ export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[]
   prepositionChanges,
   missingPrepositionChanges,
   adverbPositionChanges,
+  modalOfChanges,
+  toTooChanges,
 ];
