@@ -428,6 +428,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('The heart disease patients shows improvement.'), [['shows', 'show']], 'two words between determiner and noun');
     assert.deepEqual(await proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
     assert.deepEqual(await proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
+    assert.deepEqual(await proposed('Two of the integration tests was slow.'), [['was', 'were']], 'a number of a plural');
   });
 
   it("tries the noun's number for the quantity or determiner before it, and leaves a noun phrase that agrees alone", async () => {

@@ -9,8 +9,11 @@ import type { Lexicon } from './lexicon';
 import type { EditKind } from './proposals';
 import { DETERMINERS, isClosedClass, PREPOSITIONS } from './wordClasses';
 
-/** Quantities of a plural whose verb agrees with the plural ("most of these systems run"). */
-const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty']);
+/**
+ * Quantities of a plural whose verb agrees with the plural ("most of these systems run", "two of the tests were"; "one
+ * of the tests is" agrees with "one").
+ */
+const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'dozens', 'hundreds', 'thousands', 'millions']);
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
