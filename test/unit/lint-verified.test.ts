@@ -268,6 +268,25 @@ describe('lint: verified edits (real model)', function () {
     );
   });
 
+  it("finds a club's notes' repeated word, plural slip, 'to big' and 'should of', each with its fix, and flags nothing else", async () => {
+    const text = [
+      '# Garden club notes',
+      '',
+      'Last Saturday we met at the community hall to plan the spring planting. Twelve members came, and two new',
+      'neighbours joined us for the first time. Margaret explained how the frost had damaged the young apple trees along',
+      'the east wall, and she suggested that we wrap them in fleece next winter.',
+      '',
+      'We also discussed the the compost heap. It has grown to big for the corner, so we will move half of it beside the',
+      'shed. The childrens from the primary school are visiting on the twelfth, and they would like to plant sunflowers',
+      'along the fence. Everyone agreed that this is a lovely idea and that we should of invited them sooner.',
+    ].join('\n');
+    const fs = (await new DocumentLinter(await engine()).lint(text, 'markdown')).findings;
+    assert.deepEqual(
+      fs.map((f) => [f.text, f.replacement]),
+      [[' the', ''], ['to', 'too'], ['childrens', 'children'], ['of', 'have']],
+    );
+  });
+
   it('takes a word the training corpus uses as a real word, and a slip of a frequent word as a misspelling', async () => {
     const lex = lexiconFor(await engine(), 'en-US', true);
     // Neither is in the dictionary; the model folder's corpus_words.txt lists the first, never the slip.
