@@ -526,6 +526,8 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('They could of been there.'), [['of', 'have']]);
     assert.deepEqual(await proposed('It would of course be better.'), [], 'no participle follows');
     assert.deepEqual(await proposed('The king of Spain arrived.'), [], 'no modal before it');
+    assert.deepEqual(await proposed('They feared the might of armed men.'), [], 'the noun "might"');
+    assert.deepEqual(await proposed('Should of known better.'), [['of', 'have']], 'a capitalised modal opening the sentence');
   });
 
   it('tries "too" for "to" before an adjective of degree that ends its phrase, never in a range', async () => {
@@ -535,6 +537,11 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('We walked to the old mill.'), [], 'an adjective inside a noun phrase');
     assert.deepEqual(await proposed('Prices went from cheap to expensive.'), [], '"from ... to" is a range');
     assert.deepEqual(await proposed('Please remember to close the door.'), [], '"close" is a verb as well');
+    assert.deepEqual(await proposed('His hair began to thin.'), [], '"thin" is a verb as well');
+    assert.deepEqual(await proposed('I prefer hot to cold.'), [], 'a range without "from"');
+    assert.deepEqual(await proposed('Set the log level to high.'), [], 'a settings value');
+    assert.deepEqual(await proposed('The book appeals to young and old alike.'), [], 'two adjectives joined by "and"');
+    assert.deepEqual(await proposed('Apart from that, it is to late.'), [['to', 'too']], '"from" in an earlier clause');
   });
 
   it('never proposes inserting "that" (a clause may always leave it out)', async () => {

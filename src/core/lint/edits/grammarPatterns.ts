@@ -9,16 +9,18 @@ import type { Lexicon } from './lexicon';
 import type { EditKind } from './proposals';
 import { DETERMINERS, isClosedClass, PREPOSITIONS } from './wordClasses';
 
+/** Numbers above one, in words. */
+const NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
 /**
  * Quantities of a plural whose verb agrees with the plural ("most of these systems run", "two of the tests were"; "one
  * of the tests is" agrees with "one").
  */
-const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'dozens', 'hundreds', 'thousands', 'millions']);
+const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty', ...NUMBER_WORDS, 'dozens', 'hundreds', 'thousands', 'millions']);
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
 /** Words before a noun phrase that ask for a plural noun ("several reasons", "one of the best players"). */
-const PLURAL_QUANTIFIERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few', 'various', 'numerous', 'multiple', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten']);
+const PLURAL_QUANTIFIERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few', 'various', 'numerous', 'multiple', ...NUMBER_WORDS]);
 /** Words before a noun phrase that ask for a singular noun ("every year", "another reason"). */
 const SINGULAR_QUANTIFIERS: ReadonlySet<string> = new Set(['a', 'an', 'each', 'every', 'another', 'this', 'one']);
 /**
@@ -288,12 +290,15 @@ const MODALS_BEFORE_HAVE: ReadonlySet<string> = new Set(['could', 'should', 'wou
 
 /**
  * "of" written for "have" after a modal and before a past participle ("should of invited" -> "should have invited").
- * "would of course" and "must of necessity" are left alone: no participle follows.
+ * "would of course" and "must of necessity" are left alone (no participle follows), and so is the noun "the might of".
  */
 function modalOfChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let i = 1; i + 1 < words.length; i++) {
-    if (words[i].text !== 'of' || !MODALS_BEFORE_HAVE.has(words[i - 1].text.toLowerCase()) || !plainAfter(sentence, words, i)) continue;
+    const modal = words[i - 1].text;
+    // A modal opening the sentence may be capitalised ("Should of known").
+    if (words[i].text !== 'of' || !MODALS_BEFORE_HAVE.has(i - 1 === 0 ? modal.toLowerCase() : modal) || !spaced(sentence, words, i - 1, i)) continue;
+    if (i >= 2 && DETERMINERS.has(words[i - 2].text.toLowerCase())) continue;
     if (spaced(sentence, words, i, i + 1) && !words[i + 1].mention && (words[i + 1].text === 'been' || lex.isPastParticiple(words[i + 1].text)))
       out.push({ op: 'replace', i, to: 'have', kind: 'confusable' });
   }
@@ -301,21 +306,27 @@ function modalOfChanges(sentence: string, words: PatternWord[], lex: Lexicon): P
 }
 
 /**
- * Adjectives of degree that "too" goes with and that are not also verbs ("close", "slow" and "free" are: "to close"),
- * nor pronouns after "amount to" ("much", "little", "many").
- * "to" before one that ends its phrase is a slip for "too" ("grown to big for the corner", "it is to late.").
+ * Adjectives of degree that "too" goes with and that are not also verbs ("close", "slow", "thin", "narrow" and "long"
+ * are: "began to thin"), nor pronouns after "amount to" ("much", "little"), nor settings values ("set the level to
+ * high").
  */
-const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'early', 'long', 'short', 'far', 'hot', 'cold', 'high', 'low', 'hard', 'easy', 'expensive', 'cheap', 'difficult', 'busy', 'tired', 'young', 'old', 'large', 'heavy', 'loud', 'soon', 'often', 'strong', 'weak', 'complicated', 'dangerous', 'risky', 'simple', 'slowly', 'quickly', 'narrow', 'wide', 'thick', 'thin', 'deep', 'shallow', 'bright', 'dark', 'tight', 'noisy', 'crowded']);
-/** Words after the adjective that end its phrase ("to big for", "to late to", "to late."). */
-const AFTER_TOO_PHRASE: ReadonlySet<string> = new Set(['for', 'to', 'and', 'but', 'or', 'so']);
+const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'early', 'short', 'far', 'hot', 'cold', 'hard', 'easy', 'expensive', 'cheap', 'difficult', 'busy', 'tired', 'young', 'old', 'large', 'heavy', 'loud', 'soon', 'often', 'strong', 'weak', 'complicated', 'dangerous', 'risky', 'simple', 'wide', 'thick', 'deep', 'shallow', 'bright', 'dark', 'tight', 'noisy', 'crowded']);
+/** Words after the adjective that end its phrase ("to big for", "to late to"); not "and", which may join a second one ("to young and old"). */
+const AFTER_TOO_PHRASE: ReadonlySet<string> = new Set(['for', 'to', 'but', 'so']);
 
-/** "to" for "too" before an adjective of degree that ends its phrase; not in "from bad to worse" or "from early to late". */
+/**
+ * "to" for "too" before an adjective of degree that ends its phrase ("grown to big for the corner", "it is to late.").
+ * Not in a range: "from bad to worse", "hot to cold".
+ */
 function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let i = 1; i + 1 < words.length; i++) {
     if (words[i].text !== 'to' || !TOO_ADJECTIVES.has(words[i + 1].text) || !plainAfter(sentence, words, i + 1)) continue;
-    // A range "from X to Y" reads "to" as a preposition.
-    if (words.slice(Math.max(0, i - 4), i).some((w) => w.text.toLowerCase() === 'from')) continue;
+    if (TOO_ADJECTIVES.has(words[i - 1].text.toLowerCase()) && words[i - 1].text !== 'far') continue;
+    // "from X to Y" within the clause reads "to" as a preposition.
+    let k = i - 1;
+    while (k >= 0 && i - k <= 4 && !/[.,;:!?]/.test(sentence.slice(words[k].end, words[k + 1].start)) && words[k].text.toLowerCase() !== 'from') k--;
+    if (k >= 0 && i - k <= 4 && words[k].text.toLowerCase() === 'from') continue;
     const after = sentence.slice(words[i + 1].end).trimStart();
     const ends = after === '' || /^[.,;:!?)]/.test(after) || (i + 2 < words.length && AFTER_TOO_PHRASE.has(words[i + 2].text) && spaced(sentence, words, i + 1, i + 2));
     if (ends) out.push({ op: 'replace', i, to: 'too', kind: 'confusable' });

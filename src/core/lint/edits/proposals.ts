@@ -332,7 +332,8 @@ export function proposeEdits(sentence: string, words: SentenceWord[], lex: Lexic
     if (!w.mention) for (const c of confusablesOf(w.text)) replaceWord(i, c, 'confusable', CANDIDATE_COST.confusable);
   });
   // Grammar patterns tried wherever they stand: agreement, a noun's number, the article, a verb's base form, the
-  // word's usual preposition, a missing preposition, an adverb's place. Each kind's margin is its evidence.
+  // word's usual preposition, a missing preposition, an adverb's place, "of"/"have" and "to"/"too" in their frames.
+  // Each kind's margin is its evidence.
   for (const rule of GRAMMAR_PATTERNS)
     for (const c of rule(sentence, words, lex)) {
       if (c.op === 'replace') replaceWord(c.i, c.to, c.kind, CANDIDATE_COST.pattern, true);
