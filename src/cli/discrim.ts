@@ -70,9 +70,11 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                --dev-insults FILE --dev-polite FILE --pooling mean|max|mean+max
                                --layer all|-1|0|N|0,-1 (every layer the model offers, the last, token embeddings,
                                after block N, or a list concatenated; default all)]
-                               The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets
-                               and clean corpus prose, calibrated, with a threshold that flags at most 1% of clean prose
-  discrim train --recipe toxicity --dump-rows FILE [--data-dir DIR]
+                               The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets,
+                               clean corpus prose and (--contrast) templated threats and insults beside harmless
+                               sentences, calibrated, with a threshold that flags at most 1% of clean prose; the dev
+                               lists (--dev-insults, --dev-polite) are reported, never fitted
+  discrim train --recipe toxicity --dump-rows FILE [--data-dir DIR --contrast FILE]
                                Write the recipe's rows (token ids, label, source, split) as JSON Lines for the training
                                pipeline's multi-task tuning (training/README.md), and train nothing
   discrim score FILE|- [--head PATH|NAME]   Per-sentence class probabilities of the prose sentences (headings, code,
@@ -176,6 +178,9 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
   if (c.format === 'json') c.out.json(r.report);
   else {
     c.out.line(`trained "toxicity" (threshold ${r.head.meta.threshold}); wrote ${out}`);
+    const dl = r.report.dev_lists;
+    if (dl?.insult_recall !== undefined) c.out.line(`dev_insult_recall=${dl.insult_recall.toFixed(4)}`);
+    if (dl?.polite_flagged !== undefined) c.out.line(`dev_polite_flagged=${dl.polite_flagged.toFixed(4)}`);
     if (r.bench) for (const l of benchLines(r.bench)) c.out.line(l);
   }
   return 0;

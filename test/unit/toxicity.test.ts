@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
 import { GENERAL_SOURCES, hashSplit, readContrast, readToxicityCsv } from '../../src/core/heads/toxicityData';
-import { readInsults } from '../../src/core/heads/toxicityEval';
+import { flaggedShare, readInsults } from '../../src/core/heads/toxicityEval';
 import { RECIPE_DEFAULTS, recipeLayers, SOURCE_WEIGHTS } from '../../src/core/heads/toxicityRecipe';
 import { layerOption } from '../../src/cli/discrim';
 import { cli, engine, ROOT } from './helpers';
@@ -90,13 +90,12 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
     const rate = async (name: string) => {
       const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
       assert.ok(lines.length >= 60, name);
-      const probs = await head.classify(e, lines);
-      return probs.filter((q) => q[1] >= head.meta.threshold!).length / lines.length;
+      return flaggedShare((await head.classify(e, lines)).map((q) => q[1]), head.meta.threshold!);
     };
     const insults = await rate('dev-insults.txt');
     const polite = await rate('dev-polite.txt');
-    assert.ok(insults >= 0.85, `dev insults flagged: ${insults}`);
-    assert.ok(polite <= 0.12, `dev polite sentences flagged: ${polite}`);
+    assert.ok(insults >= 0.75, `dev insults flagged: ${insults}`);
+    assert.ok(polite <= 0.1, `dev polite sentences flagged: ${polite}`);
   });
 
   it("the shipped head stores the recipe's layer and pooling, a calibrated threshold, and the model fingerprint", async () => {

@@ -146,12 +146,22 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
         layer = tr.get("layer", "last")
         L.append(f"`discriminators/toxicity/head.json`: a linear head over hidden states (layer {json.dumps(layer)}, "
                  f"{tr.get('pooling', 'mean')} pooling), trained with `npm run head:toxicity` on the labelled sources of "
-                 "`toxicity-extra/`, the tweets of `toxicity/` and clean sentences of the corpus's train shards "
-                 f"(hash split: train, dev for calibration and the threshold, test only reported). Decision threshold "
-                 f"{tox.get('threshold', float('nan')):.3f}. `npm run bench:toxicity`: held-out macro-F1 "
-                 f"{b.get('heldout_macro_f1', float('nan')):.3f}, insult recall {b.get('insult_recall', float('nan')):.3f}, "
-                 f"clean false-alarm rate {b.get('clean_false_alarm_rate', float('nan')):.4f}. Per-source figures are in "
-                 "`discriminators/toxicity/metrics.json`.\n")
+                 "`toxicity-extra/`, the tweets of `toxicity/`, clean sentences of the corpus's train shards "
+                 "(hash split: train, dev for calibration and the threshold, test only reported)"
+                 + (" and the templated contrast sentences of `training/toxicity/contrast.csv` (threats and insults "
+                    "beside harmless sentences in the same frames; training rows only)"
+                    if "contrast.csv" in tr.get("data", []) else "")
+                 + f". Decision threshold {tox.get('threshold', float('nan')):.3f}. `npm run bench:toxicity`: held-out "
+                 f"macro-F1 {b.get('heldout_macro_f1', float('nan')):.3f}, insult recall "
+                 f"{b.get('insult_recall', float('nan')):.3f}, clean false-alarm rate "
+                 f"{b.get('clean_false_alarm_rate', float('nan')):.4f}.")
+        dl = tox.get("dev_lists")
+        if dl and dl.get("insult_recall") is not None and dl.get("polite_flagged") is not None:
+            L[-1] += (f" On the dev lists of `training/toxicity/` it flags {round(dl['insult_recall'] * dl['insults'])} of "
+                      f"{dl['insults']} insults and threats and {round(dl['polite_flagged'] * dl['polite'])} of "
+                      f"{dl['polite']} polite sentences (a harm verb used harmlessly, as in \"the frost will kill the "
+                      "tomatoes\", can read as a threat).")
+        L[-1] += " Per-source figures are in `discriminators/toxicity/metrics.json`.\n"
     L.append("## Known weaknesses\n")
     L.append("- Tiny by modern standards and trained on tens of millions of words: it knows common English syntax "
              "but little about the world, so factual or rare-but-correct phrasing is often flagged.")
@@ -160,8 +170,8 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
              "documentation: informal, non-English and code-heavy text is scored as surprising.")
     L.append("- Generation is short-range and repetitive; rewrites are suggestions to be reviewed, never applied "
              "automatically.")
-    L.append("- No safety tuning. The toxicity head is a small linear probe over a small model's states: it misses "
-             "many insults and judges tone, not meaning.\n")
+    L.append("- No safety tuning. The toxicity head is a small linear probe over a small model's states. It weighs "
+             "words more than meaning, so it misses some insults and can flag a harm verb used harmlessly.\n")
     L.append(f"Figures above come from `{run_dir}/summary.json`, `{eval_json}`, `{cond_json}` "
              "and `surprisal_stats.json`, written by the pipeline's `train`, `eval`, `conditioning` and "
              "`calibrate` steps; regenerate this card with `python -m plausibility_train card`.")

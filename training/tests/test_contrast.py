@@ -1,5 +1,6 @@
 """The toxicity head's contrast sentences (training/toxicity/make_contrast.py): the committed CSV is what the generator
-writes, both labels come in matched numbers, and no sentence of the dev or test lists is among them."""
+writes, each label is well represented, no line of the dev or test lists is among them (compared without case,
+punctuation or apostrophes), and "a" or "an" fits the next word."""
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,18 @@ TOX = HERE.parent / "toxicity"
 ROOT = HERE.parents[1]
 
 
+def load_generator():
+    spec = importlib.util.spec_from_file_location("make_contrast", TOX / "make_contrast.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+MC = load_generator()
+
+
 def lines(path: Path) -> set[str]:
-    return {l.strip().lower() for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
+    return {MC.key(l) for l in path.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
 
 
 class ContrastTests(unittest.TestCase):
@@ -35,16 +46,22 @@ class ContrastTests(unittest.TestCase):
         benign = sum(r["label"] == "non-toxic" for r in rows)
         self.assertEqual(toxic + benign, len(rows))
         self.assertGreater(min(toxic, benign), 0.35 * len(rows))
-        texts = [r["text"].strip().lower() for r in rows]
+        texts = [MC.key(r["text"]) for r in rows]
         self.assertEqual(len(texts), len(set(texts)), "a sentence is repeated")
         held = lines(TOX / "dev-insults.txt") | lines(TOX / "dev-polite.txt") | lines(ROOT / "bench" / "data" / "insults.txt")
         self.assertFalse(held & set(texts))
+        # "You're a dead man!" against the dev list's "You're a dead man.": the same line.
+        self.assertEqual(MC.key("You're a dead man!"), MC.key("You’re a dead man."))
 
     def test_particle_verbs_take_their_object_inside(self):
-        spec = importlib.util.spec_from_file_location("make_contrast", TOX / "make_contrast.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        self.assertEqual(mod.fill(["I will {v} you"], "v", ["hunt % down", "call"]), ["I will hunt you down", "I will call you"])
+        self.assertEqual(MC.fill(["I will {v} you"], "v", ["hunt % down", "call"]), ["I will hunt you down", "I will call you"])
+
+    def test_articles_fit_the_next_sound(self):
+        self.assertEqual(MC.with_articles("You are a idiot and a honest liar, a useless one"),
+                         "You are an idiot and an honest liar, a useless one")
+        with open(TOX / "contrast.csv", encoding="utf-8", newline="") as f:
+            texts = [r["text"] for r in csv.DictReader(f)]
+        self.assertFalse([t for t in texts if MC.with_articles(t) != t])
 
 
 if __name__ == "__main__":

@@ -2,11 +2,15 @@
 
 The labelled sources hold few threats or insults in plain prose, and none of the benign sentences that share their
 frames ("I'll call you tonight" beside "I'll kill you tonight"), so a head over mean-pooled states learns profanity and
-slurs, not the act of threatening or insulting someone. Each frame here is filled with harmful and with harmless
-words alike, so that only the content decides. Deterministic (seeded); train split only. The dev lists
-(dev-insults.txt, dev-polite.txt) and bench/data/insults.txt are never drawn from.
+slurs, not the act of threatening or insulting someone. Most frames are filled with harmful and with harmless words
+alike, so that only the content decides; some are one-sided (harm verbs on things are harmless only, a few insult
+frames toxic only). Deterministic (seeded); train split only.
 
-    python3 training/toxicity/make_contrast.py [--out training/toxicity/contrast.csv] [--per-frame N]
+The dev lists (dev-insults.txt, dev-polite.txt) and the test list bench/data/insults.txt share the concept's words
+with these frames, and some of their lines can be built from them: no such line is ever drawn (compared without case,
+punctuation or apostrophes). `--overlap` prints how many lines of each list the frames can build.
+
+    python3 training/toxicity/make_contrast.py [--out training/toxicity/contrast.csv] [--per-frame N] [--seed S] [--overlap]
 
 The CSV has the header text,label,source like toxicity-extra's files (label toxic or non-toxic, source contrast).
 """
@@ -14,11 +18,13 @@ import argparse
 import csv
 import itertools
 import random
+import re
 from pathlib import Path
 
-HARM_VERBS = ["kill", "stab", "shoot", "hurt", "beat", "punch", "kick", "strangle", "choke", "burn", "drown", "slap",
-              "crush", "murder", "bury", "destroy", "batter", "maim", "smother", "knife", "club", "torture", "butcher",
-              "skin", "wreck", "beat % up", "kick the hell out of", "finish % off", "take % out", "hunt % down"]
+# Not "beat", "crush", "destroy" or "take out": in talk of games and dates they are harmless.
+HARM_VERBS = ["kill", "stab", "shoot", "hurt", "punch", "kick", "strangle", "choke", "burn", "drown", "slap", "murder",
+              "bury", "batter", "maim", "smother", "knife", "club", "torture", "butcher", "skin", "beat % up",
+              "kick the hell out of", "hunt % down"]
 KIND_VERBS = ["call", "help", "thank", "meet", "visit", "pay", "remind", "teach", "invite", "support", "text", "email",
               "phone", "drive", "welcome", "join", "follow up with", "write to", "check on", "introduce",
               "congratulate", "look after", "catch up with", "sit next to", "wait for",
@@ -32,10 +38,11 @@ KIND_BODY = ["fix your bike", "paint your fence", "water your plants", "mend you
              "carry your bags", "feed your cat", "wash your car", "repair your roof", "clean your windows",
              "print your tickets", "book your flight", "bake you a cake", "bring you some soup", "lend you my notes",
              "save you a seat", "show you the garden", "walk your dog", "send you the photos", "keep you posted"]
+# No frame names a time of its own: the tails do.
 THREAT_FRAMES = ["I will {v} you", "I'm going to {v} you", "I'll {v} you", "I am going to {v} you", "We will {v} you",
-                 "I swear I'll {v} you", "I'm gonna {v} you", "Next time, I will {v} you", "I want to {v} you",
+                 "I swear I'll {v} you", "I'm gonna {v} you", "I really will {v} you", "I want to {v} you",
                  "Someone should {v} you"]
-BODY_FRAMES = ["I will {b}", "I'm going to {b}", "I'll {b}", "Tomorrow I will {b}", "I promise I'll {b}"]
+BODY_FRAMES = ["I will {b}", "I'm going to {b}", "I'll {b}", "I swear I will {b}", "I promise I'll {b}"]
 TAILS = ["", " tonight", " if you do that again", " when I see you", " next week", " after work", " one day",
          ", I promise", " as soon as I can", " before you leave"]
 
@@ -76,23 +83,24 @@ HARM_ON_THINGS = ["kill the process", "kill the weeds", "kill the lights", "kill
 THING_FRAMES = ["I will {t}", "We need to {t}", "Let's {t}", "Please {t}", "The team will {t}", "Don't forget to {t}",
                 "First, {t}", "You can {t} now", "It took an hour to {t}", "Then we {t}"]
 # Threats and insults that name no act of violence, beside harmless sentences of the same shape.
-INDIRECT_TOXIC = ["You won't live to see {when}", "I know where you live, and I'm coming {when}",
+INDIRECT_TOXIC = ["You won't live to see {event}", "I know where you live, and I'm coming {when}",
                   "You'd better sleep with one eye open {when}", "You will pay for this with your blood",
                   "You'll end up in the hospital {when}", "You're a dead man {when}", "Nobody will find your body",
                   "You will regret this for the rest of your short life",
                   "Your family won't recognise you when I'm done"]
-INDIRECT_KIND = ["You will live to see {when}", "I know where you work, so I'll drop by {when}",
+INDIRECT_KIND = ["You will live to see {event}", "I know where you work, so I'll drop by {when}",
                  "You'd better bring a coat {when}", "You will pay for this at the counter",
                  "You'll end up in Paris {when}", "You're a lucky man {when}", "Nobody will find the mistake",
                  "You will remember this for the rest of your life",
                  "Your family won't recognise the house when we're done"]
 WHEN = ["", "next week", "tomorrow", "this year", "after the meeting", "tonight", "on Friday"]
+EVENT = ["another birthday", "the end of the year", "your grandchildren", "the next election", "the summer"]
 ROLE = ["teacher", "writer", "father", "manager", "doctor", "human being", "lawyer", "friend", "son", "player"]
 GROUP = ["family", "team", "school", "profession", "country", "town"]
 THING = ["essay", "voice", "code", "music", "cooking", "painting", "opinion", "plan", "idea", "argument"]
 ROLE_TOXIC = ["You are a sorry excuse for a {r}", "You are a disgrace to your {g}", "Your mother raised a {n}",
               "Your {x} is as stupid as you are", "No {r} has ever been as useless as you"]
-ROLE_KIND = ["You are a fine example of a {r}", "You are a credit to your {g}", "Your mother raised a {k}",
+ROLE_KIND = ["You are a fine example of a {r}", "You are a credit to your {g}", "Your mother raised a {n}",
              "Your {x} is as charming as you are", "No {r} has ever been as patient as you"]
 
 IMPERATIVE_TOXIC = ["Shut up", "Get lost", "Go to hell", "Drop dead", "Piss off", "Get out of my sight", "Go away and die",
@@ -104,38 +112,66 @@ IMPERATIVE_KIND = ["Come in", "Sit down", "Have a seat", "Take care", "Enjoy you
 def fill(frames, key, words, tails=("",)):
     # "hunt % down": a particle verb takes its object inside ("hunt you down").
     def put(f, w):
-        return f.replace("{%s} you" % key, w.replace("%", "you")) if "%" in w else f.format(**{key: w})
+        if "%" not in w:
+            return f.format(**{key: w})
+        assert "{%s} you" % key in f, f"a particle verb needs a frame with its object: {f}"
+        return f.replace("{%s} you" % key, w.replace("%", "you"))
     return [put(f, w) + t for f, w, t in itertools.product(frames, words, tails)]
 
 
-def sentences(per_frame: int, rng: random.Random):
-    def pick(items, k):
-        items = sorted(set(items))
-        rng.shuffle(items)
-        return items[:k]
+def key(s: str) -> str:
+    """A sentence compared without case, punctuation or apostrophes."""
+    return " ".join(re.sub(r"[^a-z0-9 ]+", " ", s.lower().replace("'", "").replace("’", "")).split())
 
-    toxic, benign = [], []
-    toxic += pick(fill(THREAT_FRAMES, "v", HARM_VERBS, TAILS), per_frame * 3)
-    benign += pick(fill(THREAT_FRAMES, "v", KIND_VERBS, TAILS), per_frame * 3)
-    toxic += pick(fill(BODY_FRAMES, "b", HARM_BODY, TAILS), per_frame)
-    benign += pick(fill(BODY_FRAMES, "b", KIND_BODY, TAILS), per_frame)
-    toxic += pick(fill(WISH_FRAMES, "w", HARM_WISHES), per_frame)
-    benign += pick(fill(WISH_FRAMES, "w", KIND_WISHES), per_frame)
+
+AN_SOUND = re.compile(r"\b([Aa]) (?=(?:[aeio]|u(?!s[ei]|ni)|honest|hour)\w*)")
+
+
+def with_articles(s: str) -> str:
+    """ "a" before a vowel sound becomes "an" ("an idiot", "an honest", but "a useless")."""
+    return AN_SOUND.sub(lambda m: m.group(1) + "n ", s)
+
+
+def candidates():
+    """Every sentence each group of frames can build, toxic and harmless, in a fixed order."""
     ins = [f.format(a=a, n=n) for f, a, n in itertools.product(INSULT_FRAMES, INSULT_ADJ, INSULT_NOUN)]
     kind = [f.format(a=a, n=n) for f, a, n in itertools.product(INSULT_FRAMES[:7], KIND_ADJ, KIND_NOUN)]
-    toxic += pick(ins, per_frame * 3)
-    benign += pick(kind, per_frame * 3)
-    toxic += pick([f"{i}, you {a} {n}" for i in IMPERATIVE_TOXIC for a in INSULT_ADJ for n in INSULT_NOUN], per_frame)
-    benign += pick([f"{i}, my {a} {n}" for i in IMPERATIVE_KIND for a in KIND_ADJ for n in KIND_NOUN], per_frame)
-    benign += pick(fill(THING_FRAMES, "t", HARM_ON_THINGS), per_frame * 2)
-    toxic += pick([f.format(when=w).replace("  ", " ").strip() for f in INDIRECT_TOXIC for w in WHEN], per_frame // 2)
-    benign += pick([f.format(when=w).replace("  ", " ").strip() for f in INDIRECT_KIND for w in WHEN], per_frame // 2)
-    role = lambda frames, nouns: [f.format(r=r, g=g, n=n, k=n, x=x) for f in frames for r in ROLE for g in GROUP
+    role = lambda frames, nouns: [f.format(r=r, g=g, n=n, x=x) for f in frames for r in ROLE for g in GROUP
                                   for n in nouns for x in THING]
-    toxic += pick(role(ROLE_TOXIC, INSULT_NOUN), per_frame)
-    benign += pick(role(ROLE_KIND, KIND_NOUN), per_frame)
+    indirect = lambda frames: [f.format(when=w, event=e).replace("  ", " ").strip() for f in frames for w in WHEN
+                               for e in EVENT]
+    groups = [  # (label, sentences, share of per_frame)
+        (1, fill(THREAT_FRAMES, "v", HARM_VERBS, TAILS), 3), (0, fill(THREAT_FRAMES, "v", KIND_VERBS, TAILS), 3),
+        (1, fill(BODY_FRAMES, "b", HARM_BODY, TAILS), 1), (0, fill(BODY_FRAMES, "b", KIND_BODY, TAILS), 1),
+        (1, fill(WISH_FRAMES, "w", HARM_WISHES), 1), (0, fill(WISH_FRAMES, "w", KIND_WISHES), 1),
+        (1, ins, 3), (0, kind, 3),
+        (1, [f"{i}, you {a} {n}" for i in IMPERATIVE_TOXIC for a in INSULT_ADJ for n in INSULT_NOUN], 1),
+        (0, [f"{i}, my {a} {n}" for i in IMPERATIVE_KIND for a in KIND_ADJ for n in KIND_NOUN], 1),
+        (0, fill(THING_FRAMES, "t", HARM_ON_THINGS), 2),
+        (1, indirect(INDIRECT_TOXIC), 0.5), (0, indirect(INDIRECT_KIND), 0.5),
+        (1, role(ROLE_TOXIC, INSULT_NOUN), 1), (0, role(ROLE_KIND, KIND_NOUN), 1),
+    ]
+    return [(y, [with_articles(s) for s in group], share) for y, group, share in groups]
+
+
+def sentences(per_frame: int, rng: random.Random, held: set[str] = frozenset()):
+    """The contrast sentences: from each group, per_frame x its share, none of them a held line."""
+    out = []
+    for y, group, share in candidates():
+        items = sorted({s for s in group if key(s) not in held})
+        rng.shuffle(items)
+        out += [(y, s) for s in items[: int(per_frame * share)]]
     end = lambda s: s if s.endswith((".", "!", "?")) else s + rng.choice([".", ".", ".", "!"])
-    return [(1, end(s)) for s in toxic] + [(0, end(s)) for s in benign]
+    return [(y, end(s)) for y, s in out]
+
+
+def held_lines() -> dict[str, set[str]]:
+    """The keys of the dev lists and the test list, by file."""
+    here = Path(__file__)
+    paths = [here.with_name("dev-insults.txt"), here.with_name("dev-polite.txt"),
+             here.resolve().parents[2] / "bench" / "data" / "insults.txt"]
+    return {p.name: {key(l) for l in p.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
+            for p in paths if p.exists()}
 
 
 def main():
@@ -143,15 +179,15 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).with_name("contrast.csv")))
     ap.add_argument("--per-frame", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--overlap", action="store_true", help="print how many lines of each held list the frames can build")
     a = ap.parse_args()
-    rows = sentences(a.per_frame, random.Random(a.seed))
-    held = set()
-    for name in ("dev-insults.txt", "dev-polite.txt"):
-        held |= {l.strip().lower() for l in Path(__file__).with_name(name).read_text().splitlines()}
-    bench = Path(__file__).resolve().parents[2] / "bench" / "data" / "insults.txt"
-    if bench.exists():
-        held |= {l.strip().lower() for l in bench.read_text().splitlines()}
-    rows = [(y, s) for y, s in rows if s.lower() not in held]
+    lists = held_lines()
+    if a.overlap:
+        built = {key(s) for _, group, _ in candidates() for s in group}
+        for name, keys in lists.items():
+            print(f"{name}: {len(keys & built)} of {len(keys)} lines can be built by the frames (none is drawn)")
+        return
+    rows = sentences(a.per_frame, random.Random(a.seed), set().union(*lists.values()))
     with open(a.out, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["text", "label", "source"])

@@ -34,6 +34,13 @@ export function readInsults(path: string): string[] {
     .filter((l) => l && !l.startsWith('#'));
 }
 
+/** Share of probabilities at or above the threshold (0 for none). */
+export function flaggedShare(p: ArrayLike<number>, threshold: number): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] >= threshold) n++;
+  return p.length ? n / p.length : 0;
+}
+
 /** Clean sentences of the valid-* shards that the benchmark uses (the same ones every run). */
 export function validCleanSentences(dataDir: string): Promise<ToxicityRow[]> {
   return sampleCleanSentences({ shards: corpusShards(dataDir, 'valid-'), perShard: 500, perDocument: 10, rate: 0.25 });
@@ -60,9 +67,9 @@ export async function benchToxicity(
     threshold,
     heldout_macro_f1: per.general.macro_f1,
     per_source: per,
-    insult_recall: pi.filter((p) => p >= threshold).length / insults.length,
+    insult_recall: flaggedShare(pi, threshold),
     insults: insults.length,
-    clean_false_alarm_rate: pc.filter((p) => p >= threshold).length / clean.length,
+    clean_false_alarm_rate: flaggedShare(pc, threshold),
     clean_sentences: clean.length,
     clean_flagged: clean.filter((_, i) => pc[i] >= threshold).map((r) => r.text),
     insults_missed: insults.filter((_, i) => pi[i] < threshold),

@@ -8,7 +8,7 @@ import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } fro
 import type { Engine } from '../engine';
 import { ownValue } from '../ownKey';
 import { GENERAL_SOURCES } from './toxicityData';
-import { benchToxicity, readInsults, ToxicityBench } from './toxicityEval';
+import { benchToxicity, flaggedShare, readInsults, ToxicityBench } from './toxicityEval';
 import {
   collectToxicityRows,
   embedRows,
@@ -118,7 +118,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     if (!path) return undefined;
     const lines = readInsults(path);
     const probs = await head.classify(engine, lines);
-    return { n: lines.length, flagged: probs.filter((q) => q[1] >= fit.threshold).length / lines.length };
+    return { n: lines.length, flagged: flaggedShare(probs.map((q) => q[1]), fit.threshold) };
   };
   const devInsults = await listRate(o.devInsultsPath);
   const devPolite = await listRate(o.devPolitePath);
