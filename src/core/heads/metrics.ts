@@ -92,6 +92,13 @@ export function classificationMetrics(probs: ArrayLike<number>[], labels: number
   };
 }
 
+/** Share of probabilities at or above the threshold (0 for none). */
+export function flaggedShare(p: ArrayLike<number>, threshold: number): number {
+  let n = 0;
+  for (let i = 0; i < p.length; i++) if (p[i] >= threshold) n++;
+  return p.length ? n / p.length : 0;
+}
+
 /** Macro-F1 of binary decisions `p >= threshold` against labels (1 positive); classes absent from labels are left out. */
 export function binaryMacroF1(p: ArrayLike<number>, y: ArrayLike<number>, threshold: number): number {
   const confusion = [

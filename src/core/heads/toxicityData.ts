@@ -80,7 +80,8 @@ export async function readToxicityExtra(dataDir: string): Promise<ToxicityRow[]>
 
 /**
  * The contrast sentences (`text,label,source` like toxicity-extra): all training rows, since they are templated and a
- * dev or test row would share its frame with training rows; the dev and test lists are written apart from them.
+ * dev or test row would share its frame with training rows. make_contrast.py never draws a line of the dev or test
+ * lists into them.
  */
 export async function readContrast(path: string): Promise<ToxicityRow[]> {
   return (await readToxicityCsv(path, CONTRAST)).map((r) => ({ ...r, split: 'train' }));

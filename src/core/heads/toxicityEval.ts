@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { ClassifierHead } from './discriminator';
 import type { Engine } from '../engine';
 import { corpusShards, GENERAL_SOURCES, readToxicityExtra, sampleCleanSentences, ToxicityRow } from './toxicityData';
+import { flaggedShare } from './metrics';
 import { figuresBySource, SourceFigures } from './toxicityRecipe';
 
 export interface ToxicityBench {
@@ -32,13 +33,6 @@ export function readInsults(path: string): string[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-}
-
-/** Share of probabilities at or above the threshold (0 for none). */
-export function flaggedShare(p: ArrayLike<number>, threshold: number): number {
-  let n = 0;
-  for (let i = 0; i < p.length; i++) if (p[i] >= threshold) n++;
-  return p.length ? n / p.length : 0;
 }
 
 /** Clean sentences of the valid-* shards that the benchmark uses (the same ones every run). */

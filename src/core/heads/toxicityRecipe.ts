@@ -9,7 +9,7 @@ import type { Engine } from '../engine';
 import { ownValue } from '../ownKey';
 import { availableLayers, embedTexts, layerFeatureSize, LayerSpec, Pooling } from './embedding';
 import { fitPlatt, trainHead } from './fit';
-import { auroc, binaryMacroF1, expectedCalibrationError } from './metrics';
+import { auroc, binaryMacroF1, expectedCalibrationError, flaggedShare } from './metrics';
 import {
   CLEAN_PROSE,
   corpusShards,
@@ -204,7 +204,7 @@ export function figuresBySource(p: ArrayLike<number>, rows: ToxicityRow[], thres
       macro_f1: toxic > 0 && toxic < idx.length ? binaryMacroF1(ps, ys, threshold) : NaN,
       auroc: auroc(ps, ys.map((y) => y === 1)),
       ece: expectedCalibrationError(ps, ys),
-      flagged: ps.filter((x) => x >= threshold).length / idx.length,
+      flagged: flaggedShare(ps, threshold),
     };
   }
   return out;

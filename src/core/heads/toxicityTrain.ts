@@ -8,7 +8,8 @@ import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } fro
 import type { Engine } from '../engine';
 import { ownValue } from '../ownKey';
 import { GENERAL_SOURCES } from './toxicityData';
-import { benchToxicity, flaggedShare, readInsults, ToxicityBench } from './toxicityEval';
+import { flaggedShare } from './metrics';
+import { benchToxicity, readInsults, ToxicityBench } from './toxicityEval';
 import {
   collectToxicityRows,
   embedRows,

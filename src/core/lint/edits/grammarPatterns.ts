@@ -314,6 +314,15 @@ const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'ea
 /** Words after the adjective that end its phrase ("to big for", "to late to"); not "and", which may join a second one ("to young and old"). */
 const AFTER_TOO_PHRASE: ReadonlySet<string> = new Set(['for', 'to', 'but', 'so']);
 
+/** "from" stands within four words before word `i`, in the same clause: "from X to Y" reads "to" as a preposition. */
+function opensRange(sentence: string, words: PatternWord[], i: number): boolean {
+  for (let k = i - 1; k >= Math.max(0, i - 4); k--) {
+    if (words[k].text.toLowerCase() === 'from') return true;
+    if (/[.,;:!?]/.test(sentence.slice(words[k].end, words[k + 1].start))) return false;
+  }
+  return false;
+}
+
 /**
  * "to" for "too" before an adjective of degree that ends its phrase ("grown to big for the corner", "it is to late.").
  * Not in a range: "from bad to worse", "hot to cold".
@@ -323,10 +332,7 @@ function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
   for (let i = 1; i + 1 < words.length; i++) {
     if (words[i].text !== 'to' || !TOO_ADJECTIVES.has(words[i + 1].text) || !plainAfter(sentence, words, i + 1)) continue;
     if (TOO_ADJECTIVES.has(words[i - 1].text.toLowerCase()) && words[i - 1].text !== 'far') continue;
-    // "from X to Y" within the clause reads "to" as a preposition.
-    let k = i - 1;
-    while (k >= 0 && i - k <= 4 && !/[.,;:!?]/.test(sentence.slice(words[k].end, words[k + 1].start)) && words[k].text.toLowerCase() !== 'from') k--;
-    if (k >= 0 && i - k <= 4 && words[k].text.toLowerCase() === 'from') continue;
+    if (opensRange(sentence, words, i)) continue;
     const after = sentence.slice(words[i + 1].end).trimStart();
     const ends = after === '' || /^[.,;:!?)]/.test(after) || (i + 2 < words.length && AFTER_TOO_PHRASE.has(words[i + 2].text) && spaced(sentence, words, i + 1, i + 2));
     if (ends) out.push({ op: 'replace', i, to: 'too', kind: 'confusable' });
