@@ -29,4 +29,5 @@ npm run build --silent
 mkdir -p "$OUT/discriminators/toxicity"
 node dist/cli.js discrim train --recipe toxicity --data-dir ../shared/data --insults bench/data/insults.txt --threads 2 \
   --contrast training/toxicity/contrast.csv --dev-insults training/toxicity/dev-insults.txt \
-  --dev-polite training/toxicity/dev-polite.txt --model "$OUT" --out "$OUT/discriminators/toxicity/head.json" --metrics "$OUT/discriminators/toxicity/metrics.json"
+  --dev-polite training/toxicity/dev-polite.txt --dev-hate training/toxicity/dev-hate.txt \
+  --dev-group-benign training/toxicity/dev-group-benign.txt --model "$OUT" --out "$OUT/discriminators/toxicity/head.json" --metrics "$OUT/discriminators/toxicity/metrics.json"

@@ -50,6 +50,8 @@ export const DISCRIM_VALUE_FLAGS = [
   'contrast',
   'dev-insults',
   'dev-polite',
+  'dev-hate',
+  'dev-group-benign',
   'dump-rows',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
@@ -67,13 +69,15 @@ export const DISCRIM_USAGE = `  discrim train DATA --text-col C --label-col L --
                                --unwanted CLASS, --seed N, --max-tokens N (default 64), --metrics FILE, --model-card FILE,
                                --subsample K, --max-train-rows N
   discrim train --recipe toxicity --out FILE [--data-dir DIR --metrics FILE --insults FILE --contrast FILE
-                               --dev-insults FILE --dev-polite FILE --pooling mean|max|mean+max
+                               --dev-insults FILE --dev-polite FILE --dev-hate FILE --dev-group-benign FILE
+                               --pooling mean|max|mean+max
                                --layer all|-1|0|N|0,-1 (every layer the model offers, the last, token embeddings,
                                after block N, or a list concatenated; default all)]
                                The shipped toxicity head end to end (npm run head:toxicity): toxicity-extra, the tweets,
-                               clean corpus prose and (--contrast) templated threats and insults beside harmless
-                               sentences, calibrated, with a threshold that flags at most 1% of clean prose; the dev
-                               lists (--dev-insults, --dev-polite) are reported, never fitted
+                               clean corpus prose and (--contrast) templated threats, insults and hateful statements
+                               about groups beside harmless sentences, calibrated, with a threshold that flags at most
+                               1% of clean prose; the dev lists (--dev-insults, --dev-polite, --dev-hate,
+                               --dev-group-benign) are reported, never fitted
   discrim train --recipe toxicity --dump-rows FILE [--data-dir DIR --contrast FILE]
                                Write the recipe's rows (token ids, label, source, split) as JSON Lines for the training
                                pipeline's multi-task tuning (training/README.md), and train nothing
@@ -167,6 +171,8 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
     contrastPath: str(c, 'contrast'),
     devInsultsPath: str(c, 'dev-insults'),
     devPolitePath: str(c, 'dev-polite'),
+    devHatePath: str(c, 'dev-hate'),
+    devGroupBenignPath: str(c, 'dev-group-benign'),
     pooling: pooling as Pooling | undefined,
     layer,
     maxTokens: maxTokensOption(c),
@@ -181,6 +187,8 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
     const dl = r.report.dev_lists;
     if (dl?.insult_recall !== undefined) c.out.line(`dev_insult_recall=${dl.insult_recall.toFixed(4)}`);
     if (dl?.polite_flagged !== undefined) c.out.line(`dev_polite_flagged=${dl.polite_flagged.toFixed(4)}`);
+    if (dl?.hate_recall !== undefined) c.out.line(`dev_hate_recall=${dl.hate_recall.toFixed(4)}`);
+    if (dl?.group_benign_flagged !== undefined) c.out.line(`dev_group_benign_flagged=${dl.group_benign_flagged.toFixed(4)}`);
     if (r.bench) for (const l of benchLines(r.bench)) c.out.line(l);
   }
   return 0;

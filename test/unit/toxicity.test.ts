@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { readLabeledFile } from '../../src/core/heads/dataset';
 import { ClassifierHead, embedTexts, engineFingerprint, fitPlatt, hasContentWord, proseSentences } from '../../src/core/heads/discriminator';
 import { GENERAL_SOURCES, hashSplit, readContrast, readToxicityCsv } from '../../src/core/heads/toxicityData';
-import { flaggedShare } from '../../src/core/heads/metrics';
+import { auroc, flaggedShare } from '../../src/core/heads/metrics';
 import { readInsults } from '../../src/core/heads/toxicityEval';
 import { RECIPE_DEFAULTS, recipeLayers, SOURCE_WEIGHTS } from '../../src/core/heads/toxicityRecipe';
 import { layerOption } from '../../src/cli/discrim';
@@ -97,6 +97,24 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
     const polite = await rate('dev-polite.txt');
     assert.ok(insults >= 0.75, `dev insults flagged: ${insults}`);
     assert.ok(polite <= 0.1, `dev polite sentences flagged: ${polite}`);
+  });
+
+  it('tells hateful statements about groups of people from harmless sentences that name the same groups', async () => {
+    // training/toxicity/dev-hate.txt and dev-group-benign.txt: written apart from the contrast sentences' frames.
+    const e = await engine();
+    const head = ClassifierHead.forEngine(e, 'toxicity');
+    const p = async (name: string) => {
+      const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
+      assert.ok(lines.length >= 50, name);
+      return (await head.classify(e, lines)).map((q) => q[1]);
+    };
+    const hate = await p('dev-hate.txt');
+    const benign = await p('dev-group-benign.txt');
+    const t = head.meta.threshold!;
+    assert.ok(flaggedShare(hate, t) >= 0.45, `hateful statements flagged: ${flaggedShare(hate, t)}`);
+    assert.ok(flaggedShare(benign, t) <= 0.12, `harmless statements about groups flagged: ${flaggedShare(benign, t)}`);
+    const a = auroc([...hate, ...benign], [...hate.map(() => true), ...benign.map(() => false)]);
+    assert.ok(a >= 0.85, `AUROC ${a}`);
   });
 
   it("the shipped head stores the recipe's layer and pooling, a calibrated threshold, and the model fingerprint", async () => {

@@ -148,8 +148,8 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
                  f"{tr.get('pooling', 'mean')} pooling), trained with `npm run head:toxicity` on the labelled sources of "
                  "`toxicity-extra/`, the tweets of `toxicity/`, clean sentences of the corpus's train shards "
                  "(hash split: train, dev for calibration and the threshold, test only reported)"
-                 + (" and the templated contrast sentences of `training/toxicity/contrast.csv` (threats and insults "
-                    "beside harmless sentences in the same frames; training rows only)"
+                 + (" and the templated contrast sentences of `training/toxicity/contrast.csv` (threats, insults and "
+                    "hateful statements about groups beside harmless sentences in the same frames; training rows only)"
                     if "contrast.csv" in tr.get("data", []) else "")
                  + f". Decision threshold {tox.get('threshold', float('nan')):.3f}. `npm run bench:toxicity`: held-out "
                  f"macro-F1 {b.get('heldout_macro_f1', float('nan')):.3f}, insult recall "
@@ -161,6 +161,10 @@ def write_card(model_dir: Path, run_dir: Path, corpus_dir: Path, tokens_dir: Pat
                       f"{dl['insults']} insults and threats and {round(dl['polite_flagged'] * dl['polite'])} of "
                       f"{dl['polite']} polite sentences (a harm verb used harmlessly, as in \"the frost will kill the "
                       "tomatoes\", can read as a threat).")
+        if dl and dl.get("hate_recall") is not None and dl.get("group_benign_flagged") is not None:
+            L[-1] += (f" Of statements about groups of people it flags {round(dl['hate_recall'] * dl['hate'])} of "
+                      f"{dl['hate']} hateful ones and {round(dl['group_benign_flagged'] * dl['group_benign'])} of "
+                      f"{dl['group_benign']} harmless ones (a report that quotes or rejects hate can read as hate).")
         L[-1] += " Per-source figures are in `discriminators/toxicity/metrics.json`.\n"
     L.append("## Known weaknesses\n")
     L.append("- Tiny by modern standards and trained on tens of millions of words: it knows common English syntax "

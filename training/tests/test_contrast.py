@@ -4,6 +4,7 @@ punctuation or apostrophes), and "a" or "an" fits the next word."""
 from __future__ import annotations
 
 import csv
+import re
 import importlib.util
 import subprocess
 import sys
@@ -48,10 +49,19 @@ class ContrastTests(unittest.TestCase):
         self.assertGreater(min(toxic, benign), 0.35 * len(rows))
         texts = [MC.key(r["text"]) for r in rows]
         self.assertEqual(len(texts), len(set(texts)), "a sentence is repeated")
-        held = lines(TOX / "dev-insults.txt") | lines(TOX / "dev-polite.txt") | lines(ROOT / "bench" / "data" / "insults.txt")
+        held = set().union(*(lines(TOX / f) for f in ("dev-insults.txt", "dev-polite.txt", "dev-hate.txt",
+                                                        "dev-group-benign.txt")), lines(ROOT / "bench" / "data" / "insults.txt"))
         self.assertFalse(held & set(texts))
         # "You're a dead man!" against the dev list's "You're a dead man.": the same line.
         self.assertEqual(MC.key("You're a dead man!"), MC.key("You’re a dead man."))
+
+    def test_every_group_of_people_is_named_on_both_sides(self):
+        with open(TOX / "contrast.csv", encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        says = lambda g, text: re.search(rf"\b{re.escape(g)}\b", text, re.I)  # "men" is not in "women"
+        named = lambda label: {g for g in MC.PEOPLE for r in rows if r["label"] == label and says(g, r["text"])}
+        self.assertEqual(named("toxic"), set(MC.PEOPLE))
+        self.assertEqual(named("non-toxic"), set(MC.PEOPLE))
 
     def test_particle_verbs_take_their_object_inside(self):
         self.assertEqual(MC.fill(["I will {v} you"], "v", ["hunt % down", "call"]), ["I will hunt you down", "I will call you"])

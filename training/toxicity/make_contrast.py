@@ -1,14 +1,16 @@
 """Writes contrast.csv: templated training sentences for the toxicity head, toxic and benign in matched frames.
 
-The labelled sources hold few threats or insults in plain prose, and none of the benign sentences that share their
-frames ("I'll call you tonight" beside "I'll kill you tonight"), so a head over mean-pooled states learns profanity and
-slurs, not the act of threatening or insulting someone. Most frames are filled with harmful and with harmless words
-alike, so that only the content decides; some are one-sided (harm verbs on things are harmless only, a few insult
-frames toxic only). Deterministic (seeded); train split only.
+The labelled sources hold few threats, insults or hateful generalisations in plain prose, and none of the benign
+sentences that share their frames ("I'll call you tonight" beside "I'll kill you tonight", "Refugees are our
+neighbours" beside "Refugees are vermin"), so a head over mean-pooled states learns profanity and slurs, not the act of
+threatening, insulting or dehumanising someone. Most frames are filled with harmful and with harmless words alike, so
+that only the content decides; some are one-sided (harm verbs on things and plain reports about groups are harmless
+only, a few insult frames toxic only). Deterministic (seeded); train split only.
 
-The dev lists (dev-insults.txt, dev-polite.txt) and the test list bench/data/insults.txt share the concept's words
-with these frames, and some of their lines can be built from them: no such line is ever drawn (compared without case,
-punctuation or apostrophes). `--overlap` prints how many lines of each list the frames can build.
+The dev lists (dev-insults.txt, dev-polite.txt, dev-hate.txt, dev-group-benign.txt) and the test list
+bench/data/insults.txt share the concept's words with these frames, and some of their lines can be built from them:
+no such line is ever drawn (compared without case, punctuation or apostrophes). `--overlap` prints how many lines of
+each list the frames can build.
 
     python3 training/toxicity/make_contrast.py [--out training/toxicity/contrast.csv] [--per-frame N] [--seed S] [--overlap]
 
@@ -108,6 +110,44 @@ IMPERATIVE_TOXIC = ["Shut up", "Get lost", "Go to hell", "Drop dead", "Piss off"
 IMPERATIVE_KIND = ["Come in", "Sit down", "Have a seat", "Take care", "Enjoy your meal", "Make yourself at home",
                    "Help yourself to tea", "Come back soon", "Say hello to your sister", "Have a good trip"]
 
+# Statements about groups of people: hateful predicates (dehumanising, generalising, calling for exclusion or harm)
+# and harmless ones in the same frames, so that the head learns what is said of a group rather than which group is
+# named; every group appears on both sides. Rejected or negated hate ("It is false that ...") is harmless.
+PEOPLE = ["women", "men", "immigrants", "refugees", "Muslims", "Christians", "Jews", "Hindus", "Sikhs", "atheists",
+          "gay people", "lesbians", "trans people", "black people", "white people", "Asians", "Mexicans",
+          "Africans", "Arabs", "disabled people", "blind people", "old people", "teenagers", "poor people",
+          "foreigners", "Catholics", "Irish people", "Roma", "single mothers", "autistic people"]
+HATE_PRED = ["are animals", "are vermin", "are parasites", "are a cancer", "are less than human", "are inferior",
+             "are filth", "are a disease", "should be exterminated", "should be deported", "should be locked up",
+             "do not deserve to live", "should be wiped out", "are ruining everything", "are criminals",
+             "are scum", "should be banned from this country", "are a burden on society", "are born liars",
+             "are too stupid to vote", "deserve to suffer", "are worthless", "should be kept in cages",
+             "are a stain on humanity", "should be beaten in the streets"]
+KIND_PRED = ["are our neighbours", "are welcome here", "deserve respect", "should have equal rights", "are human beings",
+             "are valued members of this community", "add a lot to this town", "are as capable as anyone",
+             "should feel safe here", "are part of our history", "work in every profession", "deserve a fair hearing",
+             "run many local businesses", "should be treated with dignity", "are just like everyone else",
+             "vote in every election", "have the same dreams as anyone", "are among our best volunteers",
+             "can be found in every walk of life", "deserve to be heard", "should be protected by the law",
+             "are welcome to join the club", "raise families here", "helped build this city", "make great teachers"]
+GROUP_FRAMES = ["{G} {p}", "All {g} {p}", "Honestly, {g} {p}", "Everyone knows {g} {p}", "I think {g} {p}",
+                "The truth is that {g} {p}", "Let's be clear: {g} {p}", "I have always said {g} {p}"]
+# Hate said of a group and rejected, or a verb of feeling toward the group (harmless only / hateful only).
+REJECT_FRAMES = ["It is false that {g} {p}", "Nobody should claim that {g} {p}", "It is hateful to say {g} {p}",
+                 "The study disproves the idea that {g} {p}", "We reject the lie that {g} {p}"]
+# Plain reports that name a group, as clean prose does (harmless only): naming a group is not hateful.
+NEUTRAL_GROUP = ["A new survey of {g} was published this week", "The number of {g} in the city rose last year",
+                 "The charity works with {g} in three counties", "The conference brought together {g} from every region",
+                 "The committee heard evidence from {g} and their families", "Researchers interviewed {g} about housing",
+                 "The exhibition traces the history of {g} in the region", "The new law affects {g} most of all",
+                 "Census figures show where {g} live and work", "The book collects letters written by {g}",
+                 "Local schools asked {g} to share their stories", "The clinic opened late for {g} who work days"]
+HATE_FEELING = ["I hate", "I despise", "I loathe", "I can't stand", "I am sick of", "Get rid of", "Kick out all the",
+                "Nobody wants", "Death to", "Deport all"]
+KIND_FEELING = ["I love", "I admire", "I respect", "I support", "I am proud of", "Let's welcome", "Stand up for",
+                "Everybody needs", "Thank you to", "We celebrate"]
+
+
 
 def fill(frames, key, words, tails=("",)):
     # "hunt % down": a particle verb takes its object inside ("hunt you down").
@@ -138,6 +178,7 @@ def candidates():
     kind = [f.format(a=a, n=n) for f, a, n in itertools.product(INSULT_FRAMES[:7], KIND_ADJ, KIND_NOUN)]
     role = lambda frames, nouns: [f.format(r=r, g=g, n=n, x=x) for f in frames for r in ROLE for g in GROUP
                                   for n in nouns for x in THING]
+    about = lambda frames, preds: [f.format(g=g, G=g[0].upper() + g[1:], p=p) for f in frames for g in PEOPLE for p in preds]
     indirect = lambda frames: [f.format(when=w, event=e).replace("  ", " ").strip() for f in frames for w in WHEN
                                for e in EVENT]
     groups = [  # (label, sentences, share of per_frame)
@@ -150,6 +191,11 @@ def candidates():
         (0, fill(THING_FRAMES, "t", HARM_ON_THINGS), 2),
         (1, indirect(INDIRECT_TOXIC), 0.5), (0, indirect(INDIRECT_KIND), 0.5),
         (1, role(ROLE_TOXIC, INSULT_NOUN), 1), (0, role(ROLE_KIND, KIND_NOUN), 1),
+        (1, about(GROUP_FRAMES, HATE_PRED), 1.5), (0, about(GROUP_FRAMES, KIND_PRED), 1.5),
+        (0, about(REJECT_FRAMES, HATE_PRED), 0.5),
+        (0, [f.format(g=g) for f in NEUTRAL_GROUP for g in PEOPLE], 1.5),
+        (1, [f"{f} {g}" for f in HATE_FEELING for g in PEOPLE], 0.5),
+        (0, [f"{f} {g}" for f in KIND_FEELING for g in PEOPLE], 0.5),
     ]
     return [(y, [with_articles(s) for s in group], share) for y, group, share in groups]
 
@@ -168,7 +214,8 @@ def sentences(per_frame: int, rng: random.Random, held: set[str] = frozenset()):
 def held_lines() -> dict[str, set[str]]:
     """The keys of the dev lists and the test list, by file."""
     here = Path(__file__)
-    paths = [here.with_name("dev-insults.txt"), here.with_name("dev-polite.txt"),
+    paths = [here.with_name("dev-insults.txt"), here.with_name("dev-polite.txt"), here.with_name("dev-hate.txt"),
+             here.with_name("dev-group-benign.txt"),
              here.resolve().parents[2] / "bench" / "data" / "insults.txt"]
     return {p.name: {key(l) for l in p.read_text(encoding="utf-8").splitlines() if l.strip() and not l.startswith("#")}
             for p in paths if p.exists()}

@@ -6,8 +6,8 @@
  * - the Davidson tweets of `<data>/toxicity/` (classes 0 and 1 toxic, 2 not), split by the same rule;
  * - clean prose sentences from the corpus shards (`<data>/corpus/*.jsonl.xz`) as non-toxic, sampled by a hash so
  *   that every run takes the same ones; the same rule splits them into train / dev / test;
- * - optionally, the templated contrast sentences of `training/toxicity/contrast.csv` (threats and insults beside
- *   harmless sentences in the same frames), training rows only.
+ * - optionally, the templated contrast sentences of `training/toxicity/contrast.csv` (threats, insults and hateful
+ *   statements about groups beside harmless sentences in the same frames), training rows only.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

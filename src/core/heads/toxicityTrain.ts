@@ -26,9 +26,14 @@ export interface ToxicityTrainOptions extends RecipeOptions {
   metricsPath?: string;
   /** The insult list of the benchmark (skipped when absent). */
   insultsPath?: string;
-  /** Dev lists (training/toxicity/): insults and threats that should be flagged, polite sentences that should not. */
+  /**
+   * Dev lists (training/toxicity/): insults and threats, and hateful statements about groups, that should be flagged;
+   * polite sentences, and harmless sentences about groups, that should not.
+   */
   devInsultsPath?: string;
   devPolitePath?: string;
+  devHatePath?: string;
+  devGroupBenignPath?: string;
 }
 
 /**
@@ -123,6 +128,8 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   };
   const devInsults = await listRate(o.devInsultsPath);
   const devPolite = await listRate(o.devPolitePath);
+  const devHate = await listRate(o.devHatePath);
+  const devGroupBenign = await listRate(o.devGroupBenignPath);
   let bench: ToxicityBench | undefined;
   if (o.insultsPath) bench = await benchToxicity(engine, head, { dataDir: o.dataDir, insultsPath: o.insultsPath });
   const report = {
@@ -143,8 +150,19 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
           },
         }
       : {}),
-    ...(devInsults || devPolite
-      ? { dev_lists: { insult_recall: devInsults?.flagged, insults: devInsults?.n, polite_flagged: devPolite?.flagged, polite: devPolite?.n } }
+    ...(devInsults || devPolite || devHate || devGroupBenign
+      ? {
+          dev_lists: {
+            insult_recall: devInsults?.flagged,
+            insults: devInsults?.n,
+            polite_flagged: devPolite?.flagged,
+            polite: devPolite?.n,
+            hate_recall: devHate?.flagged,
+            hate: devHate?.n,
+            group_benign_flagged: devGroupBenign?.flagged,
+            group_benign: devGroupBenign?.n,
+          },
+        }
       : {}),
     test_by_source: splitFigures('test'),
     dev_by_source: splitFigures('dev'),
