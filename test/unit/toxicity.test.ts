@@ -84,36 +84,30 @@ describe('toxicity: the shipped head on the sentences of issue 20', function () 
     }
   });
 
-  it('flags the dev list of threats and insults and few of the polite sentences written beside it', async () => {
-    // training/toxicity/: written apart from the test list (bench/data/insults.txt) and the contrast sentences.
+  /** The shipped head's p(toxic) on each line of a dev list of training/toxicity/, and its threshold. */
+  const devList = async (name: string) => {
     const e = await engine();
     const head = ClassifierHead.forEngine(e, 'toxicity');
-    const rate = async (name: string) => {
-      const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
-      assert.ok(lines.length >= 60, name);
-      return flaggedShare((await head.classify(e, lines)).map((q) => q[1]), head.meta.threshold!);
-    };
-    const insults = await rate('dev-insults.txt');
-    const polite = await rate('dev-polite.txt');
-    assert.ok(insults >= 0.75, `dev insults flagged: ${insults}`);
-    assert.ok(polite <= 0.1, `dev polite sentences flagged: ${polite}`);
+    const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
+    assert.ok(lines.length >= 50, name);
+    return { p: (await head.classify(e, lines)).map((q) => q[1]), t: head.meta.threshold! };
+  };
+
+  it('flags the dev list of threats and insults and few of the polite sentences written beside it', async () => {
+    // Written apart from the test list (bench/data/insults.txt) and the contrast sentences.
+    const insults = await devList('dev-insults.txt');
+    const polite = await devList('dev-polite.txt');
+    assert.ok(flaggedShare(insults.p, insults.t) >= 0.75, `dev insults flagged: ${flaggedShare(insults.p, insults.t)}`);
+    assert.ok(flaggedShare(polite.p, polite.t) <= 0.1, `dev polite sentences flagged: ${flaggedShare(polite.p, polite.t)}`);
   });
 
   it('tells hateful statements about groups of people from harmless sentences that name the same groups', async () => {
-    // training/toxicity/dev-hate.txt and dev-group-benign.txt: written apart from the contrast sentences' frames.
-    const e = await engine();
-    const head = ClassifierHead.forEngine(e, 'toxicity');
-    const p = async (name: string) => {
-      const lines = readInsults(join(ROOT, 'training', 'toxicity', name));
-      assert.ok(lines.length >= 50, name);
-      return (await head.classify(e, lines)).map((q) => q[1]);
-    };
-    const hate = await p('dev-hate.txt');
-    const benign = await p('dev-group-benign.txt');
-    const t = head.meta.threshold!;
-    assert.ok(flaggedShare(hate, t) >= 0.45, `hateful statements flagged: ${flaggedShare(hate, t)}`);
-    assert.ok(flaggedShare(benign, t) <= 0.12, `harmless statements about groups flagged: ${flaggedShare(benign, t)}`);
-    const a = auroc([...hate, ...benign], [...hate.map(() => true), ...benign.map(() => false)]);
+    // Written apart from the contrast sentences' frames.
+    const hate = await devList('dev-hate.txt');
+    const benign = await devList('dev-group-benign.txt');
+    assert.ok(flaggedShare(hate.p, hate.t) >= 0.45, `hateful statements flagged: ${flaggedShare(hate.p, hate.t)}`);
+    assert.ok(flaggedShare(benign.p, benign.t) <= 0.12, `harmless statements about groups flagged: ${flaggedShare(benign.p, benign.t)}`);
+    const a = auroc([...hate.p, ...benign.p], [...hate.p.map(() => true), ...benign.p.map(() => false)]);
     assert.ok(a >= 0.85, `AUROC ${a}`);
   });
 
