@@ -112,7 +112,7 @@ IMPERATIVE_KIND = ["Come in", "Sit down", "Have a seat", "Take care", "Enjoy you
 
 # Statements about groups of people: hateful predicates (dehumanising, generalising, calling for exclusion or harm)
 # and harmless ones in the same frames, so that the head learns what is said of a group rather than which group is
-# named; every group appears on both sides. Rejected or negated hate ("It is false that ...") is harmless.
+# named; every group appears on both sides.
 PEOPLE = ["women", "men", "immigrants", "refugees", "Muslims", "Christians", "Jews", "Hindus", "Sikhs", "atheists",
           "gay people", "lesbians", "trans people", "black people", "white people", "Asians", "Mexicans",
           "Africans", "Arabs", "disabled people", "blind people", "old people", "teenagers", "poor people",
@@ -132,7 +132,7 @@ KIND_PRED = ["are our neighbours", "are welcome here", "deserve respect", "shoul
              "are welcome to join the club", "raise families here", "helped build this city", "make great teachers"]
 GROUP_FRAMES = ["{G} {p}", "All {g} {p}", "Honestly, {g} {p}", "Everyone knows {g} {p}", "I think {g} {p}",
                 "The truth is that {g} {p}", "Let's be clear: {g} {p}", "I have always said {g} {p}"]
-# Hate said of a group and rejected, or a verb of feeling toward the group (harmless only / hateful only).
+# Hate said of a group only to reject it (harmless only).
 REJECT_FRAMES = ["It is false that {g} {p}", "Nobody should claim that {g} {p}", "It is hateful to say {g} {p}",
                  "The study disproves the idea that {g} {p}", "We reject the lie that {g} {p}"]
 # Plain reports that name a group, as clean prose does (harmless only): naming a group is not hateful.
@@ -142,11 +142,11 @@ NEUTRAL_GROUP = ["A new survey of {g} was published this week", "The number of {
                  "The exhibition traces the history of {g} in the region", "The new law affects {g} most of all",
                  "Census figures show where {g} live and work", "The book collects letters written by {g}",
                  "Local schools asked {g} to share their stories", "The clinic opened late for {g} who work days"]
+# A verb of feeling or an order toward a whole group, hateful and harmless.
 HATE_FEELING = ["I hate", "I despise", "I loathe", "I can't stand", "I am sick of", "Get rid of", "Kick out all the",
                 "Nobody wants", "Death to", "Deport all"]
 KIND_FEELING = ["I love", "I admire", "I respect", "I support", "I am proud of", "Let's welcome", "Stand up for",
                 "Everybody needs", "Thank you to", "We celebrate"]
-
 
 
 def fill(frames, key, words, tails=("",)):
