@@ -342,6 +342,16 @@ describe('toxicity: data', function () {
     assert.match(bad.stderr, /--dump-rows needs a value/);
   });
 
+  it('a missing dev list stops the recipe at once, before any row is read or embedded', () => {
+    const out = join(tmp, 'never.json');
+    const r = cli(['discrim', 'train', '--recipe', 'toxicity', '--out', out, '--data-dir', join(ROOT, '..', 'shared', 'data'),
+      '--dev-hate', join(tmp, 'no-such-list.txt')]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /no dev list at .*no-such-list\.txt/);
+    assert.doesNotMatch(r.stderr, /collected|embedding/);
+    assert.ok(!existsSync(out));
+  });
+
   it('a 220 MB quoted field is refused with a clear error, not a crash', async () => {
     const p = await hugeCsv('huge.csv', 220);
     await assert.rejects(() => readLabeledFile(p, { textCol: 'text', labelCol: 'label' }), /is over 1048576 bytes; the file is refused/);

@@ -3,9 +3,11 @@
  * {@link ./toxicityRecipe} end to end on the engine's model, then the benchmark of {@link ./toxicityEval}; writes
  * the head and its metrics atomically, only when everything succeeded.
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { ClassifierHead, engineFingerprint, requireHidden, writeFileAtomic } from './discriminator';
 import type { Engine } from '../engine';
+import { InputError } from '../errors';
 import { ownValue } from '../ownKey';
 import { GENERAL_SOURCES } from './toxicityData';
 import { flaggedShare } from './metrics';
@@ -63,6 +65,17 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   const t0 = Date.now();
   requireHidden(engine);
   const log = o.log ?? (() => undefined);
+  // The dev lists are read first, so that a wrong path stops the run before minutes of embedding.
+  const devLines = (path: string | undefined) => {
+    if (!path) return undefined;
+    if (!existsSync(path)) throw new InputError(`no dev list at ${path}`, 'ENOENT');
+    return readInsults(path);
+  };
+  const devInsultLines = devLines(o.devInsultsPath);
+  const devPoliteLines = devLines(o.devPolitePath);
+  const devHateLines = devLines(o.devHatePath);
+  const devGroupBenignLines = devLines(o.devGroupBenignPath);
+  if (o.insultsPath && !existsSync(o.insultsPath)) throw new InputError(`no insult list at ${o.insultsPath}`, 'ENOENT');
   const rows = await collectToxicityRows(o);
   log(`collected ${rows.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const { X, F } = await embedRows(engine, rows, o);
@@ -120,16 +133,15 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     training,
   });
   // The dev lists: reported, for choosing the recipe's settings; nothing is fitted on them.
-  const listRate = async (path: string | undefined) => {
-    if (!path) return undefined;
-    const lines = readInsults(path);
+  const listRate = async (lines: string[] | undefined) => {
+    if (!lines) return undefined;
     const probs = await head.classify(engine, lines);
     return { n: lines.length, flagged: flaggedShare(probs.map((q) => q[1]), fit.threshold) };
   };
-  const devInsults = await listRate(o.devInsultsPath);
-  const devPolite = await listRate(o.devPolitePath);
-  const devHate = await listRate(o.devHatePath);
-  const devGroupBenign = await listRate(o.devGroupBenignPath);
+  const devInsults = await listRate(devInsultLines);
+  const devPolite = await listRate(devPoliteLines);
+  const devHate = await listRate(devHateLines);
+  const devGroupBenign = await listRate(devGroupBenignLines);
   let bench: ToxicityBench | undefined;
   if (o.insultsPath) bench = await benchToxicity(engine, head, { dataDir: o.dataDir, insultsPath: o.insultsPath });
   const report = {
