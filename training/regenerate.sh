@@ -26,8 +26,4 @@ $PY scripts/calibrate-margins.py "$RESULTS/edit_gains.json" "$OUT/verify_margins
 
 # The toxicity head on the new hidden states (npm run head:toxicity, for this folder).
 npm run build --silent
-mkdir -p "$OUT/discriminators/toxicity"
-node dist/cli.js discrim train --recipe toxicity --data-dir ../shared/data --insults bench/data/insults.txt --threads 2 \
-  --contrast training/toxicity/contrast.csv --dev-insults training/toxicity/dev-insults.txt \
-  --dev-polite training/toxicity/dev-polite.txt --dev-hate training/toxicity/dev-hate.txt \
-  --dev-group-benign training/toxicity/dev-group-benign.txt --model "$OUT" --out "$OUT/discriminators/toxicity/head.json" --metrics "$OUT/discriminators/toxicity/metrics.json"
+bash training/head-toxicity.sh "$OUT"

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { binaryMacroF1, ClassifierHead, classificationMetrics, ClassMetrics, MAX_HEAD_TOKENS, proseSentences } from '../core/heads/discriminator';
 import { LayerSpec, layerProblem, POOLINGS, Pooling } from '../core/heads/embedding';
 import { benchLines } from '../core/heads/toxicityEval';
-import { dumpToxicityRows, trainToxicityRecipe } from '../core/heads/toxicityTrain';
+import { DEV_LISTS, dumpToxicityRows, trainToxicityRecipe } from '../core/heads/toxicityTrain';
 import { parseLabelMap, readLabeledFile, splitOf } from '../core/heads/dataset';
 import { mapLabels, trainFromFile } from '../core/heads/training';
 import { InputError, PlausibilityError } from '../core/errors';
@@ -48,10 +48,7 @@ export const DISCRIM_VALUE_FLAGS = [
   'layer',
   'insults',
   'contrast',
-  'dev-insults',
-  'dev-polite',
-  'dev-hate',
-  'dev-group-benign',
+  ...DEV_LISTS.map((d) => d.option),
   'dump-rows',
   // generate --steer-head (src/cli/steer.ts)
   'steer-head',
@@ -169,10 +166,7 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
     metricsPath: str(c, 'metrics'),
     insultsPath: str(c, 'insults'),
     contrastPath: str(c, 'contrast'),
-    devInsultsPath: str(c, 'dev-insults'),
-    devPolitePath: str(c, 'dev-polite'),
-    devHatePath: str(c, 'dev-hate'),
-    devGroupBenignPath: str(c, 'dev-group-benign'),
+    devLists: Object.fromEntries(DEV_LISTS.map((d) => [d.option, str(c, d.option)])),
     pooling: pooling as Pooling | undefined,
     layer,
     maxTokens: maxTokensOption(c),
@@ -184,11 +178,10 @@ async function cmdTrainRecipe(c: Common): Promise<number> {
   if (c.format === 'json') c.out.json(r.report);
   else {
     c.out.line(`trained "toxicity" (threshold ${r.head.meta.threshold}); wrote ${out}`);
-    const dl = r.report.dev_lists;
-    if (dl?.insult_recall !== undefined) c.out.line(`dev_insult_recall=${dl.insult_recall.toFixed(4)}`);
-    if (dl?.polite_flagged !== undefined) c.out.line(`dev_polite_flagged=${dl.polite_flagged.toFixed(4)}`);
-    if (dl?.hate_recall !== undefined) c.out.line(`dev_hate_recall=${dl.hate_recall.toFixed(4)}`);
-    if (dl?.group_benign_flagged !== undefined) c.out.line(`dev_group_benign_flagged=${dl.group_benign_flagged.toFixed(4)}`);
+    for (const d of DEV_LISTS) {
+      const share = r.report.dev_lists?.[d.share];
+      if (share !== undefined) c.out.line(`dev_${d.share}=${share.toFixed(4)}`);
+    }
     if (r.bench) for (const l of benchLines(r.bench)) c.out.line(l);
   }
   return 0;

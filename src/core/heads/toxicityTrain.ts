@@ -28,15 +28,23 @@ export interface ToxicityTrainOptions extends RecipeOptions {
   metricsPath?: string;
   /** The insult list of the benchmark (skipped when absent). */
   insultsPath?: string;
-  /**
-   * Dev lists (training/toxicity/): insults and threats, and hateful statements about groups, that should be flagged;
-   * polite sentences, and harmless sentences about groups, that should not.
-   */
-  devInsultsPath?: string;
-  devPolitePath?: string;
-  devHatePath?: string;
-  devGroupBenignPath?: string;
+  /** Paths of the dev lists to report, by their option name (see {@link DEV_LISTS}). */
+  devLists?: Partial<Record<DevListOption, string>>;
 }
+
+/**
+ * The dev lists of training/toxicity/, reported and never fitted: insults and threats, and hateful statements about
+ * groups, that should be flagged; polite sentences, and harmless sentences about groups, that should not. Each has
+ * its CLI option (`--dev-insults FILE`) and the keys of its flagged share and its line count in metrics.json's
+ * `dev_lists`.
+ */
+export const DEV_LISTS = [
+  { option: 'dev-insults', share: 'insult_recall', count: 'insults' },
+  { option: 'dev-polite', share: 'polite_flagged', count: 'polite' },
+  { option: 'dev-hate', share: 'hate_recall', count: 'hate' },
+  { option: 'dev-group-benign', share: 'group_benign_flagged', count: 'group_benign' },
+] as const;
+export type DevListOption = (typeof DEV_LISTS)[number]['option'];
 
 /**
  * The recipe's rows as JSON Lines of `{ids, label, source, split, weight, general}`, ids as the head reads them (no
@@ -66,15 +74,12 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
   requireHidden(engine);
   const log = o.log ?? (() => undefined);
   // The dev lists are read first, so that a wrong path stops the run before minutes of embedding.
-  const devLines = (path: string | undefined) => {
-    if (!path) return undefined;
+  const devLists = DEV_LISTS.flatMap((d) => {
+    const path = o.devLists?.[d.option];
+    if (!path) return [];
     if (!existsSync(path)) throw new InputError(`no dev list at ${path}`, 'ENOENT');
-    return readInsults(path);
-  };
-  const devInsultLines = devLines(o.devInsultsPath);
-  const devPoliteLines = devLines(o.devPolitePath);
-  const devHateLines = devLines(o.devHatePath);
-  const devGroupBenignLines = devLines(o.devGroupBenignPath);
+    return [{ ...d, lines: readInsults(path) }];
+  });
   if (o.insultsPath && !existsSync(o.insultsPath)) throw new InputError(`no insult list at ${o.insultsPath}`, 'ENOENT');
   const rows = await collectToxicityRows(o);
   log(`collected ${rows.length} rows in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -133,15 +138,12 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
     training,
   });
   // The dev lists: reported, for choosing the recipe's settings; nothing is fitted on them.
-  const listRate = async (lines: string[] | undefined) => {
-    if (!lines) return undefined;
-    const probs = await head.classify(engine, lines);
-    return { n: lines.length, flagged: flaggedShare(probs.map((q) => q[1]), fit.threshold) };
-  };
-  const devInsults = await listRate(devInsultLines);
-  const devPolite = await listRate(devPoliteLines);
-  const devHate = await listRate(devHateLines);
-  const devGroupBenign = await listRate(devGroupBenignLines);
+  const devFigures: Record<string, number> = {};
+  for (const d of devLists) {
+    const probs = await head.classify(engine, d.lines);
+    devFigures[d.share] = flaggedShare(probs.map((q) => q[1]), fit.threshold);
+    devFigures[d.count] = d.lines.length;
+  }
   let bench: ToxicityBench | undefined;
   if (o.insultsPath) bench = await benchToxicity(engine, head, { dataDir: o.dataDir, insultsPath: o.insultsPath });
   const report = {
@@ -162,20 +164,7 @@ export async function trainToxicityRecipe(engine: Engine, o: ToxicityTrainOption
           },
         }
       : {}),
-    ...(devInsults || devPolite || devHate || devGroupBenign
-      ? {
-          dev_lists: {
-            insult_recall: devInsults?.flagged,
-            insults: devInsults?.n,
-            polite_flagged: devPolite?.flagged,
-            polite: devPolite?.n,
-            hate_recall: devHate?.flagged,
-            hate: devHate?.n,
-            group_benign_flagged: devGroupBenign?.flagged,
-            group_benign: devGroupBenign?.n,
-          },
-        }
-      : {}),
+    ...(devLists.length ? { dev_lists: devFigures } : {}),
     test_by_source: splitFigures('test'),
     dev_by_source: splitFigures('dev'),
     training: { ...training, seconds: (Date.now() - t0) / 1000 },
