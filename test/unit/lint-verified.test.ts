@@ -32,6 +32,7 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Agreement: the verb form for the determiner and noun before it.
   { text: 'This rule have a strong effect on small farms.', rule: 'plausibility/word-choice', fixed: 'This rule has a strong effect on small farms.' },
   { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
+  { text: 'Our volunteers recorded two thousand sightings. Most of them was common species, such as teal and lapwing.', rule: 'plausibility/word-choice', fixed: 'Our volunteers recorded two thousand sightings. Most of them were common species, such as teal and lapwing.' },
   // A noun's number for the quantity before it.
   { text: 'There are several reason for the delay.', rule: 'plausibility/word-choice', fixed: 'There are several reasons for the delay.' },
   // "a" or "an" for the sound after it.
@@ -448,6 +449,22 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('Most of these systems runs on electricity.'), [['runs', 'run']], 'a quantity of a plural');
     assert.deepEqual(await proposed('One of the systems runs on electricity.'), [], '"one of" is singular');
     assert.deepEqual(await proposed('Two of the integration tests was slow.'), [['was', 'were']], 'a number of a plural');
+    assert.deepEqual(await proposed('The weather were mild all month.'), [['were', 'was']], 'a mass noun is singular');
+    assert.deepEqual(await proposed('This information are out of date.'), [['are', 'is']]);
+    assert.deepEqual(await proposed('The staff were friendly.'), [], 'a collective noun takes either number');
+    assert.deepEqual(await proposed('If the weather were warmer, we would swim.'), [], 'the subjunctive "were"');
+  });
+
+  it('tries the verb form that agrees with a quantity of a plural pronoun', async () => {
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('Most of them was common species.'), [['was', 'were']]);
+    assert.deepEqual(await proposed('In the end, some of us was late.'), [['was', 'were']], 'after a comma');
+    assert.deepEqual(await proposed('Each of them have a key.'), [['have', 'has']], '"each of" is singular');
+    assert.deepEqual(await proposed('All of them also has a key.'), [['has', 'have']], 'an adverb between');
+    assert.deepEqual(await proposed('Most of them were common species.'), [], 'already agrees');
+    assert.deepEqual(await proposed('Some of these games are old.'), [], '"these" before a noun');
+    assert.deepEqual(await proposed('Some of these is wrong.'), [['is', 'are']], '"these" standing alone');
+    assert.deepEqual(await proposed('I think most of them was lost.'), [], 'a quantity inside a clause may be an object');
   });
 
   it("tries the noun's number for the quantity or determiner before it, and leaves a noun phrase that agrees alone", async () => {

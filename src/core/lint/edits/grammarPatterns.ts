@@ -16,6 +16,17 @@ const NUMBER_WORDS = ['two', 'three', 'four', 'five', 'six', 'seven', 'eight', '
  * of the tests is" agrees with "one").
  */
 const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 'several', 'few', 'both', 'half', 'lots', 'plenty', ...NUMBER_WORDS, 'dozens', 'hundreds', 'thousands', 'millions']);
+/**
+ * Nouns that are singular whatever their sense ("the weather were", "this information are"): a learner may take them
+ * for plurals. Collective nouns are left out, since either number is right after them ("the staff were").
+ */
+const MASS_NOUNS: ReadonlySet<string> = new Set(['advice', 'information', 'equipment', 'furniture', 'weather', 'knowledge', 'evidence', 'homework', 'luggage', 'baggage', 'traffic', 'pollution', 'progress', 'research', 'news', 'scenery', 'machinery', 'software', 'feedback', 'behaviour', 'behavior', 'violence', 'unemployment', 'transportation', 'accommodation']);
+/** Plural pronouns after "of" in a quantity ("most of them", "some of us"). */
+const PLURAL_OBJECT_PRONOUNS: ReadonlySet<string> = new Set(['them', 'us', 'these', 'those']);
+/** Auxiliaries of either number: after "these" or "those" only they show the word is a verb ("some of these games"). */
+const NUMBER_AUXILIARIES = /^(is|are|was|were|has|have|does|do)$/;
+/** Quantities of one ("one of them", "each of us"), whose verb is singular. */
+const SINGLE_PARTS: ReadonlySet<string> = new Set(['one', 'each']);
 /** Determiners of a plural noun: the noun after them is not a singular subject ("these sheep"). */
 const PLURAL_DETERMINERS: ReadonlySet<string> = new Set(['these', 'those', 'many', 'several', 'both', 'few']);
 
@@ -99,13 +110,36 @@ function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon):
     const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
     if ((PREPOSITIONS.has(before) && !partitive) || /^(and|or|nor)$/.test(before)) continue;
     const plural = lex.singularOf(noun) !== undefined;
-    if (!plural && (!lex.hasPlural(noun) || PLURAL_DETERMINERS.has(det))) continue;
+    if (!plural && ((!lex.hasPlural(noun) && !MASS_NOUNS.has(noun.toLowerCase())) || PLURAL_DETERMINERS.has(det))) continue;
     // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
     if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
     const to = lex.agreementForm(words[i].text, plural);
     // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
     if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
     if (to) out.push({ op: 'replace', i, to, kind: 'agreement' });
+  }
+  return out;
+}
+
+/**
+ * Agreement after a quantity of a plural pronoun: "most of them was" (the quantity is plural), "each of us have" (it is
+ * one). The verb comes right after the pronoun, or after "also", "still" or a -ly adverb. A word the sentence opens
+ * before the quantity may make it an object ("I saw most of them were gone"): only a quantity that opens the sentence or
+ * follows a comma is taken as the subject.
+ */
+function pronounPartitiveChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let q = 0; q + 3 < words.length; q++) {
+    const quantity = words[q].text.toLowerCase();
+    const plural = PARTITIVES.has(quantity);
+    if ((!plural && !SINGLE_PARTS.has(quantity)) || words[q + 1].text !== 'of' || !PLURAL_OBJECT_PRONOUNS.has(words[q + 2].text)) continue;
+    if (q > 0 && !/,\s*$/.test(sentence.slice(words[q - 1].end, words[q].start))) continue;
+    if (!spaced(sentence, words, q, q + 1) || !spaced(sentence, words, q + 1, q + 2) || !spaced(sentence, words, q + 2, q + 3)) continue;
+    let v = q + 3;
+    if (v + 1 < words.length && /^(also|still|\p{Ll}+ly)$/u.test(words[v].text) && spaced(sentence, words, v, v + 1)) v++;
+    if (/^th[eo]se$/.test(words[q + 2].text) && !NUMBER_AUXILIARIES.test(words[v].text)) continue;
+    const to = lex.agreementForm(words[v].text, plural);
+    if (to) out.push({ op: 'replace', i: v, to, kind: 'agreement' });
   }
   return out;
 }
@@ -343,6 +377,7 @@ function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
 /** The patterns, in the order their candidates are proposed. */
 export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
   agreementChanges,
+  pronounPartitiveChanges,
   nounNumberChanges,
   articleChanges,
   baseFormChanges,
