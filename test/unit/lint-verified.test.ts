@@ -32,6 +32,8 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Agreement: the verb form for the determiner and noun before it.
   { text: 'This rule have a strong effect on small farms.', rule: 'plausibility/word-choice', fixed: 'This rule has a strong effect on small farms.' },
   { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
+  { text: 'The quality of the products are poor.', rule: 'plausibility/word-choice', fixed: 'The quality of the products is poor.' },
+  { text: 'There are a problem with the printer.', rule: 'plausibility/word-choice', fixed: 'There is a problem with the printer.' },
   { text: 'Our volunteers recorded two thousand sightings. Most of them was common species, such as teal and lapwing.', rule: 'plausibility/word-choice', fixed: 'Our volunteers recorded two thousand sightings. Most of them were common species, such as teal and lapwing.' },
   // A noun's number for the quantity before it.
   { text: 'There are several reason for the delay.', rule: 'plausibility/word-choice', fixed: 'There are several reasons for the delay.' },
@@ -453,6 +455,33 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('This information are out of date.'), [['are', 'is']]);
     assert.deepEqual(await proposed('The staff were friendly.'), [], 'a collective noun takes either number');
     assert.deepEqual(await proposed('If the weather were warmer, we would swim.'), [], 'the subjunctive "were"');
+  });
+
+  it('tries the verb form that agrees with the head of a subject before its prepositional phrase', async () => {
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('The quality of the products are poor.'), [['are', 'is']]);
+    assert.deepEqual(await proposed('First, the section on costs need a summary.'), [['need', 'needs']], 'an inner noun without a determiner');
+    assert.deepEqual(await proposed('The students in the morning class was late.'), [['was', 'were']]);
+    assert.deepEqual(await proposed('The quality of the products is poor.'), [], 'already agrees');
+    assert.deepEqual(await proposed('A number of people are waiting.'), [], 'a quantity: the verb follows the noun after "of"');
+    assert.deepEqual(await proposed('The rest of the books were lost.'), []);
+  });
+
+  it('tries the verb form that agrees with the noun a relative clause describes', async () => {
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('We need a tool that convert the files.'), [['convert', 'converts']]);
+    assert.deepEqual(await proposed('The people who lives here are kind.'), [['lives', 'live']]);
+    assert.deepEqual(await proposed('We read the reports that show the trend.'), [], 'already agrees');
+  });
+
+  it('tries "is" or "are" after an existential "there" for the number of what follows', async () => {
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('There is a few points to fix.'), [['is', 'are']]);
+    assert.deepEqual(await proposed('There was several reasons for it.'), [['was', 'were']]);
+    assert.deepEqual(await proposed('There are a problem with the printer.'), [['are', 'is']]);
+    assert.deepEqual(await proposed('There are a lot of people here.'), [], '"a lot of" leaves the number to its noun');
+    assert.deepEqual(await proposed('There are an estimated 300 species.'), [], 'a count of many');
+    assert.deepEqual(await proposed('If there were a fire, we would leave.'), [], 'the subjunctive "were"');
   });
 
   it('tries the verb form that agrees with a quantity of a plural pronoun', async () => {

@@ -21,6 +21,11 @@ const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 
  * for plurals. Collective nouns are left out, since either number is right after them ("the staff were").
  */
 const MASS_NOUNS: ReadonlySet<string> = new Set(['advice', 'information', 'equipment', 'furniture', 'weather', 'knowledge', 'evidence', 'homework', 'luggage', 'baggage', 'traffic', 'pollution', 'progress', 'research', 'news', 'scenery', 'machinery', 'software', 'feedback', 'behaviour', 'behavior', 'violence', 'unemployment', 'transportation', 'accommodation']);
+/**
+ * Nouns of quantity or kind whose verb follows the noun after "of" ("a number of people are", "the rest of the books
+ * were", "the kind of people who are"), and which may stand for many ("a lot", "a couple").
+ */
+const QUANTITY_HEADS: ReadonlySet<string> = new Set(['number', 'lot', 'lots', 'majority', 'minority', 'rest', 'bulk', 'half', 'third', 'quarter', 'percent', 'percentage', 'proportion', 'fraction', 'part', 'couple', 'variety', 'range', 'series', 'host', 'handful', 'group', 'set', 'pair', 'total', 'kind', 'sort', 'type', 'plenty', 'remainder', 'dozen', 'hundred', 'thousand', 'million', 'billion', 'none', 'one', 'each', 'any', 'all', 'some', 'most', 'family', 'team', 'crowd', 'staff', 'class', 'committee', 'government', 'public', 'audience', 'board', 'jury', 'panel', 'council', 'band', 'company', 'army', 'police', 'collection', 'list', 'pile', 'bunch', 'mass', 'amount']);
 /** Plural pronouns after "of" in a quantity ("most of them", "some of us"). */
 const PLURAL_OBJECT_PRONOUNS: ReadonlySet<string> = new Set(['them', 'us', 'these', 'those']);
 /** Auxiliaries of either number: after "these" or "those" only they show the word is a verb ("some of these games"). */
@@ -91,35 +96,123 @@ function beforeOpenWord(sentence: string, words: PatternWord[], k: number): bool
 function agreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let i = 2; i < words.length; i++) {
-    const noun = words[i - 1].text;
-    // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
-    // reports that show").
-    let detAt: number | undefined;
-    for (let d = i - 2; d >= Math.max(0, i - 4) && modifier(sentence, words, d + 1); d--) {
-      if (DETERMINERS.has(words[d].text.toLowerCase())) {
-        detAt = d;
-        break;
-      }
-    }
-    if (detAt === undefined || !spaced(sentence, words, detAt, detAt + 1)) continue;
-    const det = words[detAt].text.toLowerCase();
+    const np = nounPhraseAt(sentence, words, i - 1, lex);
     // A noun phrase after a preposition is not the subject ("the plectra in this instrument are"), unless a
     // quantity of it is ("most of these systems runs"); one after "and" is the last of several ("the weights, the
     // optimizer state and the loss stay").
-    const before = detAt > 0 ? words[detAt - 1].text.toLowerCase() : '';
-    const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
-    if ((PREPOSITIONS.has(before) && !partitive) || /^(and|or|nor)$/.test(before)) continue;
-    const plural = lex.singularOf(noun) !== undefined;
-    if (!plural && ((!lex.hasPlural(noun) && !MASS_NOUNS.has(noun.toLowerCase())) || PLURAL_DETERMINERS.has(det))) continue;
-    // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
-    if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) continue;
-    const to = lex.agreementForm(words[i].text, plural);
-    // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
-    if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) continue;
-    if (to) out.push({ op: 'replace', i, to, kind: 'agreement' });
+    if (!np || !opensSubject(words, np.detAt)) continue;
+    const edit = verbAgreeing(sentence, words, i, np.plural, lex);
+    if (edit) out.push(edit);
   }
   return out;
 }
+
+/**
+ * The number of the noun phrase that ends at word `k` and opens with a determiner, with at most two modifiers between
+ * ("the new reports": plural; "this information": singular), or none where the noun's number is unknown.
+ */
+function nounPhraseAt(sentence: string, words: PatternWord[], k: number, lex: Lexicon): { plural: boolean; detAt: number } | undefined {
+  if (k < 1) return undefined;
+  // The nearest determiner before the noun with only modifiers between (a closed-class word is no noun: "the
+  // reports that show").
+  let detAt: number | undefined;
+  for (let d = k - 1; d >= Math.max(0, k - 3) && modifier(sentence, words, d + 1); d--) {
+    if (DETERMINERS.has(words[d].text.toLowerCase())) {
+      detAt = d;
+      break;
+    }
+  }
+  if (detAt === undefined || !spaced(sentence, words, detAt, detAt + 1)) return undefined;
+  const noun = words[k].text;
+  const plural = lex.singularOf(noun) !== undefined;
+  if (!plural && ((!lex.hasPlural(noun) && !MASS_NOUNS.has(noun.toLowerCase())) || PLURAL_DETERMINERS.has(words[detAt].text.toLowerCase())))
+    return undefined;
+  return { plural, detAt };
+}
+
+/**
+ * A noun phrase opening at `detAt` may be a subject: not the object of a preposition, unless a quantity of it is ("most
+ * of these systems runs"), and not the last of several joined by "and".
+ */
+function opensSubject(words: PatternWord[], detAt: number): boolean {
+  const before = detAt > 0 ? words[detAt - 1].text.toLowerCase() : '';
+  const partitive = before === 'of' && detAt > 1 && PARTITIVES.has(words[detAt - 2].text.toLowerCase());
+  return !(PREPOSITIONS.has(before) && !partitive) && !/^(and|or|nor)$/.test(before);
+}
+
+/** The form of verb `i` for a subject of the given number, as an edit, where it differs. */
+function verbAgreeing(sentence: string, words: PatternWord[], i: number, plural: boolean, lex: Lexicon): PatternEdit | undefined {
+  // A word closing a list or a phrase ("the pulse jet and ramjet", "the territorial reform, it") is a noun, not a verb.
+  if (/^\s*([,;:)\]]|(and|or|nor)\b)/i.test(sentence.slice(words[i].end))) return undefined;
+  const to = lex.agreementForm(words[i].text, plural);
+  // "were" after "if", "wish" or "as though" is the subjunctive, right with any subject ("if the bill were passed").
+  if (to === 'was' && /\b(if|wish|wished|though|unless|whether|suppose)\b/i.test(sentence.slice(0, words[i].start))) return undefined;
+  return to ? { op: 'replace', i, to, kind: 'agreement' } : undefined;
+}
+
+/**
+ * Agreement with the head of a subject that a prepositional phrase follows: "the section on costs need" (needs), "the
+ * quality of the products are" (is). The verb agrees with the head, not with the noun next to it. Heads that name a
+ * quantity or a kind are left out, since their verb follows the noun after "of" ("a number of people are").
+ */
+function attractedAgreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 4; i < words.length; i++) {
+    if (!modifier(sentence, words, i - 1)) continue;
+    // Back over the inner phrase's modifiers and determiner to its preposition.
+    let p = i - 2;
+    while (p > i - 5 && p > 1 && !PREPOSITIONS.has(words[p].text) && modifier(sentence, words, p)) p--;
+    if (p > 1 && DETERMINERS.has(words[p].text.toLowerCase()) && spaced(sentence, words, p, p + 1)) p--;
+    if (p < 2 || !PREPOSITIONS.has(words[p].text) || !spaced(sentence, words, p, p + 1) || !spaced(sentence, words, p - 1, p)) continue;
+    const head = nounPhraseAt(sentence, words, p - 1, lex);
+    if (!head || QUANTITY_HEADS.has(words[p - 1].text.toLowerCase()) || !opensSubject(words, head.detAt)) continue;
+    const edit = verbAgreeing(sentence, words, i, head.plural, lex);
+    if (edit) out.push(edit);
+  }
+  return out;
+}
+
+/**
+ * Agreement in a relative clause with the noun it describes: "a paragraph that summarise" (summarises), "the people who
+ * lives" (live).
+ */
+function relativeClauseAgreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let i = 3; i < words.length; i++) {
+    if (!/^(that|which|who)$/.test(words[i - 1].text) || !spaced(sentence, words, i - 1, i)) continue;
+    const np = nounPhraseAt(sentence, words, i - 2, lex);
+    if (!np || QUANTITY_HEADS.has(words[i - 2].text.toLowerCase())) continue;
+    const edit = verbAgreeing(sentence, words, i, np.plural, lex);
+    if (edit) out.push(edit);
+  }
+  return out;
+}
+
+/**
+ * "is" or "are" after an existential "there" for the number of what follows: "there is a few points" (are), "there
+ * were a problem" (was). Only a plain quantity or article decides; "a lot of", "a number of" and the like are left
+ * to the noun after them.
+ */
+/** Words after "a" that open a count of many ("there are a few", "an estimated 300", "a further ten"). */
+const COUNT_ADJECTIVES = /^(few|great|good|estimated|additional|extra|further|average|approximate|whopping|staggering|record|mere|total)$/;
+
+function existentialThereChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  for (let t = 0; t + 2 < words.length; t++) {
+    if (words[t].text.toLowerCase() !== 'there' || !/^(is|are|was|were)$/.test(words[t + 1].text)) continue;
+    if (!spaced(sentence, words, t, t + 1) || !spaced(sentence, words, t + 1, t + 2)) continue;
+    const next = words[t + 2].text.toLowerCase();
+    const after = t + 3 < words.length ? words[t + 3].text.toLowerCase() : '';
+    let plural: boolean;
+    if (PLURAL_QUANTIFIERS.has(next) || (next === 'a' && after === 'few') || (lex.singularOf(next) !== undefined && !MASS_NOUNS.has(next))) plural = true;
+    else if ((next === 'a' || next === 'an' || next === 'another') && after !== '' && !QUANTITY_HEADS.has(after) && !COUNT_ADJECTIVES.test(after)) plural = false;
+    else continue;
+    const edit = verbAgreeing(sentence, words, t + 1, plural, lex);
+    if (edit) out.push(edit);
+  }
+  return out;
+}
+
 
 /**
  * Agreement after a quantity of a plural pronoun: "most of them was" (the quantity is plural), "each of us have" (it is
@@ -377,6 +470,9 @@ function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
 /** The patterns, in the order their candidates are proposed. */
 export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
   agreementChanges,
+  attractedAgreementChanges,
+  relativeClauseAgreementChanges,
+  existentialThereChanges,
   pronounPartitiveChanges,
   nounNumberChanges,
   articleChanges,
