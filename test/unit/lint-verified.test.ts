@@ -34,6 +34,7 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   { text: 'The reports shows that sales fell last year.', rule: 'plausibility/word-choice', fixed: 'The reports show that sales fell last year.' },
   { text: 'The quality of the products are poor.', rule: 'plausibility/word-choice', fixed: 'The quality of the products is poor.' },
   { text: 'There are a problem with the printer.', rule: 'plausibility/word-choice', fixed: 'There is a problem with the printer.' },
+  { text: 'My father teached me how to swim.', rule: 'plausibility/word-choice', fixed: 'My father taught me how to swim.' },
   { text: 'Our volunteers recorded two thousand sightings. Most of them was common species, such as teal and lapwing.', rule: 'plausibility/word-choice', fixed: 'Our volunteers recorded two thousand sightings. Most of them were common species, such as teal and lapwing.' },
   // A noun's number for the quantity before it.
   { text: 'There are several reason for the delay.', rule: 'plausibility/word-choice', fixed: 'There are several reasons for the delay.' },
@@ -484,6 +485,15 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('If there were a fire, we would leave.'), [], 'the subjunctive "were"');
   });
 
+  it('tries the irregular past for a regular "-ed" form that is no word, and leaves real words alone', async () => {
+    const proposed = (sentence: string) => proposedBy('inflection', sentence);
+    assert.deepEqual(await proposed('These men have dealed with it.'), [['dealed', 'dealt']]);
+    assert.deepEqual(await proposed('She writed a letter.'), [['writed', 'wrote'], ['writed', 'written']]);
+    assert.deepEqual(await proposed('He has cutted the rope.'), [['cutted', 'cut']], 'a doubled consonant');
+    assert.deepEqual(await proposed('The school was founded in 1900.'), [], 'a regular verb');
+    assert.deepEqual(await proposed('She learned to swim.'), [], 'a word the dictionary knows');
+  });
+
   it('tries the verb form that agrees with a quantity of a plural pronoun', async () => {
     const proposed = (sentence: string) => proposedBy('agreement', sentence);
     assert.deepEqual(await proposed('Most of them was common species.'), [['was', 'were']]);
@@ -509,6 +519,8 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('These results show a clear trend.'), [], 'the plural is the noun; the verb after it is no noun');
     assert.deepEqual(await proposed('This shows that the plan works.'), [], '"this" standing for a noun before a verb');
     assert.deepEqual(await proposed('There are two hundred people here.'), [], 'a noun of number stays singular');
+    assert.deepEqual(await proposed('There are a lot of scientist here.'), [['scientist', 'scientists']], '"a lot of" a count noun');
+    assert.deepEqual(await proposed('We spent a lot of money.'), [], 'a mass noun has no plural to try');
     assert.deepEqual(await proposed('We waited for a few minutes.'), [], '"a few" is a quantity');
   });
 

@@ -250,7 +250,7 @@ function nounNumberChanges(sentence: string, words: PatternWord[], lex: Lexicon)
     const of = (k: number) => k >= 1 && words[k].text.toLowerCase() === 'of' && spaced(sentence, words, k - 1, k);
     const partOf =
       (d >= 2 && /^(the|these|those|my|your|his|her|its|our|their)$/.test(det) && of(d - 1) && PART_OF_PLURAL.has(words[d - 2].text.toLowerCase())) ||
-      (det === 'of' && d >= 1 && /^(number|couple)$/.test(words[d - 1].text.toLowerCase()));
+      (det === 'of' && d >= 1 && /^(number|couple|lot|lots|plenty|variety)$/.test(words[d - 1].text.toLowerCase()));
     const wantsPlural = PLURAL_QUANTIFIERS.has(det) || partOf;
     // (In lower case, or capitalised as the first word.)
     const asWritten = words[d].text === det || (d === 0 && words[d].text === det[0].toUpperCase() + det.slice(1));
@@ -467,6 +467,18 @@ function toTooChanges(sentence: string, words: PatternWord[]): PatternEdit[] {
   return out;
 }
 
+/**
+ * The irregular past or participle for a regular "-ed" form that is no word ("have dealed" -> "dealt", "teached" ->
+ * "taught"): the spelling's nearest words rarely include it.
+ */
+function irregularPastChanges(_sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  const out: PatternEdit[] = [];
+  words.forEach((w, i) => {
+    if (/^\p{Ll}+$/u.test(w.text) && !w.mention) for (const to of lex.irregularPastsOf(w.text)) out.push({ op: 'replace', i, to, kind: 'inflection' });
+  });
+  return out;
+}
+
 /** The patterns, in the order their candidates are proposed. */
 export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
   agreementChanges,
@@ -482,4 +494,5 @@ export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[]
   adverbPositionChanges,
   modalOfChanges,
   toTooChanges,
+  irregularPastChanges,
 ];

@@ -363,6 +363,28 @@ export class Lexicon {
     return [s, past, participle, ing].includes(v.lw) ? v.base : undefined;
   }
 
+  /**
+   * The irregular past and participle a learner's regular "-ed" form stands for ("teached" -> "taught", "writed" ->
+   * "wrote", "written"), for a word the dictionary does not know; none for any other word.
+   */
+  irregularPastsOf(w: string): string[] {
+    const lw = w.toLowerCase();
+    if (!/^[a-z]{4,}ed$/.test(lw) || this.primary.correct(lw)) return [];
+    const stem = lw.slice(0, -2);
+    const bases = [stem, lw.slice(0, -1), ...(/(.)\1$/.test(stem) ? [stem.slice(0, -1)] : [])];
+    for (const base of bases) {
+      if (!this.primary.correct(base)) continue;
+      try {
+        const verb = new Inflectors(base);
+        const forms = [verb.conjugate('VBD'), verb.conjugate('VBN')].filter((f): f is string => !!f && !f.endsWith('ed') && f !== lw && this.primary.correct(f));
+        if (forms.length > 0) return [...new Set(forms)];
+      } catch {
+        // The library throws on some inputs: no forms then.
+      }
+    }
+    return [];
+  }
+
   /** The past participle of a dictionary verb that is not its base ("eaten", "finished"; not "put"). */
   isPastParticiple(w: string): boolean {
     const v = this.inflectedVerb(w);
