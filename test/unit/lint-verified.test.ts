@@ -468,6 +468,17 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('The rest of the books were lost.'), []);
   });
 
+  it('tries the plural verb for a plural subject without a determiner that opens the sentence', async () => {
+    const proposed = (sentence: string) => proposedBy('agreement', sentence);
+    assert.deepEqual(await proposed('Endangered animals is a big problem.'), [['is', 'are']]);
+    assert.deepEqual(await proposed('And details is the key.'), [['is', 'are']]);
+    assert.deepEqual(await proposed('Two years is enough.'), [], 'a number makes a measure');
+    assert.deepEqual(await proposed('Making friends is hard.'), [], 'a gerund subject');
+    assert.deepEqual(await proposed('Physics is hard.'), [], 'an -ics noun');
+    assert.deepEqual(await proposed('Banks is a common surname.'), [], 'a capitalised noun may be a name');
+    assert.deepEqual(await proposed('dollars was legalized in 1994.'), [], 'a fragment in lower case');
+  });
+
   it('tries the verb form that agrees with the noun a relative clause describes', async () => {
     const proposed = (sentence: string) => proposedBy('agreement', sentence);
     assert.deepEqual(await proposed('We need a tool that convert the files.'), [['convert', 'converts']]);

@@ -150,6 +150,32 @@ function verbAgreeing(sentence: string, words: PatternWord[], i: number, plural:
   return to ? { op: 'replace', i, to, kind: 'agreement' } : undefined;
 }
 
+/** Plurals in form that take a singular verb ("the news is", "this series is"); -ics words are found by their ending. */
+const SINGULAR_PLURALS: ReadonlySet<string> = new Set(['news', 'series', 'species', 'means', 'headquarters', 'whereabouts', 'crossroads', 'barracks', 'measles', 'mumps', 'diabetes', 'billiards', 'darts', 'thanks', 'odds']);
+
+/**
+ * Agreement with a plural subject that has no determiner and opens the sentence ("Endangered animals is", "And details
+ * is"): the verb's plural form. The noun is in lower case (a capitalised one may be a name: "Banks is"), and a number or
+ * a gerund before it makes the subject singular ("Two years is a long time", "Making friends is hard").
+ */
+function bareSubjectAgreementChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
+  // A sentence that opens in lower case may be a fragment of a longer one ("... in U.S. dollars was legalized").
+  if (words.length === 0 || !/^\p{Lu}/u.test(words[0].text)) return [];
+  const s = /^(and|but|so)$/i.test(words[0].text) ? 1 : 0;
+  for (let k = s; k < Math.min(words.length - 1, s + 3); k++) {
+    const noun = words[k].text;
+    const plural = /^\p{Ll}+$/u.test(noun) && !isClosedClass(noun) && lex.singularOf(noun) !== undefined && !SINGULAR_PLURALS.has(noun) && !/ics$/.test(noun);
+    if (plural && spaced(sentence, words, k, k + 1)) {
+      const edit = verbAgreeing(sentence, words, k + 1, true, lex);
+      return edit ? [edit] : [];
+    }
+    // Only modifiers before the noun: open-class words, no number, no gerund.
+    const w = words[k].text;
+    if (!/^\p{L}\p{Ll}*$/u.test(w) || isClosedClass(w.toLowerCase()) || /ing$/.test(w) || NUMBER_WORDS.includes(w.toLowerCase()) || !spaced(sentence, words, k, k + 1)) return [];
+  }
+  return [];
+}
+
 /**
  * Agreement with the head of a subject that a prepositional phrase follows: "the section on costs need" (needs), "the
  * quality of the products are" (is). The verb agrees with the head, not with the noun next to it. Heads that name a
@@ -482,6 +508,7 @@ function irregularPastChanges(_sentence: string, words: PatternWord[], lex: Lexi
 /** The patterns, in the order their candidates are proposed. */
 export const GRAMMAR_PATTERNS: readonly ((sentence: string, words: PatternWord[], lex: Lexicon) => PatternEdit[])[] = [
   agreementChanges,
+  bareSubjectAgreementChanges,
   attractedAgreementChanges,
   relativeClauseAgreementChanges,
   existentialThereChanges,
