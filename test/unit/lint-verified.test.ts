@@ -603,6 +603,8 @@ describe('lint: candidate edits', () => {
     const proposed = async (sentence: string) => (await proposedBy('confusable', sentence)).filter(([from]) => from === 'to');
     assert.deepEqual(await proposed('It has grown to big for the corner.'), [['to', 'too']]);
     assert.deepEqual(await proposed('It is to late.'), [['to', 'too']]);
+    assert.deepEqual(await proposed('It costs to much.'), [['to', 'too']]);
+    assert.deepEqual(await proposed('The colours are to similar.'), [['to', 'too']]);
     assert.deepEqual(await proposed('We walked to the old mill.'), [], 'an adjective inside a noun phrase');
     assert.deepEqual(await proposed('Prices went from cheap to expensive.'), [], '"from ... to" is a range');
     assert.deepEqual(await proposed('Please remember to close the door.'), [], '"close" is a verb as well');

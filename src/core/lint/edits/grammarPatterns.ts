@@ -463,7 +463,7 @@ function modalOfChanges(sentence: string, words: PatternWord[], lex: Lexicon): P
  * are: "began to thin"), nor pronouns after "amount to" ("much", "little"), nor settings values ("set the level to
  * high").
  */
-const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'early', 'short', 'far', 'hot', 'cold', 'hard', 'easy', 'expensive', 'cheap', 'difficult', 'busy', 'tired', 'young', 'old', 'large', 'heavy', 'loud', 'soon', 'often', 'strong', 'weak', 'complicated', 'dangerous', 'risky', 'simple', 'wide', 'thick', 'deep', 'shallow', 'bright', 'dark', 'tight', 'noisy', 'crowded']);
+const TOO_ADJECTIVES: ReadonlySet<string> = new Set(['big', 'small', 'late', 'early', 'short', 'far', 'hot', 'cold', 'hard', 'easy', 'expensive', 'cheap', 'difficult', 'busy', 'tired', 'young', 'old', 'large', 'heavy', 'loud', 'soon', 'often', 'strong', 'weak', 'complicated', 'dangerous', 'risky', 'simple', 'wide', 'thick', 'deep', 'shallow', 'bright', 'dark', 'tight', 'noisy', 'crowded', 'much', 'similar', 'different', 'narrow', 'steep', 'boring', 'serious']);
 /** Words after the adjective that end its phrase ("to big for", "to late to"); not "and", which may join a second one ("to young and old"). */
 const AFTER_TOO_PHRASE: ReadonlySet<string> = new Set(['for', 'to', 'but', 'so']);
 
