@@ -455,6 +455,7 @@ describe('lint: candidate edits', () => {
     assert.deepEqual(await proposed('The weather were mild all month.'), [['were', 'was']], 'a mass noun is singular');
     assert.deepEqual(await proposed('This information are out of date.'), [['are', 'is']]);
     assert.deepEqual(await proposed('The staff were friendly.'), [], 'a collective noun takes either number');
+    assert.deepEqual(await proposed('The paragraph summarise the notes.'), [['summarise', 'summarises']], "the other dialect's spelling");
     assert.deepEqual(await proposed('If the weather were warmer, we would swim.'), [], 'the subjunctive "were"');
   });
 

@@ -369,7 +369,7 @@ export class Lexicon {
    */
   irregularPastsOf(w: string): string[] {
     const lw = w.toLowerCase();
-    if (!/^[a-z]{4,}ed$/.test(lw) || this.primary.correct(lw)) return [];
+    if (!/^[a-z]{4,}ed$/.test(lw) || this.primary.correct(lw) || this.isOtherDialect(lw)) return [];
     const stem = lw.slice(0, -2);
     const bases = [stem, lw.slice(0, -1), ...(/(.)\1$/.test(stem) ? [stem.slice(0, -1)] : [])];
     for (const base of bases) {
@@ -426,15 +426,17 @@ export class Lexicon {
     const aux = (toPlural ? AUX_TO_PLURAL : AUX_TO_SINGULAR).get(lw);
     if (aux) return aux;
     if (AUX_TO_PLURAL.has(lw) || AUX_TO_SINGULAR.has(lw) || !/^[a-z]{3,}$/.test(lw)) return undefined;
+    // Forms in the accepted dictionaries: the writer's verb may be spelt the other dialect's way ("summarise").
+    const accepted = (f: string) => this.primary.correct(f) || this.isOtherDialect(f);
     try {
       const base = new Inflectors(lw).toPresent();
-      if (!base || !this.primary.correct(base)) return undefined;
+      if (!base || !accepted(base)) return undefined;
       const verb = new Inflectors(base);
       const third = verb.conjugate('VBZ');
-      if (!third || third === base || !this.primary.correct(third)) return undefined;
+      if (!third || third === base || !accepted(third)) return undefined;
       // A verb has an -ing form in the dictionary; a noun the library conjugates anyway ("policies") has none.
       const ing = verb.conjugate('VBG');
-      if (!ing || !this.primary.correct(ing)) return undefined;
+      if (!ing || !accepted(ing)) return undefined;
       if (toPlural) return lw === third ? base : undefined;
       return lw === base ? third : undefined;
     } catch {
