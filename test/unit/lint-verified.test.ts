@@ -49,6 +49,8 @@ const CASES: { text: string; rule: string; fixed: string }[] = [
   // Confusable words: tried wherever they stand, since the model rarely finds the slip surprising.
   { text: 'Their is still one problem with the report.', rule: 'plausibility/word-choice', fixed: 'There is still one problem with the report.' },
   { text: 'She is taller then her brother.', rule: 'plausibility/word-choice', fixed: 'She is taller than her brother.' },
+  { text: 'I wander if the shop is still open.', rule: 'plausibility/word-choice', fixed: 'I wonder if the shop is still open.' },
+  { text: 'The hospital hired more medical personal last year.', rule: 'plausibility/word-choice', fixed: 'The hospital hired more medical personnel last year.' },
   // "of" for "have" after a modal, "to" for "too" before an adjective that ends its phrase.
   { text: 'We should of invited them sooner.', rule: 'plausibility/word-choice', fixed: 'We should have invited them sooner.' },
   { text: 'The box was to heavy to carry.', rule: 'plausibility/word-choice', fixed: 'The box was too heavy to carry.' },
@@ -65,6 +67,8 @@ const CONFUSABLE_CLEAN = [
   'She studied at a university for an hour each day.',
   'It would of course be better to wait, and we walked to the old mill.',
   'Prices went from cheap to expensive and back to cheap.',
+  'He wrote a personal letter to the mayor, and I wonder what he said.',
+  'The team was weak last week.',
 ];
 
 describe('lint: verified edits (real model)', function () {

@@ -60,6 +60,18 @@ const CONFUSABLE_SETS = [
   ['passed', 'past'],
   ['led', 'lead'],
   ['form', 'from'],
+  // Pairs a writer mixes up whose other word rarely fits the same place. Pairs where both often fit ("sight"/"site",
+  // "whole"/"hole", "desert"/"dessert", "threw"/"through") were tried and flagged correct prose in a corpus probe.
+  ['complement', 'compliment'],
+  ['stationary', 'stationery'],
+  ['personal', 'personnel'],
+  ['discreet', 'discrete'],
+  ['aloud', 'allowed'],
+  ['adverse', 'averse'],
+  ['elicit', 'illicit'],
+  ['council', 'counsel'],
+  ['week', 'weak'],
+  ['wander', 'wonder'],
 ];
 const CONFUSABLES = new Map<string, string[]>();
 for (const set of CONFUSABLE_SETS) for (const w of set) CONFUSABLES.set(w, set.filter((x) => x !== w));
