@@ -21,6 +21,9 @@ const PARTITIVES: ReadonlySet<string> = new Set(['most', 'some', 'all', 'many', 
  * for plurals. Collective nouns are left out, since either number is right after them ("the staff were").
  */
 const MASS_NOUNS: ReadonlySet<string> = new Set(['advice', 'information', 'equipment', 'furniture', 'weather', 'knowledge', 'evidence', 'homework', 'luggage', 'baggage', 'traffic', 'pollution', 'progress', 'research', 'news', 'scenery', 'machinery', 'software', 'feedback', 'behaviour', 'behavior', 'violence', 'unemployment', 'transportation', 'accommodation']);
+/** Plurals in form that take a singular verb ("the news is", "this series is"); -ics words are found by their ending. */
+const SINGULAR_PLURALS: ReadonlySet<string> = new Set(['news', 'series', 'species', 'means', 'headquarters', 'whereabouts', 'crossroads', 'barracks', 'measles', 'mumps', 'diabetes', 'billiards', 'darts', 'thanks', 'odds']);
+
 /**
  * Nouns of quantity or kind whose verb follows the noun after "of" ("a number of people are", "the rest of the books
  * were", "the kind of people who are"), and which may stand for many ("a lot", "a couple").
@@ -150,9 +153,6 @@ function verbAgreeing(sentence: string, words: PatternWord[], i: number, plural:
   return to ? { op: 'replace', i, to, kind: 'agreement' } : undefined;
 }
 
-/** Plurals in form that take a singular verb ("the news is", "this series is"); -ics words are found by their ending. */
-const SINGULAR_PLURALS: ReadonlySet<string> = new Set(['news', 'series', 'species', 'means', 'headquarters', 'whereabouts', 'crossroads', 'barracks', 'measles', 'mumps', 'diabetes', 'billiards', 'darts', 'thanks', 'odds']);
-
 /**
  * Agreement with a plural subject that has no determiner and opens the sentence ("Endangered animals is", "And details
  * is"): the verb's plural form. The noun is in lower case (a capitalised one may be a name: "Banks is"), and a number or
@@ -214,14 +214,14 @@ function relativeClauseAgreementChanges(sentence: string, words: PatternWord[], 
   return out;
 }
 
+/** Words after "a" that open a count of many ("there are a few", "an estimated 300", "a further ten"). */
+const COUNT_ADJECTIVES = /^(few|great|good|estimated|additional|extra|further|average|approximate|whopping|staggering|record|mere|total)$/;
+
 /**
  * "is" or "are" after an existential "there" for the number of what follows: "there is a few points" (are), "there
  * were a problem" (was). Only a plain quantity or article decides; "a lot of", "a number of" and the like are left
  * to the noun after them.
  */
-/** Words after "a" that open a count of many ("there are a few", "an estimated 300", "a further ten"). */
-const COUNT_ADJECTIVES = /^(few|great|good|estimated|additional|extra|further|average|approximate|whopping|staggering|record|mere|total)$/;
-
 function existentialThereChanges(sentence: string, words: PatternWord[], lex: Lexicon): PatternEdit[] {
   const out: PatternEdit[] = [];
   for (let t = 0; t + 2 < words.length; t++) {
@@ -238,7 +238,6 @@ function existentialThereChanges(sentence: string, words: PatternWord[], lex: Le
   }
   return out;
 }
-
 
 /**
  * Agreement after a quantity of a plural pronoun: "most of them was" (the quantity is plural), "each of us have" (it is
@@ -257,8 +256,8 @@ function pronounPartitiveChanges(sentence: string, words: PatternWord[], lex: Le
     let v = q + 3;
     if (v + 1 < words.length && /^(also|still|\p{Ll}+ly)$/u.test(words[v].text) && spaced(sentence, words, v, v + 1)) v++;
     if (/^th[eo]se$/.test(words[q + 2].text) && !NUMBER_AUXILIARIES.test(words[v].text)) continue;
-    const to = lex.agreementForm(words[v].text, plural);
-    if (to) out.push({ op: 'replace', i: v, to, kind: 'agreement' });
+    const edit = verbAgreeing(sentence, words, v, plural, lex);
+    if (edit) out.push(edit);
   }
   return out;
 }

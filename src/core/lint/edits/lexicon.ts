@@ -202,6 +202,11 @@ export class Lexicon {
     return !!this.other && this.other.correct(w.replace(/’/g, "'"));
   }
 
+  /** In the writer's dictionary or, where accepted, the other dialect's, as written. */
+  private accepts(w: string): boolean {
+    return this.primary.correct(w) || this.isOtherDialect(w);
+  }
+
   /** Frequent in the model's training text (a whole-word token of its vocabulary). */
   isFrequent(w: string): boolean {
     return this.vocab.rank.has(w.toLowerCase());
@@ -369,7 +374,7 @@ export class Lexicon {
    */
   irregularPastsOf(w: string): string[] {
     const lw = w.toLowerCase();
-    if (!/^[a-z]{4,}ed$/.test(lw) || this.primary.correct(lw) || this.isOtherDialect(lw)) return [];
+    if (!/^[a-z]{4,}ed$/.test(lw) || this.accepts(lw)) return [];
     const stem = lw.slice(0, -2);
     const bases = [stem, lw.slice(0, -1), ...(/(.)\1$/.test(stem) ? [stem.slice(0, -1)] : [])];
     for (const base of bases) {
@@ -427,16 +432,15 @@ export class Lexicon {
     if (aux) return aux;
     if (AUX_TO_PLURAL.has(lw) || AUX_TO_SINGULAR.has(lw) || !/^[a-z]{3,}$/.test(lw)) return undefined;
     // Forms in the accepted dictionaries: the writer's verb may be spelt the other dialect's way ("summarise").
-    const accepted = (f: string) => this.primary.correct(f) || this.isOtherDialect(f);
     try {
       const base = new Inflectors(lw).toPresent();
-      if (!base || !accepted(base)) return undefined;
+      if (!base || !this.accepts(base)) return undefined;
       const verb = new Inflectors(base);
       const third = verb.conjugate('VBZ');
-      if (!third || third === base || !accepted(third)) return undefined;
+      if (!third || third === base || !this.accepts(third)) return undefined;
       // A verb has an -ing form in the dictionary; a noun the library conjugates anyway ("policies") has none.
       const ing = verb.conjugate('VBG');
-      if (!ing || !accepted(ing)) return undefined;
+      if (!ing || !this.accepts(ing)) return undefined;
       if (toPlural) return lw === third ? base : undefined;
       return lw === base ? third : undefined;
     } catch {
